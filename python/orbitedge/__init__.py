@@ -1,0 +1,63 @@
+"""orbitedge: fast, reproducible simulation of spacecraft in orbit.
+
+Orbits (Kepler, J2, SGP4/SDP4 from TLE and OMM, tabulated ephemerides, Walker
+constellations), the Sun and eclipses, and ground-station and inter-satellite
+access windows found by root finding.
+
+Frames: every position/velocity is TEME (the SGP4 frame), km and km/s.
+Times: pass ``datetime`` (naive means UTC), ISO-8601 strings or
+``numpy.datetime64``; scalars come back as timezone-aware UTC ``datetime``,
+series as ``datetime64[ns]``.
+
+>>> import orbitedge as oe
+>>> sat = oe.Satellite.from_tle(
+...     "1 25544U 98067A   19343.69339541  .00001764  00000-0  38792-4 0  9991",
+...     "2 25544  51.6439 211.2001 0007417  17.6667  85.6398 15.50103472202482",
+...     name="ISS")
+>>> sat.model
+'sgp4'
+"""
+
+from ._orbitedge import (
+    AccessWindow,
+    EclipseInterval,
+    GroundStation,
+    LinkWindow,
+    Satellite,
+    __version__,
+    access_windows,
+    eclipse_intervals,
+    link_windows,
+    propagate,
+    walker_delta,
+)
+from ._columns import to_columns
+from .errors import (
+    EphemerisError,
+    InputError,
+    OmmError,
+    OrbitEdgeError,
+    PropagationError,
+    TleError,
+)
+
+__all__ = [
+    "AccessWindow",
+    "EclipseInterval",
+    "EphemerisError",
+    "GroundStation",
+    "InputError",
+    "LinkWindow",
+    "OmmError",
+    "OrbitEdgeError",
+    "PropagationError",
+    "Satellite",
+    "TleError",
+    "__version__",
+    "access_windows",
+    "eclipse_intervals",
+    "link_windows",
+    "propagate",
+    "to_columns",
+    "walker_delta",
+]

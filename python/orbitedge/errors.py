@@ -1,0 +1,40 @@
+"""Exceptions raised by orbitedge.
+
+Every error derives from :class:`OrbitEdgeError`. Problems with what was passed
+in are also :class:`ValueError` (so ``except ValueError`` keeps working);
+failures during a computation (an orbit that decays) are :class:`RuntimeError`.
+"""
+
+
+class OrbitEdgeError(Exception):
+    """Base class of every orbitedge error."""
+
+
+class InputError(OrbitEdgeError, ValueError):
+    """An argument is invalid: out of range, not finite, empty, or of the wrong form."""
+
+
+class TleError(InputError):
+    """A two-line element set is malformed (the message names the line and columns)."""
+
+
+class OmmError(InputError):
+    """An Orbit Mean-elements Message (JSON or KVN) is malformed."""
+
+
+class EphemerisError(InputError):
+    """A tabulated ephemeris is unusable, or was asked for a time outside its span."""
+
+
+class PropagationError(OrbitEdgeError, RuntimeError):
+    """A propagator could not produce a state (for example, the satellite decayed)."""
+
+
+__all__ = [
+    "OrbitEdgeError",
+    "InputError",
+    "TleError",
+    "OmmError",
+    "EphemerisError",
+    "PropagationError",
+]

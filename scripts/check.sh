@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The test command: formatting, lints, Rust tests (with doc-tests), then the
+# Python extension built into a project-local virtualenv and pytest.
+# Works on a fresh machine with the Rust toolchain and Python 3.11; installs
+# its Python dependencies from PyPI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, with the python feature)"
+cargo clippy --all-targets --features python -- -D warnings
+
+step "cargo test (unit, integration, doc-tests)"
+cargo test
+
+step "python virtualenv (.venv) and dependencies"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7" "mypy>=1.10"
+
+step "build the extension into .venv"
+VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH" maturin develop --quiet
+
+step "stub check (mypy.stubtest)"
+.venv/bin/python -m mypy.stubtest orbitedge._orbitedge --ignore-missing-stub
+
+step "pytest"
+.venv/bin/python -m pytest tests/python
+
+step "python example"
+.venv/bin/python examples/constellation_day.py > /dev/null
+
+printf '\nall checks passed\n'

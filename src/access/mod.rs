@@ -1,0 +1,84 @@
+//! Event finding: when can a station see a satellite, when are satellites in
+//! the Earth's shadow, when can two satellites talk.
+//!
+//! Every search follows the same plan, so nothing is missed and little is
+//! computed:
+//! 1. **Screen** with a conservative, cheap condition and steps that are
+//!    provably safe: a function g with |dg/dt| ≤ K cannot reach zero sooner than
+//!    |g|/K, so the walk jumps that far ([`crate::orbit::MotionBounds`] gives K).
+//! 2. **Sample** the exact condition and its rate finely only where screening
+//!    says something may happen.
+//! 3. **Refine** each sign change (and each hidden maximum) with Brent's method
+//!    to [`SearchConfig::tolerance_s`].
+//!
+//! Times come back as [`hifitime::Epoch`]; windows cut by the search interval
+//! are kept and flagged.
+
+pub mod eclipse;
+pub mod ground;
+pub mod link;
+mod root;
+
+use hifitime::Epoch;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ensure_positive, Result};
+use crate::orbit::{Propagator, StateVector};
+use crate::time::TimeAxis;
+
+pub use eclipse::{find_eclipse_intervals, EclipseInterval, EclipseKind};
+pub use ground::{find_access_windows, AccessWindow};
+pub use link::{find_link_windows, LinkWindow};
+
+/// Accuracy and safety settings shared by every search.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    /// Accuracy of event times, s; default 1e-4 (0.1 ms).
+    pub tolerance_s: f64,
+    /// Smallest screening step, s; default 0.5. Conditions that hold for less
+    /// than this may be missed; anything longer is found.
+    pub min_step_s: f64,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            tolerance_s: 1e-4,
+            min_step_s: 0.5,
+        }
+    }
+}
+
+impl SearchConfig {
+    /// Checks both settings are positive and finite.
+    pub fn validated(self) -> Result<Self> {
+        ensure_positive("tolerance_s", self.tolerance_s)?;
+        ensure_positive("min_step_s", self.min_step_s)?;
+        Ok(self)
+    }
+}
+
+/// A propagator read on a search's time axis (seconds since the interval start).
+pub(crate) struct Track<'a, P: Propagator + ?Sized> {
+    propagator: &'a P,
+    offset_s: f64,
+}
+
+impl<'a, P: Propagator + ?Sized> Track<'a, P> {
+    pub(crate) fn new(propagator: &'a P, axis: &TimeAxis) -> Self {
+        Self {
+            propagator,
+            offset_s: crate::time::seconds_between(propagator.epoch(), axis.reference()),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn state(&self, seconds: f64) -> Result<StateVector> {
+        self.propagator.state_after(self.offset_s + seconds)
+    }
+}
+
+/// Converts a time on the axis back to an epoch, rounding to the nanosecond.
+pub(crate) fn epoch_on(axis: &TimeAxis, seconds: f64) -> Epoch {
+    axis.epoch(seconds)
+}

@@ -1,0 +1,149 @@
+//! The one error type of the crate.
+//!
+//! Every variant carries the offending value and where it came from, so a message
+//! can be acted on without a debugger. Python maps each variant to an exception
+//! class (see `src/python/errors.rs`): input problems become `ValueError`
+//! subclasses, failures during computation become `RuntimeError` subclasses.
+
+use hifitime::Epoch;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in orbitedge.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A two-line element set could not be parsed.
+    #[error("malformed TLE{}: {reason} (line {line}, columns {first_column}-{last_column})", name_suffix(.name))]
+    Tle {
+        /// Satellite name, when one was given.
+        name: Option<String>,
+        /// 1 or 2 (0 when the problem spans both lines).
+        line: u8,
+        /// First column (1-based, inclusive) of the offending field.
+        first_column: usize,
+        /// Last column (1-based, inclusive) of the offending field.
+        last_column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An Orbit Mean-elements Message could not be parsed.
+    #[error("malformed OMM (record {record}): {reason}")]
+    Omm {
+        /// Index (0-based) of the record in the message.
+        record: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A numeric parameter is outside its valid range (or not finite).
+    #[error("{name} must be {expected}, got {value}")]
+    InvalidParameter {
+        /// Parameter name, with its unit.
+        name: &'static str,
+        /// The value that was given.
+        value: f64,
+        /// The valid range, in words.
+        expected: &'static str,
+    },
+    /// A named option that is not one of the allowed values.
+    #[error("unknown {name} {value:?}; expected {expected}")]
+    InvalidChoice {
+        /// What was being chosen.
+        name: &'static str,
+        /// The value that was given.
+        value: String,
+        /// The allowed values, in words.
+        expected: &'static str,
+    },
+    /// A time interval whose end is not after its start.
+    #[error("interval end ({end}) must be after its start ({start})")]
+    InvalidInterval {
+        /// Start of the interval.
+        start: Epoch,
+        /// End of the interval.
+        end: Epoch,
+    },
+    /// A required collection was empty.
+    #[error("{what} must not be empty")]
+    EmptyInput {
+        /// What was empty.
+        what: &'static str,
+    },
+    /// A time could not be interpreted.
+    #[error("invalid time {input:?}: {reason}")]
+    InvalidTime {
+        /// The input as given.
+        input: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A tabulated ephemeris is unusable, or was asked for a time outside its span.
+    #[error("ephemeris: {reason}")]
+    Ephemeris {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The propagator could not produce a state (e.g. SGP4 decay, diverging solution).
+    #[error("propagation failed at {epoch}: {reason}")]
+    Propagation {
+        /// Time at which propagation failed.
+        epoch: Epoch,
+        /// What the propagator reported.
+        reason: String,
+    },
+}
+
+fn name_suffix(name: &Option<String>) -> String {
+    name.as_deref()
+        .filter(|n| !n.is_empty())
+        .map(|n| format!(" {n:?}"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParameter`].
+    pub(crate) fn parameter(name: &'static str, value: f64, expected: &'static str) -> Self {
+        Error::InvalidParameter {
+            name,
+            value,
+            expected,
+        }
+    }
+}
+
+/// Checks that `value` is finite, returning a typed error naming it otherwise.
+pub(crate) fn ensure_finite(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::parameter(name, value, "a finite number"))
+    }
+}
+
+/// Checks that `value` is finite and strictly positive.
+pub(crate) fn ensure_positive(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::parameter(name, value, "a finite number > 0"))
+    }
+}
+
+/// Checks that `value` is finite and `>= 0`.
+pub(crate) fn ensure_non_negative(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::parameter(name, value, "a finite number >= 0"))
+    }
+}
+
+/// Checks that `start < end`.
+pub(crate) fn ensure_interval(start: Epoch, end: Epoch) -> Result<()> {
+    if end > start {
+        Ok(())
+    } else {
+        Err(Error::InvalidInterval { start, end })
+    }
+}

@@ -1,0 +1,176 @@
+//! Orbits: one [`Propagator`] abstraction, several implementations.
+//!
+//! | model | module | use |
+//! |---|---|---|
+//! | two-body | [`kepler`] | analysis, tests, short arcs |
+//! | J2 secular mean elements | [`j2`] | constellation design, sun-synchronous drift |
+//! | SGP4/SDP4 | [`sgp4`] | TLE and OMM from catalogues (WGS72, as they are fitted) |
+//! | tabulated states | [`ephemeris`] | trajectories produced elsewhere |
+//!
+//! All states are TEME (see [`crate::frames`]), positions in km, velocities in km/s.
+//! [`Orbit`] gathers the implementations in one serialisable enum, so a satellite
+//! can be stored, sent to another process, and propagated without dynamic dispatch.
+
+pub mod elements;
+pub mod ephemeris;
+pub mod j2;
+pub mod kepler;
+pub mod omm;
+pub mod sgp4;
+pub mod walker;
+
+use hifitime::Epoch;
+use nalgebra::Vector3;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+pub use self::sgp4::Sgp4Orbit;
+pub use elements::ClassicalElements;
+pub use ephemeris::Ephemeris;
+pub use j2::J2Orbit;
+pub use kepler::KeplerOrbit;
+
+/// Position and velocity in TEME.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StateVector {
+    /// Position, km.
+    pub position_km: Vector3<f64>,
+    /// Velocity, km/s.
+    pub velocity_km_s: Vector3<f64>,
+}
+
+/// Conservative bounds on an orbit's motion.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MotionBounds {
+    /// Largest orbital radius, km.
+    pub max_radius_km: f64,
+    /// Smallest orbital radius, km.
+    pub min_radius_km: f64,
+    /// Largest inertial speed, km/s.
+    pub max_speed_km_s: f64,
+    /// Largest rate of change of the radius, km/s.
+    pub max_radial_speed_km_s: f64,
+}
+
+impl MotionBounds {
+    /// Bounds of an elliptic orbit with semi-major axis `a_km` whose eccentricity stays
+    /// below `e_max`, with the radii widened by `margin_km` (and speeds by 2 %).
+    pub fn elliptic(a_km: f64, e_max: f64, mu_km3_s2: f64, margin_km: f64) -> Self {
+        let e = e_max.clamp(0.0, 0.999);
+        let max_radius_km = a_km * (1.0 + e) + margin_km;
+        let min_radius_km = (a_km * (1.0 - e) - margin_km).max(100.0);
+        let max_speed_km_s = (mu_km3_s2 * (2.0 / min_radius_km - 1.0 / max_radius_km)).sqrt() * 1.02;
+        // dr/dt = (μ/h)·e·sin ν, at most e·sqrt(μ/p); widened for the margin.
+        let p = a_km * (1.0 - e * e);
+        let max_radial_speed_km_s = (e * (mu_km3_s2 / p).sqrt()) * 1.02 + margin_km * 1e-3;
+        Self {
+            max_radius_km,
+            min_radius_km,
+            max_speed_km_s,
+            max_radial_speed_km_s,
+        }
+    }
+}
+
+/// Anything that gives a satellite's state at a time.
+///
+/// Implementors provide [`Propagator::epoch`] and [`Propagator::state_after`]
+/// (seconds from that epoch, the form hot loops use); [`Propagator::state_at`]
+/// follows from them.
+pub trait Propagator: Send + Sync {
+    /// Reference epoch of the orbit.
+    fn epoch(&self) -> Epoch;
+
+    /// State `seconds` after [`Propagator::epoch`] (negative goes back in time).
+    fn state_after(&self, seconds: f64) -> Result<StateVector>;
+
+    /// State at an absolute time.
+    fn state_at(&self, epoch: Epoch) -> Result<StateVector> {
+        self.state_after(crate::time::seconds_between(self.epoch(), epoch))
+    }
+
+    /// Bounds on the motion that event searches use to skip, safely, intervals
+    /// where nothing can happen. Over-estimates cost time, never correctness.
+    fn motion_bounds(&self) -> MotionBounds;
+}
+
+/// Every built-in orbit model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Orbit {
+    /// Two-body motion.
+    Kepler(KeplerOrbit),
+    /// Secular J2 mean-element motion.
+    J2(J2Orbit),
+    /// SGP4/SDP4 from TLE or OMM elements.
+    Sgp4(Box<Sgp4Orbit>),
+    /// Interpolated tabulated states.
+    Ephemeris(Ephemeris),
+}
+
+impl Orbit {
+    fn inner(&self) -> &dyn Propagator {
+        match self {
+            Orbit::Kepler(o) => o,
+            Orbit::J2(o) => o,
+            Orbit::Sgp4(o) => o.as_ref(),
+            Orbit::Ephemeris(o) => o,
+        }
+    }
+
+    /// Short model name: `kepler`, `j2`, `sgp4` or `ephemeris`.
+    pub fn model_name(&self) -> &'static str {
+        match self {
+            Orbit::Kepler(_) => "kepler",
+            Orbit::J2(_) => "j2",
+            Orbit::Sgp4(_) => "sgp4",
+            Orbit::Ephemeris(_) => "ephemeris",
+        }
+    }
+}
+
+impl Propagator for Orbit {
+    fn epoch(&self) -> Epoch {
+        self.inner().epoch()
+    }
+
+    #[inline]
+    fn state_after(&self, seconds: f64) -> Result<StateVector> {
+        match self {
+            Orbit::Kepler(o) => o.state_after(seconds),
+            Orbit::J2(o) => o.state_after(seconds),
+            Orbit::Sgp4(o) => o.state_after(seconds),
+            Orbit::Ephemeris(o) => o.state_after(seconds),
+        }
+    }
+
+    fn motion_bounds(&self) -> MotionBounds {
+        self.inner().motion_bounds()
+    }
+}
+
+impl From<KeplerOrbit> for Orbit {
+    fn from(o: KeplerOrbit) -> Self {
+        Orbit::Kepler(o)
+    }
+}
+
+impl From<J2Orbit> for Orbit {
+    fn from(o: J2Orbit) -> Self {
+        Orbit::J2(o)
+    }
+}
+
+impl From<Sgp4Orbit> for Orbit {
+    fn from(o: Sgp4Orbit) -> Self {
+        Orbit::Sgp4(Box::new(o))
+    }
+}
+
+impl From<Ephemeris> for Orbit {
+    fn from(o: Ephemeris) -> Self {
+        Orbit::Ephemeris(o)
+    }
+}

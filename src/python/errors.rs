@@ -1,0 +1,46 @@
+//! Maps [`crate::Error`] variants to the exception classes of `orbitedge.errors`.
+
+use pyo3::prelude::*;
+
+use crate::Error;
+
+fn raise(class: &str, message: &str) -> PyErr {
+    Python::attach(|py| {
+        let made = py
+            .import("orbitedge.errors")
+            .and_then(|module| module.getattr(class))
+            .and_then(|cls| cls.call1((message,)));
+        match made {
+            Ok(instance) => PyErr::from_value(instance),
+            Err(import_failure) => import_failure,
+        }
+    })
+}
+
+/// An `InputError` (a `ValueError`) with this message.
+pub(crate) fn input_error(message: &str) -> PyErr {
+    raise("InputError", message)
+}
+
+/// The Python exception for a core error.
+pub(crate) fn to_py(error: Error) -> PyErr {
+    let class = match &error {
+        Error::Tle { .. } => "TleError",
+        Error::Omm { .. } => "OmmError",
+        Error::Ephemeris { .. } => "EphemerisError",
+        Error::Propagation { .. } => "PropagationError",
+        _ => "InputError",
+    };
+    raise(class, &error.to_string())
+}
+
+/// `Result` → `PyResult`.
+pub(crate) trait IntoPy<T> {
+    fn py_err(self) -> PyResult<T>;
+}
+
+impl<T> IntoPy<T> for crate::Result<T> {
+    fn py_err(self) -> PyResult<T> {
+        self.map_err(to_py)
+    }
+}

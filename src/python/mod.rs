@@ -1,0 +1,40 @@
+//! Python bindings (the `python` feature). Thin wrappers: convert at the
+//! boundary, call the core, convert back; no logic lives here.
+
+mod errors;
+mod events;
+mod satellite;
+mod station;
+mod time;
+
+use pyo3::prelude::*;
+
+/// Runs `work` on `threads` rayon threads, or on the global pool when `None`.
+pub(crate) fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> PyResult<T> {
+    match threads {
+        None => Ok(work()),
+        Some(0) => Err(errors::input_error("threads must be >= 1, got 0")),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map(|pool| pool.install(work))
+            .map_err(|e| errors::input_error(&format!("cannot start {n} threads: {e}"))),
+    }
+}
+
+/// The compiled core of the `orbitedge` package.
+#[pymodule]
+fn _orbitedge(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<satellite::PySatellite>()?;
+    m.add_class::<station::PyGroundStation>()?;
+    m.add_class::<events::PyAccessWindow>()?;
+    m.add_class::<events::PyEclipseInterval>()?;
+    m.add_class::<events::PyLinkWindow>()?;
+    m.add_function(wrap_pyfunction!(satellite::walker_delta, m)?)?;
+    m.add_function(wrap_pyfunction!(satellite::propagate, m)?)?;
+    m.add_function(wrap_pyfunction!(events::access_windows, m)?)?;
+    m.add_function(wrap_pyfunction!(events::eclipse_intervals, m)?)?;
+    m.add_function(wrap_pyfunction!(events::link_windows, m)?)?;
+    Ok(())
+}
