@@ -30,9 +30,18 @@ fn passes_of_10_s_and_2_s_above_the_mask_are_found() {
     let start = sat.epoch();
     let end = start + Duration::from_days(1.0);
     let config = SearchConfig::default();
-    let passes = find_access_windows(std::slice::from_ref(&sat), std::slice::from_ref(&base), start, end, &config)
-        .unwrap();
-    let complete: Vec<_> = passes.iter().filter(|w| !w.clipped_start && !w.clipped_end).collect();
+    let passes = find_access_windows(
+        std::slice::from_ref(&sat),
+        std::slice::from_ref(&base),
+        start,
+        end,
+        &config,
+    )
+    .unwrap();
+    let complete: Vec<_> = passes
+        .iter()
+        .filter(|w| !w.clipped_start && !w.clipped_end)
+        .collect();
     assert!(complete.len() >= 4);
 
     let mut checked = 0;
@@ -40,8 +49,11 @@ fn passes_of_10_s_and_2_s_above_the_mask_are_found() {
         for sliver_s in [10.0, 2.0] {
             // Mask = elevation half a sliver either side of culmination (the lower of the two).
             let half = Duration::from_seconds(sliver_s / 2.0);
-            let mask = elevation_deg(&sat, &base, pass.culmination - half)
-                .min(elevation_deg(&sat, &base, pass.culmination + half));
+            let mask = elevation_deg(&sat, &base, pass.culmination - half).min(elevation_deg(
+                &sat,
+                &base,
+                pass.culmination + half,
+            ));
             let high = GroundStation::new("Matera-high", lat, lon, alt, mask).unwrap();
             let window_start = pass.rise - Duration::from_seconds(1_800.0);
             let window_end = pass.set + Duration::from_seconds(1_800.0);
@@ -55,7 +67,10 @@ fn passes_of_10_s_and_2_s_above_the_mask_are_found() {
             .unwrap();
             assert_eq!(found.len(), 1, "{sliver_s} s sliver of the pass at {}", pass.rise);
             let length = found[0].duration_s();
-            assert!((length - sliver_s).abs() < 0.5, "expected ≈{sliver_s} s, found {length} s");
+            assert!(
+                (length - sliver_s).abs() < 0.5,
+                "expected ≈{sliver_s} s, found {length} s"
+            );
             assert!(seconds_between(pass.culmination, found[0].culmination).abs() < 1.0);
             checked += 1;
         }

@@ -6,7 +6,7 @@
 //! ellipsoid normal differs from the geocentric vertical by ≤ 0.2°) and
 //! |dθ/dt| ≤ v_max/r_min + ω⊕, the walk skips safely to the next possible
 //! entry into that cone. Inside it, the margin above the mask and its rate are
-//! sampled every ~1/40 of the cone crossing time (25 s in LEO) and refined:
+//! sampled every 0.05 rad of relative motion (≈ 40 s in LEO) and refined:
 //! sign changes of the margin give rise and set; a maximum between two samples
 //! that are both below the mask (a pass shorter than a sample step) is caught by
 //! the sign change of the elevation rate.
@@ -165,38 +165,54 @@ struct PairSearch<'a, P: Propagator + ?Sized> {
     tolerance_s: f64,
 }
 
+/// What one propagation gives: the state and the Earth's rotation angle.
+struct Snapshot {
+    t: f64,
+    state: crate::orbit::StateVector,
+    gmst: f64,
+}
+
 impl<P: Propagator + ?Sized> PairSearch<'_, P> {
-    fn look(&self, t: f64) -> Result<Look> {
-        let state = self.track.state(t)?;
-        let gmst = gmst_rad(self.axis.julian_date_ut1(t));
-        Ok(self.station.look(&state.position_km, &state.velocity_km_s, gmst))
+    fn snapshot(&self, t: f64) -> Result<Snapshot> {
+        Ok(Snapshot {
+            t,
+            state: self.track.state(t)?,
+            gmst: gmst_rad(self.axis.julian_date_ut1(t)),
+        })
     }
 
-    fn sample(&self, t: f64) -> Result<Sample> {
-        let look = self.look(t)?;
+    fn look(&self, snap: &Snapshot) -> Look {
+        self.station
+            .look(&snap.state.position_km, &snap.state.velocity_km_s, snap.gmst)
+    }
+
+    fn sample_of(&self, snap: &Snapshot) -> Sample {
+        let look = self.look(snap);
         let (margin, margin_rate) = self.station.mask_margin(&look);
-        Ok(Sample {
-            t,
+        Sample {
+            t: snap.t,
             margin,
             margin_rate,
             elevation: look.topocentric.elevation_deg,
             elevation_rate: look.elevation_rate_deg_s,
-        })
+        }
+    }
+
+    fn sample(&self, t: f64) -> Result<Sample> {
+        Ok(self.sample_of(&self.snapshot(t)?))
     }
 
     /// Central-angle cone margin (rad, > 0 means certainly not visible).
-    fn cone_margin(&self, t: f64, cos_limit: f64, sin_limit: f64) -> Result<f64> {
-        let state = self.track.state(t)?;
-        let gmst = gmst_rad(self.axis.julian_date_ut1(t));
-        let to_ecef = crate::frames::teme_to_ecef_rotation(gmst);
-        let r = to_ecef * state.position_km;
+    fn cone_margin(&self, snap: &Snapshot, cos_limit: f64, sin_limit: f64) -> f64 {
+        let to_ecef = crate::frames::teme_to_ecef_rotation(snap.gmst);
+        let r = to_ecef * snap.state.position_km;
         let g = self.station.position_ecef_km();
         let cos_theta = r.dot(g) / (r.norm() * g.norm());
-        // θ − λ without an acos per call: sign and a safe magnitude from sin(θ−λ).
+        // θ − λ without an acos per call: sign and magnitude from sin/cos of the difference.
         let sin_theta = (1.0 - cos_theta * cos_theta).max(0.0).sqrt();
         let sin_diff = sin_theta * cos_limit - cos_theta * sin_limit;
         let cos_diff = cos_theta * cos_limit + sin_theta * sin_limit;
-        Ok(sin_diff.atan2(cos_diff))
+        sin_diff.atan2(cos_diff)
     }
 
     fn margin_root(&self, a: &Sample, b: &Sample) -> Result<f64> {
@@ -210,6 +226,12 @@ impl<P: Propagator + ?Sized> PairSearch<'_, P> {
         )
     }
 
+    /// The highest elevation between two samples whose elevation rates bracket zero.
+    ///
+    /// Brent on the analytic elevation rate gets close; SGP4/SDP4 velocities are not
+    /// exactly the derivative of their positions (by ~0.1 m/s in deep space), which
+    /// can shift a flat maximum by seconds, so the result is polished with
+    /// parabolic steps on elevations alone.
     fn peak(&self, a: &Sample, b: &Sample) -> Result<Sample> {
         let t = brent(
             |t| Ok(self.sample(t)?.elevation_rate),
@@ -219,7 +241,26 @@ impl<P: Propagator + ?Sized> PairSearch<'_, P> {
             b.elevation_rate,
             self.tolerance_s,
         )?;
-        self.sample(t)
+        let mut best = self.sample(t)?;
+        let h = 0.25;
+        for _ in 0..2 {
+            let before = self.sample(best.t - h)?.elevation;
+            let after = self.sample(best.t + h)?.elevation;
+            let curvature = before - 2.0 * best.elevation + after;
+            if curvature >= 0.0 {
+                break;
+            }
+            let shift = 0.5 * h * (before - after) / curvature;
+            if shift.abs() < self.tolerance_s || shift.abs() > (b.t - a.t) {
+                break;
+            }
+            let candidate = self.sample((best.t + shift).clamp(a.t, b.t))?;
+            if candidate.elevation <= best.elevation {
+                break;
+            }
+            best = candidate;
+        }
+        Ok(best)
     }
 }
 
@@ -247,29 +288,30 @@ pub fn pair_windows<P: Propagator + ?Sized>(
         - screen_elevation;
     let (sin_limit, cos_limit) = cone.sin_cos();
     let angular_rate = bounds.max_speed_km_s / bounds.min_radius_km + EARTH_ROTATION_RAD_S;
-    let fine_step = (0.03 / angular_rate).clamp(2.0, 60.0);
+    let fine_step = (0.05 / angular_rate).clamp(2.0, 60.0);
 
     let mut windows = Vec::new();
     let mut candidate: Vec<Sample> = Vec::new();
-    let mut last_outside: Option<f64> = None;
+    let mut last_outside: Option<Snapshot> = None;
     let mut t = 0.0;
     loop {
-        let margin = search.cone_margin(t, cos_limit, sin_limit)?;
+        let snap = search.snapshot(t)?;
+        let margin = search.cone_margin(&snap, cos_limit, sin_limit);
         let step = if margin > 0.0 {
             if !candidate.is_empty() {
-                candidate.push(search.sample(t)?);
+                candidate.push(search.sample_of(&snap));
                 windows.extend(windows_in(&search, &candidate)?);
                 candidate.clear();
             }
-            last_outside = Some(t);
+            last_outside = Some(snap);
             (margin / angular_rate).max(config.min_step_s)
         } else {
             if candidate.is_empty() {
-                if let Some(outside) = last_outside {
-                    candidate.push(search.sample(outside)?);
+                if let Some(outside) = &last_outside {
+                    candidate.push(search.sample_of(outside));
                 }
             }
-            candidate.push(search.sample(t)?);
+            candidate.push(search.sample_of(&snap));
             fine_step
         };
         if t >= span_s {

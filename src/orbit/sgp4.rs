@@ -190,20 +190,25 @@ impl Propagator for Sgp4Orbit {
     }
 }
 
-/// Conservative motion bounds from the mean elements, with room for SGP4's
-/// periodic terms (tens of km in LEO) and, in deep space, lunar–solar changes of
-/// eccentricity.
+/// Conservative motion bounds from the mean elements. Near-Earth: room for
+/// SGP4's short-periodic terms (≈ J2·R²/a ≈ 7 km in LEO) and small changes of
+/// eccentricity; decay only lowers the radius, which a 2 % speed margin covers
+/// for a day even at 300 km. Deep space: lunar–solar changes of eccentricity
+/// (≈ 0.1 over weeks).
 fn search_bounds(elements: &sgp4::Elements) -> MotionBounds {
     let n_rad_s = elements.mean_motion * std::f64::consts::TAU / 86_400.0;
     let a = (WGS72_MU_KM3_S2 / (n_rad_s * n_rad_s)).cbrt();
     let deep_space = std::f64::consts::TAU / n_rad_s >= 225.0 * 60.0;
-    let e_margin = if deep_space { 0.1 } else { 0.01 };
-    MotionBounds::elliptic(
-        a,
-        elements.eccentricity + e_margin,
-        WGS72_MU_KM3_S2,
-        0.005 * a + 50.0,
-    )
+    if deep_space {
+        MotionBounds::elliptic(a, elements.eccentricity + 0.1, WGS72_MU_KM3_S2, 0.005 * a + 50.0)
+    } else {
+        MotionBounds::elliptic(
+            a,
+            elements.eccentricity + 0.002,
+            WGS72_MU_KM3_S2,
+            0.002 * a + 15.0,
+        )
+    }
 }
 
 /// Checks the parts of a TLE line the `sgp4` crate reports least clearly.
