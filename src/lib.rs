@@ -36,6 +36,8 @@ mod error;
 pub mod frames;
 pub mod orbit;
 pub mod satellite;
+pub mod sim;
+pub mod spacecraft;
 pub mod time;
 
 #[cfg(feature = "python")]

@@ -35,3 +35,14 @@ def to_columns(items: Iterable[Any]) -> dict[str, np.ndarray]:
         else:
             columns[key] = np.array(values)
     return columns
+
+
+def nanoseconds_to_datetime64(nanoseconds: np.ndarray) -> np.ndarray:
+    """Unix nanoseconds as a ``datetime64[ns]`` column."""
+    return to_datetime64(nanoseconds)
+
+
+def labels(names: list, codes: np.ndarray) -> np.ndarray:
+    """A string column from a label table and integer codes."""
+    table = np.asarray(names, dtype=str) if names else np.asarray([""], dtype=str)
+    return table[np.asarray(codes, dtype=np.int64)]

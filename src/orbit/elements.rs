@@ -155,7 +155,11 @@ impl ClassicalElements {
 /// assert!((e - 0.5 * e.sin() - 1.0).abs() < 1e-14);
 /// ```
 pub fn eccentric_anomaly(mean_anomaly_rad: f64, eccentricity: f64) -> f64 {
-    let m = (mean_anomaly_rad + std::f64::consts::PI).rem_euclid(TAU) - std::f64::consts::PI;
+    // Wrap into [−π, π] (cheaper than a floating-point remainder).
+    let m = mean_anomaly_rad - TAU * (mean_anomaly_rad / TAU).round();
+    if eccentricity == 0.0 {
+        return m;
+    }
     let mut anomaly = if eccentricity > 0.8 {
         std::f64::consts::PI.copysign(m)
     } else {

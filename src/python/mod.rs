@@ -4,6 +4,7 @@
 mod errors;
 mod events;
 mod satellite;
+mod sim;
 mod station;
 mod time;
 
@@ -31,6 +32,9 @@ fn _orbitedge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<events::PyAccessWindow>()?;
     m.add_class::<events::PyEclipseInterval>()?;
     m.add_class::<events::PyLinkWindow>()?;
+    m.add_class::<sim::PySpacecraft>()?;
+    m.add_class::<sim::PySimulation>()?;
+    m.add_class::<sim::PyEvent>()?;
     m.add_function(wrap_pyfunction!(satellite::walker_delta, m)?)?;
     m.add_function(wrap_pyfunction!(satellite::propagate, m)?)?;
     m.add_function(wrap_pyfunction!(events::access_windows, m)?)?;

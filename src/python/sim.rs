@@ -1,0 +1,568 @@
+//! `orbitedge.Spacecraft`, `orbitedge.Simulation` and `orbitedge.Event`.
+
+use std::sync::{Arc, Mutex};
+
+use numpy::PyArray1;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+use super::errors::{input_error, IntoPy};
+use super::satellite::PySatellite;
+use super::station::PyGroundStation;
+use super::{time, with_threads};
+use crate::sim::{Event, Simulation, SimulationConfig, SpacecraftView, Stepping};
+use crate::spacecraft::{
+    ActivityConfig, PowerConfig, RadiationConfig, RadioConfig, Spacecraft, StorageConfig, ThermalConfig,
+};
+use crate::time::{seconds_between, unix_nanoseconds};
+
+/// Parses a Python dict (or list) into a serde type via JSON, naming `what` in errors.
+fn from_python<T: serde::de::DeserializeOwned>(what: &str, value: &Bound<'_, PyAny>) -> PyResult<T> {
+    let json: String = value
+        .py()
+        .import("orbitedge._config")?
+        .call_method1("to_json", (what, value))?
+        .extract()?;
+    serde_json::from_str(&json).map_err(|e| input_error(&format!("{what}: {e}")))
+}
+
+fn to_python<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_string(value).map_err(|e| input_error(&e.to_string()))?;
+    py.import("json")?.call_method1("loads", (json,))
+}
+
+/// A spacecraft: an orbit plus subsystem models given as dicts (keys as in the
+/// Rust structs; unknown keys are errors).
+#[pyclass(module = "orbitedge", name = "Spacecraft", frozen, from_py_object)]
+#[derive(Clone)]
+pub(crate) struct PySpacecraft {
+    inner: Spacecraft,
+}
+
+#[pymethods]
+impl PySpacecraft {
+    #[new]
+    #[pyo3(signature = (name, orbit, power = None, thermal = None, radiation = None, storage = None, radios = None, activities = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        name: String,
+        orbit: PySatellite,
+        power: Option<&Bound<'_, PyAny>>,
+        thermal: Option<&Bound<'_, PyAny>>,
+        radiation: Option<&Bound<'_, PyAny>>,
+        storage: Option<&Bound<'_, PyAny>>,
+        radios: Option<&Bound<'_, PyAny>>,
+        activities: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut sc = Spacecraft::new(name, orbit.inner);
+        sc.power = power
+            .map(|p| from_python::<PowerConfig>("power", p))
+            .transpose()?;
+        sc.thermal = thermal
+            .map(|t| from_python::<ThermalConfig>("thermal", t))
+            .transpose()?;
+        if let Some(r) = radiation {
+            sc.radiation = from_python::<RadiationConfig>("radiation", r)?;
+        }
+        if let Some(s) = storage {
+            sc.storage = from_python::<StorageConfig>("storage", s)?;
+        }
+        if let Some(r) = radios {
+            sc.radios = from_python::<Vec<RadioConfig>>("radios", r)?;
+        }
+        if let Some(a) = activities {
+            sc.activities = from_python::<Vec<ActivityConfig>>("activities", a)?;
+        }
+        Ok(Self {
+            inner: sc.validated().py_err()?,
+        })
+    }
+
+    /// Name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The orbit.
+    #[getter]
+    fn orbit(&self) -> PySatellite {
+        PySatellite {
+            inner: self.inner.satellite.clone(),
+        }
+    }
+
+    /// Every parameter, as plain Python data.
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.inner)
+    }
+
+    /// JSON form; ``Spacecraft.from_json`` reads it back.
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.inner).map_err(|e| input_error(&e.to_string()))
+    }
+
+    /// A spacecraft from ``to_json`` output.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        let inner: Spacecraft =
+            serde_json::from_str(text).map_err(|e| input_error(&format!("invalid spacecraft JSON: {e}")))?;
+        Ok(Self {
+            inner: inner.validated().py_err()?,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let from_json = slf.get_type().getattr("from_json")?;
+        Ok((from_json, (slf.get().to_json()?,)))
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Self>()
+            .map(|o| o.get().inner == self.inner)
+            .unwrap_or(false)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Spacecraft({:?}, orbit={:?})",
+            self.inner.name, self.inner.satellite.name
+        )
+    }
+}
+
+/// One entry of the event log.
+#[pyclass(module = "orbitedge", name = "Event", frozen)]
+pub(crate) struct PyEvent {
+    inner: Event,
+}
+
+#[pymethods]
+impl PyEvent {
+    #[classattr]
+    fn _time_fields() -> (&'static str,) {
+        ("time",)
+    }
+    /// When (UTC datetime).
+    #[getter]
+    fn time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        time::datetime(py, self.inner.time)
+    }
+    /// Seconds since the simulation start.
+    #[getter]
+    fn elapsed_s(&self) -> f64 {
+        self.inner.elapsed_s
+    }
+    /// Spacecraft name.
+    #[getter]
+    fn spacecraft(&self) -> &str {
+        &self.inner.spacecraft
+    }
+    /// Kind, e.g. ``"contact_started"``, ``"activity_interrupted"``, ``"load_shed"``.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind.name()
+    }
+    /// Human-readable details.
+    #[getter]
+    fn detail(&self) -> String {
+        self.inner.kind.detail()
+    }
+    /// Every field of the event, as a dict.
+    fn data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.inner.kind)
+    }
+    fn _row<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let row = PyDict::new(py);
+        row.set_item("time", unix_nanoseconds(self.inner.time))?;
+        row.set_item("spacecraft", &self.inner.spacecraft)?;
+        row.set_item("kind", self.inner.kind.name())?;
+        row.set_item("detail", self.inner.kind.detail())?;
+        Ok(row)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Event({}, {:?}, {}, {:?})",
+            self.inner.time,
+            self.inner.spacecraft,
+            self.inner.kind.name(),
+            self.inner.kind.detail()
+        )
+    }
+}
+
+/// An error raised by user Python code inside a hook, kept until the run returns.
+type HookError = Arc<Mutex<Option<PyErr>>>;
+
+fn view_dict<'py>(py: Python<'py>, view: &SpacecraftView) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("elapsed_s", view.elapsed_s)?;
+    d.set_item("soc", view.soc)?;
+    d.set_item("temperature_k", view.temperature_k)?;
+    d.set_item("sunlit_fraction", view.sunlit_fraction)?;
+    d.set_item("in_contact", view.in_contact)?;
+    d.set_item("storage_used_bytes", view.storage_used_bytes)?;
+    d.set_item("storage_free_bytes", view.storage_free_bytes)?;
+    d.set_item("dose_rad", view.dose_rad)?;
+    d.set_item("alive", view.alive)?;
+    d.set_item("activity", view.activity.clone())?;
+    let props = PyDict::new(py);
+    for (k, v) in &view.properties {
+        props.set_item(k, v)?;
+    }
+    d.set_item("properties", props)?;
+    Ok(d)
+}
+
+/// Spacecraft and ground stations advanced together.
+#[pyclass(module = "orbitedge", name = "Simulation")]
+pub(crate) struct PySimulation {
+    inner: Simulation,
+    hook_error: HookError,
+}
+
+#[pymethods]
+impl PySimulation {
+    #[new]
+    #[pyo3(signature = (start, spacecraft, stations = Vec::new(), seed = 0, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical"))]
+    fn new(
+        start: &Bound<'_, PyAny>,
+        spacecraft: Vec<PySpacecraft>,
+        stations: Vec<PyGroundStation>,
+        seed: u64,
+        telemetry_interval_s: f64,
+        max_substep_s: f64,
+        shadow_model: &str,
+    ) -> PyResult<Self> {
+        let config = SimulationConfig {
+            telemetry_interval_s,
+            max_substep_s,
+            shadow: crate::environment::eclipse::ShadowConfig {
+                model: super::satellite::shadow_model(shadow_model)?,
+                atmosphere_km: 0.0,
+            },
+            ..SimulationConfig::default()
+        };
+        let inner = Simulation::with_config(
+            time::epoch(start)?,
+            spacecraft.into_iter().map(|s| s.inner).collect(),
+            stations.into_iter().map(|s| s.inner).collect(),
+            seed,
+            config,
+        )
+        .py_err()?;
+        Ok(Self {
+            inner,
+            hook_error: Arc::default(),
+        })
+    }
+
+    /// Current simulation time (UTC datetime).
+    #[getter]
+    fn now<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        time::datetime(py, self.inner.now())
+    }
+
+    /// Seconds simulated so far.
+    #[getter]
+    fn elapsed_s(&self) -> f64 {
+        self.inner.elapsed_s()
+    }
+
+    /// Advances to ``until``: fixed steps of ``step_s`` seconds, or event-driven when
+    /// ``step_s`` is None. ``progress=True`` draws a progress bar on stderr (or pass a
+    /// callable taking the fraction done). Ctrl-C stops at the next sync point with the
+    /// state intact and raises ``KeyboardInterrupt``.
+    #[pyo3(signature = (until, step_s = None, progress = None, threads = None))]
+    fn run(
+        &mut self,
+        py: Python<'_>,
+        until: &Bound<'_, PyAny>,
+        step_s: Option<f64>,
+        progress: Option<&Bound<'_, PyAny>>,
+        threads: Option<usize>,
+    ) -> PyResult<()> {
+        let until = time::epoch(until)?;
+        let stepping = match step_s {
+            Some(step_s) => Stepping::Fixed { step_s },
+            None => Stepping::EventDriven,
+        };
+        let reporter: Option<Py<PyAny>> = match progress {
+            None => None,
+            Some(p) if p.is_callable() => Some(p.clone().unbind()),
+            Some(p) if p.is_truthy()? => Some(
+                py.import("orbitedge._progress")?
+                    .getattr("bar")?
+                    .call0()?
+                    .unbind(),
+            ),
+            Some(_) => None,
+        };
+        let interrupted: Arc<Mutex<Option<PyErr>>> = Arc::default();
+        let sim = &mut self.inner;
+        let outcome = py.detach(|| {
+            with_threads(threads, || {
+                sim.run_with_progress(until, stepping, &mut |fraction| {
+                    Python::attach(|py| {
+                        if let Err(e) = py.check_signals() {
+                            *interrupted.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                            return false;
+                        }
+                        if let Some(report) = &reporter {
+                            if let Err(e) = report.call1(py, (fraction,)) {
+                                *interrupted.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                                return false;
+                            }
+                        }
+                        true
+                    })
+                })
+            })
+        })?;
+        outcome.py_err()?;
+        if let Some(error) = self.hook_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(error);
+        }
+        if let Some(error) = interrupted.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Requests an activity to start at ``at`` (a rejection is logged with its reasons).
+    fn schedule(&mut self, spacecraft: &str, activity: &str, at: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner
+            .schedule(spacecraft, activity, time::epoch(at)?)
+            .py_err()
+    }
+
+    /// Adds ``constraint(view) -> bool`` to an activity of one spacecraft.
+    #[pyo3(signature = (spacecraft, activity, constraint, name = None))]
+    fn add_constraint(
+        &mut self,
+        spacecraft: &str,
+        activity: &str,
+        constraint: Py<PyAny>,
+        name: Option<String>,
+    ) -> PyResult<()> {
+        let label = name.unwrap_or_else(|| {
+            Python::attach(|py| {
+                constraint
+                    .getattr(py, "__name__")
+                    .and_then(|n| n.extract::<String>(py))
+                    .unwrap_or_else(|_| "python".into())
+            })
+        });
+        let slot = self.hook_error.clone();
+        let f = Arc::new(move |view: &SpacecraftView| {
+            Python::attach(|py| {
+                let result = view_dict(py, view)
+                    .and_then(|d| constraint.call1(py, (d,)))
+                    .and_then(|r| r.bind(py).is_truthy());
+                result.unwrap_or_else(|e| {
+                    slot.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                    false
+                })
+            })
+        });
+        self.inner
+            .add_constraint(spacecraft, activity, &label, f)
+            .py_err()
+    }
+
+    /// Adds a custom property to one spacecraft: ``update(view, dt_s, value) -> value``.
+    fn add_property(
+        &mut self,
+        spacecraft: &str,
+        name: &str,
+        initial: f64,
+        update: Py<PyAny>,
+    ) -> PyResult<()> {
+        let slot = self.hook_error.clone();
+        let f = Arc::new(move |view: &SpacecraftView, dt: f64, value: f64| {
+            Python::attach(|py| {
+                let result = view_dict(py, view)
+                    .and_then(|d| update.call1(py, (d, dt, value)))
+                    .and_then(|r| r.extract::<f64>(py));
+                result.unwrap_or_else(|e| {
+                    slot.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                    value
+                })
+            })
+        });
+        self.inner.add_property(spacecraft, name, initial, f).py_err()
+    }
+
+    /// Telemetry as a dict of numpy columns (one row per spacecraft per sample).
+    fn telemetry<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let t = self.inner.telemetry();
+        let start = self.inner.start();
+        let start_ns = unix_nanoseconds(start);
+        let axis = crate::time::TimeAxis::new(start, self.inner.now());
+        let linear = seconds_between(start, self.inner.now()) == (self.inner.now() - start).to_seconds();
+        let times: Vec<i64> = t
+            .elapsed_s
+            .iter()
+            .map(|s| {
+                if linear {
+                    start_ns + (s * 1e9).round() as i64
+                } else {
+                    unix_nanoseconds(axis.epoch(*s))
+                }
+            })
+            .collect();
+        let d = PyDict::new(py);
+        let helpers = py.import("orbitedge._columns")?;
+        d.set_item(
+            "time",
+            helpers.call_method1("nanoseconds_to_datetime64", (PyArray1::from_vec(py, times),))?,
+        )?;
+        let names: Vec<String> = self.inner.spacecraft().iter().map(|s| s.name.clone()).collect();
+        let index: Vec<i64> = t.spacecraft_index.iter().map(|i| i64::from(*i)).collect();
+        d.set_item(
+            "spacecraft",
+            helpers.call_method1(
+                "labels",
+                (PyList::new(py, &names)?, PyArray1::from_vec(py, index)),
+            )?,
+        )?;
+        for (key, column) in [
+            ("x_km", &t.x_km),
+            ("y_km", &t.y_km),
+            ("z_km", &t.z_km),
+            ("sunlit_fraction", &t.sunlit_fraction),
+            ("soc", &t.soc),
+            ("battery_wh", &t.battery_wh),
+            ("power_in_w", &t.power_in_w),
+            ("power_out_w", &t.power_out_w),
+            ("temperature_k", &t.temperature_k),
+            ("storage_used_bytes", &t.storage_used_bytes),
+            ("dose_rad", &t.dose_rad),
+        ] {
+            d.set_item(key, PyArray1::from_slice(py, column))?;
+        }
+        // Activity labels: one table over all spacecraft, code 0 = idle.
+        let mut activity_labels = vec![String::new()];
+        let mut offsets = Vec::new();
+        for sc in self.inner.spacecraft() {
+            offsets.push(activity_labels.len() as i64);
+            activity_labels.extend(sc.activities.iter().map(|a| a.name.clone()));
+        }
+        let activity_codes: Vec<i64> = t
+            .activity
+            .iter()
+            .zip(&t.spacecraft_index)
+            .map(|(a, i)| {
+                if *a < 0 {
+                    0
+                } else {
+                    offsets[*i as usize] + i64::from(*a)
+                }
+            })
+            .collect();
+        d.set_item(
+            "activity",
+            helpers.call_method1(
+                "labels",
+                (
+                    PyList::new(py, &activity_labels)?,
+                    PyArray1::from_vec(py, activity_codes),
+                ),
+            )?,
+        )?;
+        let mut station_labels = vec![String::new()];
+        station_labels.extend(self.inner.stations().iter().map(|s| s.name().to_string()));
+        let link_codes: Vec<i64> = t.link.iter().map(|l| i64::from(*l) + 1).collect();
+        d.set_item(
+            "link",
+            helpers.call_method1(
+                "labels",
+                (
+                    PyList::new(py, &station_labels)?,
+                    PyArray1::from_vec(py, link_codes),
+                ),
+            )?,
+        )?;
+        d.set_item("alive", PyArray1::from_vec(py, t.alive.clone()))?;
+        Ok(d)
+    }
+
+    /// The event log (time order).
+    fn events(&self) -> Vec<PyEvent> {
+        self.inner
+            .events()
+            .iter()
+            .map(|e| PyEvent { inner: e.clone() })
+            .collect()
+    }
+
+    /// Per-spacecraft state now: a list of dicts (state of charge, temperature,
+    /// storage, dose, energy ledger, custom properties, …).
+    fn states<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (sc, state) in self.inner.spacecraft().iter().zip(self.inner.states()) {
+            let d = PyDict::new(py);
+            d.set_item("spacecraft", &sc.name)?;
+            d.set_item("soc", state.soc())?;
+            d.set_item("battery_wh", state.battery.map_or(f64::NAN, |b| b.energy_wh))?;
+            d.set_item("temperature_k", state.temperature_k)?;
+            d.set_item("storage_used_bytes", state.storage.total_used_bytes())?;
+            d.set_item("downlinked_bytes", state.downlinked_bytes)?;
+            d.set_item("dose_rad", state.dose_rad)?;
+            d.set_item("alive", state.alive)?;
+            d.set_item(
+                "activity",
+                state.running.map(|r| sc.activities[r.activity].name.clone()),
+            )?;
+            d.set_item("energy", to_python(py, &state.ledger)?)?;
+            let props = PyDict::new(py);
+            for (k, v) in &state.properties {
+                props.set_item(k, v)?;
+            }
+            d.set_item("properties", props)?;
+            list.append(d)?;
+        }
+        Ok(list)
+    }
+
+    /// Telemetry as CSV text.
+    fn telemetry_csv(&self) -> String {
+        self.inner.telemetry_csv()
+    }
+
+    /// Events as JSON Lines text.
+    fn events_jsonl(&self) -> String {
+        self.inner.events_jsonl()
+    }
+
+    /// The whole simulation as bytes (hooks excluded).
+    fn checkpoint<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self.inner.checkpoint().py_err()?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// A simulation from ``checkpoint()`` bytes (re-attach Python hooks afterwards).
+    #[staticmethod]
+    fn restore(blob: &[u8]) -> PyResult<Self> {
+        Ok(Self {
+            inner: Simulation::restore(blob).py_err()?,
+            hook_error: Arc::default(),
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let restore = slf.get_type().getattr("restore")?;
+        let blob = slf.borrow().checkpoint(slf.py())?;
+        Ok((restore, (blob,)))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Simulation({} spacecraft, {} stations, now={})",
+            self.inner.spacecraft().len(),
+            self.inner.stations().len(),
+            self.inner.now()
+        )
+    }
+}

@@ -1,0 +1,19 @@
+//! The simulation engine: many spacecraft and ground stations advanced together.
+//!
+//! [`Simulation`] holds the persistent, serialisable world (configuration,
+//! per-spacecraft state, event log, telemetry); each call to
+//! [`Simulation::run`] plans ahead with the event finders (eclipses, passes,
+//! station assignment), then advances every spacecraft in parallel between
+//! global sync points (the telemetry instants). See [`state`] for what happens
+//! inside a spacecraft and the load-shedding policy.
+
+pub mod events;
+pub mod hooks;
+mod simulation;
+pub mod state;
+pub mod telemetry;
+
+pub use events::{Event, EventKind};
+pub use hooks::{SpacecraftHooks, SpacecraftView};
+pub use simulation::{Simulation, SimulationConfig, Stepping};
+pub use telemetry::Telemetry;

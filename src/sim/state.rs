@@ -1,0 +1,965 @@
+//! The evolving state of one spacecraft and how it advances between two times.
+//!
+//! Between *breakpoints* (eclipse and contact edges, radiation events, activity
+//! ends, scheduled starts, the fixed-step grid, sync points) the discrete state
+//! is constant and the continuous state (battery, temperature, storage, dose) is
+//! integrated in sub-steps (≤ 60 s, ≤ 1 s in penumbra) with the environment taken
+//! at each sub-step's midpoint. A threshold reached inside a sub-step (battery
+//! at its minimum, storage full, input exhausted, dose limit) ends it exactly
+//! there, so the consequence happens at the right time.
+//!
+//! **Load-shedding policy.** When the battery discharges to its minimum state
+//! of charge, the running activity is stopped (`load_shed`) and no activity
+//! starts below that level. If the bus alone empties the battery, its demand
+//! goes unserved and the radio stops (`battery_empty`, a brown-out) until the
+//! charge is back at the minimum (`battery_recovered`). Nothing is clamped
+//! silently: unserved demand and spilled surplus are in the energy ledger.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::constants::{ASTRONOMICAL_UNIT_KM, EARTH_EQUATORIAL_RADIUS_KM};
+use crate::environment::eclipse::ShadowConfig;
+use crate::error::Result;
+use crate::orbit::{Propagator, StateVector};
+use crate::sim::events::EventKind;
+use crate::sim::hooks::{SpacecraftHooks, SpacecraftView};
+use crate::sim::telemetry::Sample;
+use crate::spacecraft::power::{Battery, EnergyLedger, SOLAR_IRRADIANCE_1AU_W_M2};
+use crate::spacecraft::radiation::{EventStream, RadiationProcess};
+use crate::spacecraft::storage::Storage;
+use crate::spacecraft::thermal::ThermalInputs;
+use crate::spacecraft::Spacecraft;
+use crate::time::TimeAxis;
+
+/// Light conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Light {
+    /// Full Sun.
+    Sunlit,
+    /// Partial shadow.
+    Penumbra,
+    /// Full shadow.
+    Umbra,
+}
+
+impl Light {
+    fn name(self) -> &'static str {
+        match self {
+            Light::Sunlit => "sunlit",
+            Light::Penumbra => "penumbra",
+            Light::Umbra => "umbra",
+        }
+    }
+}
+
+/// A running activity.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Running {
+    /// Index into the spacecraft's activities.
+    pub activity: usize,
+    /// Start, s since simulation start.
+    pub started_s: f64,
+    /// Planned end, s (∞ when open-ended).
+    pub ends_s: f64,
+}
+
+/// Everything about one spacecraft that changes during a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpacecraftState {
+    /// Battery, when there is a power model.
+    pub battery: Option<Battery>,
+    /// Temperature, K (NaN without a thermal model).
+    pub temperature_k: f64,
+    /// Storage contents.
+    pub storage: Storage,
+    /// Radiation streams: corruption, restart, failure.
+    pub streams: Vec<EventStream>,
+    /// Accumulated dose, rad.
+    pub dose_rad: f64,
+    /// False after a permanent failure.
+    pub alive: bool,
+    /// True while the battery is empty and loads are unserved.
+    pub browned_out: bool,
+    /// The running activity.
+    pub running: Option<Running>,
+    /// Last automatic start per activity, s (−∞ if never).
+    pub last_auto_start_s: Vec<f64>,
+    /// Energy flows so far.
+    pub ledger: EnergyLedger,
+    /// Current light.
+    pub light: Light,
+    /// Station in contact.
+    pub contact: Option<usize>,
+    /// Bytes downlinked in the current contact.
+    pub contact_bytes: f64,
+    /// Bytes downlinked in total.
+    pub downlinked_bytes: f64,
+    /// Custom properties.
+    pub properties: BTreeMap<String, f64>,
+}
+
+/// What the engine knows in advance about one spacecraft over a run call.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Light intervals covering the run: (start_s, end_s, light), sorted.
+    pub light: Vec<(f64, f64, Light)>,
+    /// Assigned contacts: (start_s, end_s, station), sorted.
+    pub contacts: Vec<(f64, f64, usize)>,
+    /// Scheduled starts: (time_s, activity index), sorted.
+    pub scheduled: Vec<(f64, usize)>,
+    /// Seconds from the orbit's epoch to the simulation start.
+    pub orbit_offset_s: f64,
+    /// Every light and contact edge, sorted (for finding the next breakpoint).
+    pub edges: Vec<f64>,
+    /// Partitions the radio empties, in order.
+    pub downlink_partitions: Vec<usize>,
+}
+
+impl Plan {
+    /// Sorts the edge list once the intervals are known.
+    pub fn index_edges(&mut self) {
+        self.edges = self
+            .light
+            .iter()
+            .flat_map(|(a, b, _)| [*a, *b])
+            .chain(self.contacts.iter().flat_map(|(a, b, _)| [*a, *b]))
+            .chain(self.scheduled.iter().map(|(t, _)| *t))
+            .collect();
+        self.edges.sort_by(f64::total_cmp);
+    }
+
+    /// The interval of a sorted, disjoint list containing `t`.
+    fn find<T: Copy>(list: &[(f64, f64, T)], t: f64) -> Option<T> {
+        let k = list.partition_point(|(a, _, _)| *a <= t);
+        k.checked_sub(1)
+            .map(|k| list[k])
+            .filter(|(_, b, _)| t < *b)
+            .map(|(_, _, x)| x)
+    }
+}
+
+/// Shared, read-only context of a run.
+pub struct Context<'a> {
+    /// Time axis from the simulation start.
+    pub axis: &'a TimeAxis,
+    /// Shadow model.
+    pub shadow: &'a ShadowConfig,
+    /// Station names.
+    pub station_names: &'a [String],
+    /// Fixed step, s, or `None` for event-driven.
+    pub step_s: Option<f64>,
+    /// Longest integration sub-step, s.
+    pub max_substep_s: f64,
+    /// Earth-fixed station positions, km.
+    pub station_positions: &'a [nalgebra::Vector3<f64>],
+    /// The Sun over the run.
+    pub sun: &'a crate::environment::sun::SunTable,
+    /// PASEOS-compatible power: a fixed step generates only when sunlit at both
+    /// of its ends; thermal inputs are taken at the start of the step.
+    pub paseos: bool,
+}
+
+/// Events produced while advancing: (elapsed_s, kind).
+pub type Log = Vec<(f64, EventKind)>;
+
+const EPS: f64 = 1e-9;
+
+impl SpacecraftState {
+    /// The initial state of a (validated) spacecraft.
+    pub fn new(sc: &Spacecraft, seed: u64) -> Self {
+        let r = &sc.radiation;
+        let rates = [r.data_corruption_per_s, r.restart_per_s, r.failure_per_s];
+        Self {
+            battery: sc.power.map(|p| Battery::new(p.battery)),
+            temperature_k: sc.thermal.map_or(f64::NAN, |t| t.initial_temperature_k),
+            storage: Storage::new(sc.storage.clone()),
+            streams: RadiationProcess::ALL
+                .iter()
+                .zip(rates)
+                .map(|(process, rate)| EventStream::new(seed, &sc.name, *process, rate))
+                .collect(),
+            dose_rad: 0.0,
+            alive: true,
+            browned_out: false,
+            running: None,
+            last_auto_start_s: vec![f64::NEG_INFINITY; sc.activities.len()],
+            ledger: EnergyLedger::default(),
+            light: Light::Sunlit,
+            contact: None,
+            contact_bytes: 0.0,
+            downlinked_bytes: 0.0,
+            properties: BTreeMap::new(),
+        }
+    }
+
+    /// State of charge (NaN without a power model).
+    pub fn soc(&self) -> f64 {
+        self.battery.map_or(f64::NAN, |b| b.soc())
+    }
+
+    fn view(&self, sc: &Spacecraft, elapsed_s: f64, sunlit_fraction: f64) -> SpacecraftView {
+        SpacecraftView {
+            elapsed_s,
+            soc: self.soc(),
+            temperature_k: self.temperature_k,
+            sunlit_fraction,
+            in_contact: self.contact.is_some(),
+            storage_used_bytes: self.storage.total_used_bytes(),
+            storage_free_bytes: sc.storage.capacity_bytes - self.storage.total_used_bytes(),
+            dose_rad: self.dose_rad,
+            alive: self.alive,
+            activity: self.running.map(|r| sc.activities[r.activity].name.clone()),
+            properties: self.properties.clone(),
+        }
+    }
+
+    /// Unmet preconditions of activity `k` now (empty: it may run).
+    pub fn unmet(&self, sc: &Spacecraft, k: usize, hooks: &SpacecraftHooks, elapsed_s: f64) -> Vec<String> {
+        let activity = &sc.activities[k];
+        let p = &activity.preconditions;
+        let mut reasons = Vec::new();
+        if !self.alive {
+            reasons.push("spacecraft has failed".to_string());
+        }
+        if self.browned_out {
+            reasons.push("battery empty (brown-out)".to_string());
+        }
+        if let Some(battery) = &self.battery {
+            let floor = p.min_soc.unwrap_or(0.0).max(battery.config.min_soc);
+            if battery.soc() < floor - EPS && activity.power_w > 0.0 {
+                reasons.push(format!("state of charge {:.3} < {floor:.3}", battery.soc()));
+            }
+        }
+        if let Some(min) = p.min_temperature_k {
+            if self.temperature_k < min {
+                reasons.push(format!("temperature {:.2} K < {min} K", self.temperature_k));
+            }
+        }
+        if let Some(max) = p.max_temperature_k {
+            if self.temperature_k > max {
+                reasons.push(format!("temperature {:.2} K > {max} K", self.temperature_k));
+            }
+        }
+        if let Some(want_sun) = p.sunlit {
+            let sunlit = self.light == Light::Sunlit;
+            if want_sun != sunlit {
+                reasons.push(if want_sun { "not sunlit" } else { "not in shadow" }.to_string());
+            }
+        }
+        if let Some(want_contact) = p.in_window {
+            if want_contact != self.contact.is_some() {
+                reasons.push(
+                    if want_contact {
+                        "no ground contact"
+                    } else {
+                        "in ground contact"
+                    }
+                    .to_string(),
+                );
+            }
+        }
+        if let (Some(need), Some(flow)) = (p.min_free_bytes, &activity.produces) {
+            if let Ok(partition) = sc.storage.index(&flow.partition) {
+                let free = self.storage.free_bytes(partition);
+                if free < need {
+                    reasons.push(format!("{free:.0} bytes free in {} < {need:.0}", flow.partition));
+                }
+            }
+        }
+        if let Some(flow) = &activity.consumes {
+            if let Ok(partition) = sc.storage.index(&flow.partition) {
+                if self.storage.used_bytes[partition] < 1.0 {
+                    reasons.push(format!("no input data in {}", flow.partition));
+                }
+            }
+        }
+        for (name, constraint) in hooks.constraints_for(&activity.name) {
+            let fraction = match self.light {
+                Light::Sunlit => 1.0,
+                Light::Penumbra => 0.5,
+                Light::Umbra => 0.0,
+            };
+            if !constraint(&self.view(sc, elapsed_s, fraction)) {
+                reasons.push(format!("constraint {name:?} not met"));
+            }
+        }
+        reasons
+    }
+
+    fn start(&mut self, sc: &Spacecraft, k: usize, t: f64, log: &mut Log) {
+        let ends_s = sc.activities[k].duration_s.map_or(f64::INFINITY, |d| t + d);
+        self.running = Some(Running {
+            activity: k,
+            started_s: t,
+            ends_s,
+        });
+        log.push((
+            t,
+            EventKind::ActivityStarted {
+                activity: sc.activities[k].name.clone(),
+            },
+        ));
+    }
+
+    fn stop(&mut self, sc: &Spacecraft, t: f64, completed: bool, reason: &str, log: &mut Log) {
+        if let Some(running) = self.running.take() {
+            let activity = sc.activities[running.activity].name.clone();
+            let reason = reason.to_string();
+            log.push((
+                t,
+                if completed {
+                    EventKind::ActivityEnded { activity, reason }
+                } else {
+                    EventKind::ActivityInterrupted { activity, reason }
+                },
+            ));
+        }
+    }
+
+    /// Advances from `from_s` to `to_s`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn advance(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        from_s: f64,
+        to_s: f64,
+        log: &mut Log,
+    ) -> Result<()> {
+        let mut t = from_s;
+        let mut stalled = 0;
+        while t < to_s - EPS {
+            self.discrete_updates(sc, hooks, plan, ctx, t, log);
+            let next = self.next_breakpoint(plan, ctx, t, to_s);
+            let reached = self.integrate(sc, hooks, plan, ctx, t, next, log)?;
+            // Thresholds may stop a step where it began (then the discrete state has
+            // changed); a run of those means a bug, reported rather than looped on.
+            stalled = if reached > t + EPS { 0 } else { stalled + 1 };
+            if stalled > 1_000 {
+                return Err(crate::Error::Propagation {
+                    epoch: ctx.axis.epoch(t),
+                    reason: format!("engine made no progress for {} (internal error)", sc.name),
+                });
+            }
+            t = reached;
+        }
+        // Settle what happens exactly at the end (edges, ends) so the state at
+        // `to_s` is the state just after it.
+        self.discrete_updates(sc, hooks, plan, ctx, to_s, log);
+        Ok(())
+    }
+
+    fn light_at(plan: &Plan, t: f64) -> Light {
+        Plan::find(&plan.light, t).unwrap_or(Light::Sunlit)
+    }
+
+    fn contact_at(plan: &Plan, t: f64) -> Option<usize> {
+        Plan::find(&plan.contacts, t)
+    }
+
+    fn is_decision_point(ctx: &Context<'_>, t: f64) -> bool {
+        match ctx.step_s {
+            None => true,
+            Some(step) => {
+                let k = (t / step).round();
+                (t - k * step).abs() < 1e-6
+            }
+        }
+    }
+
+    fn discrete_updates(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        t: f64,
+        log: &mut Log,
+    ) {
+        // Radiation events due now.
+        self.radiation_events(sc, t, log);
+        // Light and contact edges.
+        let light = Self::light_at(plan, t);
+        if light != self.light {
+            log.push((
+                t,
+                EventKind::LightChanged {
+                    from: self.light.name().into(),
+                    to: light.name().into(),
+                },
+            ));
+            self.light = light;
+        }
+        let contact = if self.alive {
+            Self::contact_at(plan, t)
+        } else {
+            None
+        };
+        if contact != self.contact {
+            if let Some(old) = self.contact {
+                log.push((
+                    t,
+                    EventKind::ContactEnded {
+                        station: ctx.station_names[old].clone(),
+                        bytes_downlinked: self.contact_bytes,
+                    },
+                ));
+            }
+            if let Some(new) = contact {
+                log.push((
+                    t,
+                    EventKind::ContactStarted {
+                        station: ctx.station_names[new].clone(),
+                    },
+                ));
+            }
+            self.contact = contact;
+            self.contact_bytes = 0.0;
+        }
+        // Activity completion.
+        if let Some(running) = self.running {
+            if running.ends_s <= t + EPS {
+                self.stop(sc, t, true, "duration elapsed", log);
+            }
+        }
+        // Brown-out recovery.
+        if self.browned_out {
+            if let Some(battery) = &self.battery {
+                if battery.soc() >= battery.config.min_soc - EPS {
+                    self.browned_out = false;
+                    log.push((t, EventKind::BatteryRecovered));
+                }
+            }
+        }
+        if !Self::is_decision_point(ctx, t) {
+            return;
+        }
+        // A running activity must keep meeting its preconditions.
+        if let Some(running) = self.running {
+            let reasons = self.unmet(sc, running.activity, hooks, t);
+            if !reasons.is_empty() {
+                self.stop(sc, t, false, &reasons.join("; "), log);
+            }
+        }
+        // Scheduled starts (at or just before now, not yet handled).
+        let lookback = self.window(ctx);
+        let due: Vec<usize> = plan
+            .scheduled
+            .iter()
+            .filter(|(at, _)| *at <= t + EPS && *at > t - lookback)
+            .map(|(_, k)| *k)
+            .collect();
+        for k in due {
+            if self.running.is_some() {
+                log.push((
+                    t,
+                    EventKind::ActivityRejected {
+                        activity: sc.activities[k].name.clone(),
+                        reasons: vec!["another activity is running".into()],
+                    },
+                ));
+                continue;
+            }
+            let reasons = self.unmet(sc, k, hooks, t);
+            if reasons.is_empty() {
+                self.start(sc, k, t, log);
+            } else {
+                log.push((
+                    t,
+                    EventKind::ActivityRejected {
+                        activity: sc.activities[k].name.clone(),
+                        reasons,
+                    },
+                ));
+            }
+        }
+        // Automatic starts.
+        if self.running.is_none() && self.alive {
+            for k in 0..sc.activities.len() {
+                let activity = &sc.activities[k];
+                if !activity.auto || t - self.last_auto_start_s[k] < activity.cooldown_s - EPS {
+                    continue;
+                }
+                if self.unmet(sc, k, hooks, t).is_empty() {
+                    self.last_auto_start_s[k] = t;
+                    self.start(sc, k, t, log);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// How far back a scheduled start still counts at a decision point: one step
+    /// in fixed-step mode (requests between grid points wait for the next one).
+    fn window(&self, ctx: &Context<'_>) -> f64 {
+        ctx.step_s.map_or(EPS * 2.0, |s| s - EPS)
+    }
+
+    fn radiation_events(&mut self, sc: &Spacecraft, t: f64, log: &mut Log) {
+        loop {
+            let (k, due) = self
+                .streams
+                .iter()
+                .enumerate()
+                .map(|(k, s)| (k, s.next_s))
+                .fold((0, f64::INFINITY), |best, x| if x.1 < best.1 { x } else { best });
+            if due > t + EPS {
+                break;
+            }
+            let at = due.max(0.0);
+            match RadiationProcess::ALL[k] {
+                RadiationProcess::DataCorruption => {
+                    let u = self.streams[k].uniform();
+                    if let Some((partition, bytes)) =
+                        self.storage.corrupt(sc.radiation.corruption_bytes_per_event, u)
+                    {
+                        log.push((
+                            at,
+                            EventKind::DataCorrupted {
+                                partition: sc.storage.partitions[partition].name.clone(),
+                                bytes,
+                            },
+                        ));
+                    }
+                }
+                RadiationProcess::Restart => {
+                    if self.alive {
+                        log.push((at, EventKind::Restart));
+                        self.stop(sc, at, false, "radiation restart", log);
+                    }
+                }
+                RadiationProcess::Failure => {
+                    if self.alive {
+                        self.fail(sc, at, "radiation", log);
+                    }
+                }
+            }
+            self.streams[k].advance();
+        }
+    }
+
+    fn fail(&mut self, sc: &Spacecraft, t: f64, cause: &str, log: &mut Log) {
+        self.stop(sc, t, false, "permanent failure", log);
+        self.alive = false;
+        log.push((t, EventKind::PermanentFailure { cause: cause.into() }));
+    }
+
+    fn next_breakpoint(&self, plan: &Plan, ctx: &Context<'_>, t: f64, to_s: f64) -> f64 {
+        let mut next = to_s;
+        let mut consider = |x: f64| {
+            if x > t + EPS && x < next {
+                next = x;
+            }
+        };
+        let k = plan.edges.partition_point(|x| *x <= t + EPS);
+        if let Some(edge) = plan.edges.get(k) {
+            consider(*edge);
+        }
+        for stream in &self.streams {
+            consider(stream.next_s);
+        }
+        if let Some(running) = self.running {
+            consider(running.ends_s);
+        }
+        if let Some(step) = ctx.step_s {
+            consider(((t + EPS) / step).floor() * step + step);
+        }
+        next
+    }
+
+    /// Integrates the continuous state from `t` towards `end`; returns where it
+    /// stopped (earlier than `end` when a threshold was reached).
+    #[allow(clippy::too_many_arguments)]
+    fn integrate(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        t: f64,
+        end: f64,
+        log: &mut Log,
+    ) -> Result<f64> {
+        if ctx.paseos {
+            // One step, no split at eclipse edges: all-or-nothing charging as PASEOS.
+            let both_ends_sunlit =
+                Self::light_at(plan, t) == Light::Sunlit && Self::light_at(plan, end - EPS) == Light::Sunlit;
+            let light = if both_ends_sunlit {
+                Light::Sunlit
+            } else {
+                Light::Umbra
+            };
+            let start_light = if Self::light_at(plan, t) == Light::Sunlit {
+                Light::Sunlit
+            } else {
+                Light::Umbra
+            };
+            return self.substep(sc, hooks, plan, ctx, (light, start_light), t, end, log);
+        }
+        let light = Self::light_at(plan, 0.5 * (t + end));
+        let substep = if light == Light::Penumbra {
+            1.0
+        } else {
+            ctx.max_substep_s
+        };
+        // Sub-steps end on a grid fixed to the simulation start, so that runs with
+        // different breakpoints (fixed steps, event-driven) integrate alike.
+        let mut s0 = t;
+        while s0 < end - EPS {
+            let s1 = (((s0 + EPS) / substep).floor() * substep + substep).min(end);
+            let reached = self.substep(sc, hooks, plan, ctx, (light, light), s0, s1, log)?;
+            if reached < s1 - EPS {
+                return Ok(reached);
+            }
+            s0 = s1;
+        }
+        Ok(end)
+    }
+
+    /// Environment at `t`: state, Sun, visible fraction.
+    fn environment(
+        &self,
+        sc: &Spacecraft,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        light: Light,
+        t: f64,
+    ) -> Result<(StateVector, nalgebra::Vector3<f64>, f64)> {
+        let state = sc.satellite.state_after(plan.orbit_offset_s + t)?;
+        let sun = ctx.sun.at(t);
+        let fraction = match light {
+            Light::Sunlit => 1.0,
+            Light::Umbra => 0.0,
+            Light::Penumbra => ctx.shadow.sunlit_fraction(&state.position_km, &sun),
+        };
+        Ok((state, sun, fraction))
+    }
+
+    fn generation_w(
+        &self,
+        sc: &Spacecraft,
+        state: &StateVector,
+        sun: &nalgebra::Vector3<f64>,
+        fraction: f64,
+        t: f64,
+    ) -> f64 {
+        match &sc.power {
+            Some(power) => power.solar_array.power_w(
+                fraction,
+                sun,
+                &state.position_km,
+                &state.velocity_km_s,
+                t / (365.25 * 86_400.0),
+            ),
+            None => 0.0,
+        }
+    }
+
+    /// Partitions the first radio empties, in order.
+    pub fn downlink_partitions(sc: &Spacecraft) -> Vec<usize> {
+        match sc.radios.first() {
+            Some(radio) if !radio.partitions.is_empty() => radio
+                .partitions
+                .iter()
+                .filter_map(|p| sc.storage.index(p).ok())
+                .collect(),
+            Some(_) => (0..sc.storage.partitions.len()).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Load, W, with its parts: (total, activity, radio).
+    fn load_w(&self, sc: &Spacecraft, transmitting: bool) -> f64 {
+        let Some(power) = &sc.power else { return 0.0 };
+        let mut load = power.bus_load_w;
+        if self.browned_out || !self.alive {
+            return load;
+        }
+        if let Some(running) = self.running {
+            load += sc.activities[running.activity].power_w;
+        }
+        if transmitting {
+            load += sc.radios.first().map_or(0.0, |r| r.transmit_power_w);
+        }
+        load
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn substep(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        (light, thermal_light): (Light, Light),
+        s0: f64,
+        s1: f64,
+        log: &mut Log,
+    ) -> Result<f64> {
+        let mid = 0.5 * (s0 + s1);
+        let (state, sun, fraction) = self.environment(sc, plan, ctx, light, mid)?;
+        let thermal_fraction = if thermal_light == light {
+            fraction
+        } else if thermal_light == Light::Sunlit {
+            1.0
+        } else {
+            0.0
+        };
+        let generation = self.generation_w(sc, &state, &sun, fraction, mid);
+
+        // Downlink rate (bytes/s) and what is available.
+        let partitions = &plan.downlink_partitions;
+        let available: f64 = partitions.iter().map(|p| self.storage.used_bytes[*p]).sum();
+        let rate_bytes_s = match (self.contact, sc.radios.first()) {
+            (Some(station), Some(radio))
+                if self.alive
+                    && !self.browned_out
+                    && available >= 1.0
+                    && (radio.stations.is_empty()
+                        || radio.stations.contains(&ctx.station_names[station])) =>
+            {
+                let range_km = self.range_to_contact_km(ctx, &state, mid);
+                radio.rate_bps(range_km) / 8.0
+            }
+            _ => 0.0,
+        };
+        let transmitting = rate_bytes_s > 0.0;
+        let load = self.load_w(sc, transmitting);
+        let net = generation - load;
+
+        // Earliest threshold inside the sub-step.
+        let mut split = s1;
+        let mut cause: Option<Threshold> = None;
+        let mut consider = |time: f64, what: Threshold| {
+            if time < split - EPS {
+                split = time.max(s0);
+                cause = Some(what);
+            }
+        };
+        if let Some(battery) = &self.battery {
+            if net < 0.0 {
+                let floor = battery.config.min_soc * battery.config.capacity_wh;
+                if self.running.is_some() && battery.energy_wh > floor + EPS {
+                    consider(s0 + battery.seconds_to(floor, net), Threshold::MinSoc);
+                }
+                if !self.browned_out && battery.energy_wh > EPS {
+                    consider(s0 + battery.seconds_to(0.0, net), Threshold::Empty);
+                }
+            } else if self.browned_out {
+                let floor = battery.config.min_soc * battery.config.capacity_wh;
+                consider(s0 + battery.seconds_to(floor, net), Threshold::Recovered);
+            }
+        }
+        if transmitting {
+            consider(s0 + available / rate_bytes_s, Threshold::DownlinkDone);
+        }
+        let mut produce = None;
+        let mut consume = None;
+        if let Some(running) = self.running.filter(|_| self.alive && !self.browned_out) {
+            let activity = &sc.activities[running.activity];
+            if let Some(flow) = &activity.produces {
+                let p = sc.storage.index(&flow.partition)?;
+                if flow.bytes_per_s > 0.0 {
+                    consider(
+                        s0 + self.storage.free_bytes(p) / flow.bytes_per_s,
+                        Threshold::StorageFull,
+                    );
+                }
+                produce = Some((p, flow.bytes_per_s));
+            }
+            if let Some(flow) = &activity.consumes {
+                let p = sc.storage.index(&flow.partition)?;
+                if flow.bytes_per_s > 0.0 {
+                    consider(
+                        s0 + self.storage.used_bytes[p] / flow.bytes_per_s,
+                        Threshold::InputExhausted,
+                    );
+                }
+                consume = Some((p, flow.bytes_per_s));
+            }
+        }
+        if let (Some(limit), rate) = (sc.radiation.dose_limit_rad, sc.radiation.dose_rate_rad_per_s) {
+            if self.alive && rate > 0.0 {
+                consider(s0 + (limit - self.dose_rad) / rate, Threshold::DoseLimit);
+            }
+        }
+        let dt = split - s0;
+        // Apply the interval.
+        if let Some(battery) = &mut self.battery {
+            let flow = battery.apply(net, dt);
+            let hours = dt / 3_600.0;
+            self.ledger.generated_wh += generation * hours;
+            self.ledger.consumed_wh += load * hours - flow.unserved_wh;
+            self.ledger.offered_wh += flow.offered_wh;
+            self.ledger.spilled_wh += flow.spilled_wh;
+            self.ledger.drawn_wh += flow.drawn_wh;
+            self.ledger.unserved_wh += flow.unserved_wh;
+        }
+        if let Some(thermal) = &sc.thermal {
+            let distance_km = (sun - state.position_km).norm();
+            let served_w = if dt > 0.0 && self.battery.is_some() {
+                load - self.ledger_unserved_rate(net, dt)
+            } else {
+                load
+            };
+            let inputs = ThermalInputs {
+                sunlit_fraction: thermal_fraction,
+                irradiance_w_m2: SOLAR_IRRADIANCE_1AU_W_M2 * (ASTRONOMICAL_UNIT_KM / distance_km).powi(2),
+                earth_ratio_sq: (EARTH_EQUATORIAL_RADIUS_KM / state.position_km.norm()).powi(2),
+                consumed_power_w: served_w,
+            };
+            self.temperature_k = thermal.advance(self.temperature_k, &inputs, dt);
+        }
+        if transmitting {
+            let mut budget = rate_bytes_s * dt;
+            for p in partitions {
+                let taken = self.storage.take(*p, budget);
+                budget -= taken;
+                self.contact_bytes += taken;
+                self.downlinked_bytes += taken;
+            }
+        }
+        if let Some((p, rate)) = consume {
+            self.storage.take(p, rate * dt);
+        }
+        if let Some((p, rate)) = produce {
+            self.storage.store(p, rate * dt);
+        }
+        if self.alive {
+            self.dose_rad += sc.radiation.dose_rate_rad_per_s * dt;
+        }
+        for (name, update) in hooks.properties() {
+            let current = self.properties.get(name).copied().unwrap_or(f64::NAN);
+            let view = self.view(sc, split, fraction);
+            self.properties.insert(name.clone(), update(&view, dt, current));
+        }
+
+        // Consequences of the threshold.
+        match cause {
+            None => {}
+            Some(Threshold::DownlinkDone) => {
+                // Sub-byte rounding leftovers leave with the last byte.
+                for p in partitions {
+                    if self.storage.used_bytes[*p] < 1.0 {
+                        let crumb = self.storage.take(*p, f64::INFINITY);
+                        self.contact_bytes += crumb;
+                        self.downlinked_bytes += crumb;
+                    }
+                }
+            }
+            Some(Threshold::MinSoc) => {
+                let activity = self.running.map(|r| sc.activities[r.activity].name.clone());
+                self.stop(
+                    sc,
+                    split,
+                    false,
+                    "load shed: battery at minimum state of charge",
+                    log,
+                );
+                log.push((split, EventKind::LoadShed { activity }));
+            }
+            Some(Threshold::Empty) => {
+                self.stop(sc, split, false, "battery empty", log);
+                self.browned_out = true;
+                log.push((split, EventKind::BatteryEmpty));
+            }
+            Some(Threshold::Recovered) => {
+                self.browned_out = false;
+                log.push((split, EventKind::BatteryRecovered));
+            }
+            Some(Threshold::StorageFull) => {
+                if let Some((p, _)) = produce {
+                    log.push((
+                        split,
+                        EventKind::StorageFull {
+                            partition: sc.storage.partitions[p].name.clone(),
+                        },
+                    ));
+                }
+                self.stop(sc, split, false, "storage full", log);
+            }
+            Some(Threshold::InputExhausted) => {
+                if let Some((p, _)) = consume {
+                    self.storage.take(p, f64::INFINITY); // rounding crumbs
+                }
+                self.stop(sc, split, true, "input data exhausted", log)
+            }
+            Some(Threshold::DoseLimit) => self.fail(sc, split, "total_dose", log),
+        }
+        Ok(split)
+    }
+
+    /// Unserved power (W) over the last interval, from the battery's own accounting.
+    fn ledger_unserved_rate(&self, net: f64, dt: f64) -> f64 {
+        // The battery serves everything unless it ran empty; with `Threshold::Empty`
+        // splitting exactly at the empty point, only a browned-out interval leaves
+        // demand unserved: then the whole deficit is unserved.
+        if self.browned_out && net < 0.0 && dt > 0.0 {
+            -net
+        } else {
+            0.0
+        }
+    }
+
+    fn range_to_contact_km(&self, ctx: &Context<'_>, state: &StateVector, t: f64) -> f64 {
+        match self.contact {
+            Some(station) => {
+                let gmst = crate::frames::gmst_rad(ctx.axis.julian_date_ut1(t));
+                let (r_ecef, _) = crate::frames::teme_to_ecef(&state.position_km, &state.velocity_km_s, gmst);
+                (r_ecef - ctx.station_positions[station]).norm()
+            }
+            None => state.position_km.norm() - EARTH_EQUATORIAL_RADIUS_KM,
+        }
+    }
+
+    /// A telemetry sample at `t`.
+    pub fn sample(
+        &self,
+        sc: &Spacecraft,
+        index: usize,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        t: f64,
+    ) -> Result<Sample> {
+        let light = Self::light_at(plan, t);
+        let (state, sun, fraction) = self.environment(sc, plan, ctx, light, t)?;
+        let transmitting = self.contact.is_some()
+            && !sc.radios.is_empty()
+            && plan
+                .downlink_partitions
+                .iter()
+                .any(|p| self.storage.used_bytes[*p] >= 1.0);
+        Ok(Sample {
+            spacecraft_index: index,
+            elapsed_s: t,
+            position_km: [state.position_km.x, state.position_km.y, state.position_km.z],
+            sunlit_fraction: fraction,
+            soc: self.soc(),
+            battery_wh: self.battery.map_or(f64::NAN, |b| b.energy_wh),
+            power_in_w: self.generation_w(sc, &state, &sun, fraction, t),
+            power_out_w: self.load_w(sc, transmitting),
+            temperature_k: self.temperature_k,
+            storage_used_bytes: self.storage.total_used_bytes(),
+            activity: self.running.map_or(-1, |r| r.activity as i32),
+            link: self.contact.map_or(-1, |s| s as i32),
+            dose_rad: self.dose_rad,
+            alive: self.alive,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Threshold {
+    MinSoc,
+    Empty,
+    Recovered,
+    DownlinkDone,
+    StorageFull,
+    InputExhausted,
+    DoseLimit,
+}
