@@ -442,3 +442,105 @@ fn paseos_mode_charges_only_when_sunlit_at_both_ends_of_a_step() {
         "lost {lost_wh} Wh over {eclipses} passages"
     );
 }
+
+#[test]
+fn a_station_serves_one_spacecraft_at_a_time() {
+    // Twelve satellites in three planes over two polar stations: passes overlap often.
+    let mut sim = Simulation::new(
+        epoch(),
+        constellation(12, 40.0, RadiationConfig::default()),
+        stations(),
+        1,
+    )
+    .unwrap();
+    sim.run(epoch() + Duration::from_days(1.0), Stepping::EventDriven)
+        .unwrap();
+    for station in ["Kiruna", "Svalbard"] {
+        let mut holder: Option<usize> = None;
+        let mut contacts = 0;
+        for e in sim.events() {
+            match &e.kind {
+                EventKind::ContactStarted { station: s } if s == station => {
+                    assert!(
+                        holder.is_none(),
+                        "{station} given to {} while {holder:?} holds it",
+                        e.spacecraft_index
+                    );
+                    holder = Some(e.spacecraft_index);
+                    contacts += 1;
+                }
+                EventKind::ContactEnded { station: s, .. } if s == station => {
+                    assert_eq!(holder, Some(e.spacecraft_index));
+                    holder = None;
+                }
+                _ => {}
+            }
+        }
+        assert!(contacts > 20, "{station}: {contacts} contacts");
+    }
+}
+
+#[test]
+fn relays_forward_data_only_in_line_of_sight() {
+    use orbitedge::spacecraft::RelayConfig;
+    // Same plane, 20° apart: always in sight. Opposite in the plane: never.
+    let elements = |anomaly: f64| ClassicalElements {
+        semi_major_axis_km: 6_928.137,
+        eccentricity: 0.0,
+        inclination_deg: 97.6,
+        raan_deg: 10.0,
+        argument_of_perigee_deg: 0.0,
+        mean_anomaly_deg: anomaly,
+    };
+    let make = |name: &str, anomaly: f64| {
+        let sat = Satellite::from_elements(name, epoch(), elements(anomaly), AnalyticModel::J2).unwrap();
+        let mut sc = spacecraft(name, sat, 40.0, RadiationConfig::default());
+        sc.radios.clear();
+        sc.activities.truncate(1); // imaging only
+        sc
+    };
+    let relay = |peer: &str| RelayConfig {
+        name: "isl".into(),
+        peer: peer.into(),
+        rate_bps: 10e6,
+        partitions: vec!["raw".into()],
+        peer_partition: "products".into(),
+        grazing_altitude_km: 80.0,
+        max_range_km: None,
+    };
+    let mut sender = make("sender", 0.0);
+    sender.relays = vec![relay("near")];
+    let mut blind = make("blind", 180.0);
+    blind.relays = vec![relay("near")];
+    let mut near = make("near", 20.0);
+    near.activities.clear();
+    near.storage.capacity_bytes = 1e12;
+    let mut sim = Simulation::new(epoch(), vec![sender, blind, near], vec![], 1).unwrap();
+    sim.run(epoch() + Duration::from_hours(6.0), Stepping::EventDriven)
+        .unwrap();
+    let s = sim.states();
+    assert!(s[0].relayed_bytes[0] > 0.0, "in-sight sender must forward");
+    assert_eq!(
+        s[1].relayed_bytes[0], 0.0,
+        "a blocked line of sight forwards nothing"
+    );
+    let products = sim.spacecraft()[2].storage.index("products").unwrap();
+    assert!((s[2].storage.used_bytes[products] - s[0].relayed_bytes[0]).abs() < 1.0);
+    // 10 Mbit/s drains a 600 MB imaging burst in 480 s, well within the 1800 s cooldown:
+    // at most the last burst is still on board.
+    let raw = sim.spacecraft()[0].storage.index("raw").unwrap();
+    assert!(
+        s[0].storage.used_bytes[raw] <= 2e6 * 300.0 + 1.0,
+        "{}",
+        s[0].storage.used_bytes[raw]
+    );
+    let relayed_events: f64 = sim
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::DataRelayed { bytes, .. } => Some(*bytes),
+            _ => None,
+        })
+        .sum();
+    assert!(relayed_events <= s[0].relayed_bytes[0] + 1.0);
+}

@@ -202,6 +202,7 @@ class Spacecraft:
         storage: dict[str, Any] | None = None,
         radios: list[dict[str, Any]] | None = None,
         activities: list[dict[str, Any]] | None = None,
+        relays: list[dict[str, Any]] | None = None,
     ) -> Spacecraft: ...
     @staticmethod
     def from_json(text: str) -> Spacecraft: ...

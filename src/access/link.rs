@@ -115,8 +115,9 @@ pub fn find_link_windows(
     Ok(windows)
 }
 
-/// (start, end, closest approach, min range) of each window of one pair.
-fn pair_link_windows(
+/// (start, end, closest approach, min range) of each window of one pair, in
+/// seconds on `axis` over [0, span_s].
+pub fn pair_link_windows(
     a: &Satellite,
     b: &Satellite,
     axis: &TimeAxis,

@@ -12,7 +12,8 @@ use super::station::PyGroundStation;
 use super::{time, with_threads};
 use crate::sim::{Event, Simulation, SimulationConfig, SpacecraftView, Stepping};
 use crate::spacecraft::{
-    ActivityConfig, PowerConfig, RadiationConfig, RadioConfig, Spacecraft, StorageConfig, ThermalConfig,
+    ActivityConfig, PowerConfig, RadiationConfig, RadioConfig, RelayConfig, Spacecraft, StorageConfig,
+    ThermalConfig,
 };
 use crate::time::{seconds_between, unix_nanoseconds};
 
@@ -42,7 +43,7 @@ pub(crate) struct PySpacecraft {
 #[pymethods]
 impl PySpacecraft {
     #[new]
-    #[pyo3(signature = (name, orbit, power = None, thermal = None, radiation = None, storage = None, radios = None, activities = None))]
+    #[pyo3(signature = (name, orbit, power = None, thermal = None, radiation = None, storage = None, radios = None, activities = None, relays = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         name: String,
@@ -53,8 +54,12 @@ impl PySpacecraft {
         storage: Option<&Bound<'_, PyAny>>,
         radios: Option<&Bound<'_, PyAny>>,
         activities: Option<&Bound<'_, PyAny>>,
+        relays: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut sc = Spacecraft::new(name, orbit.inner);
+        if let Some(r) = relays {
+            sc.relays = from_python::<Vec<RelayConfig>>("relays", r)?;
+        }
         sc.power = power
             .map(|p| from_python::<PowerConfig>("power", p))
             .transpose()?;

@@ -42,6 +42,15 @@ pub enum EventKind {
         /// Bytes downlinked during the contact.
         bytes_downlinked: f64,
     },
+    /// A relay window closed; what went through it.
+    DataRelayed {
+        /// Relay name.
+        relay: String,
+        /// Receiving spacecraft.
+        peer: String,
+        /// Bytes forwarded during the window.
+        bytes: f64,
+    },
     /// An activity started.
     ActivityStarted {
         /// Activity name.
@@ -105,6 +114,7 @@ impl EventKind {
             EventKind::LightChanged { .. } => "light_changed",
             EventKind::ContactStarted { .. } => "contact_started",
             EventKind::ContactEnded { .. } => "contact_ended",
+            EventKind::DataRelayed { .. } => "data_relayed",
             EventKind::ActivityStarted { .. } => "activity_started",
             EventKind::ActivityEnded { .. } => "activity_ended",
             EventKind::ActivityInterrupted { .. } => "activity_interrupted",
@@ -119,6 +129,18 @@ impl EventKind {
         }
     }
 
+    /// Order among events at the same instant: endings before beginnings, so a
+    /// station handed over at one instant reads as released, then taken.
+    pub fn rank(&self) -> u8 {
+        match self {
+            EventKind::ContactEnded { .. }
+            | EventKind::ActivityEnded { .. }
+            | EventKind::ActivityInterrupted { .. }
+            | EventKind::DataRelayed { .. } => 0,
+            _ => 1,
+        }
+    }
+
     /// Human-readable details (empty when the name says it all).
     pub fn detail(&self) -> String {
         match self {
@@ -128,6 +150,7 @@ impl EventKind {
                 station,
                 bytes_downlinked,
             } => format!("{station}: {bytes_downlinked:.0} bytes"),
+            EventKind::DataRelayed { relay, peer, bytes } => format!("{relay} -> {peer}: {bytes:.0} bytes"),
             EventKind::ActivityStarted { activity } => activity.clone(),
             EventKind::ActivityEnded { activity, reason }
             | EventKind::ActivityInterrupted { activity, reason } => {

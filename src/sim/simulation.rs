@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::eclipse::{shadow_intervals, EclipseKind};
 use crate::access::ground::pair_windows;
+use crate::access::link::pair_link_windows;
 use crate::access::SearchConfig;
 use crate::environment::eclipse::ShadowConfig;
 use crate::environment::GroundStation;
 use crate::error::{ensure_positive, Error, Result};
 use crate::orbit::Propagator;
-use crate::sim::events::Event;
+use crate::sim::events::{Event, EventKind};
 use crate::sim::hooks::{Constraint, PropertyUpdate, SpacecraftHooks};
 use crate::sim::state::{Context, Light, Log, Plan, SpacecraftState};
 use crate::sim::telemetry::{Sample, Telemetry};
@@ -158,6 +159,19 @@ impl Simulation {
                         expected: "the name of a ground station in the simulation",
                     });
                 }
+            }
+        }
+        for sc in &spacecraft {
+            for relay in &sc.relays {
+                let peer = spacecraft
+                    .iter()
+                    .find(|p| p.name == relay.peer && p.name != sc.name)
+                    .ok_or_else(|| Error::InvalidChoice {
+                        name: "relay peer",
+                        value: relay.peer.clone(),
+                        expected: "the name of another spacecraft in the simulation",
+                    })?;
+                peer.storage.index(&relay.peer_partition)?;
             }
         }
         let states = spacecraft
@@ -370,7 +384,13 @@ impl Simulation {
             k += 1;
         }
         syncs.push(to_s);
-        let chunk = syncs.len().div_ceil(PROGRESS_CHUNKS).max(1);
+        let relays = self.spacecraft.iter().any(|sc| !sc.relays.is_empty());
+        // Relays couple spacecraft: exchange data at every sync point.
+        let chunk = if relays {
+            1
+        } else {
+            syncs.len().div_ceil(PROGRESS_CHUNKS).max(1)
+        };
         for (c, group) in syncs.chunks(chunk).enumerate() {
             let from = self.elapsed_s;
             let spacecraft = &self.spacecraft;
@@ -400,7 +420,15 @@ impl Simulation {
                 chunk_events.extend(log.into_iter().map(|(t, kind)| (t, i, kind)));
                 per_spacecraft_samples.push(samples);
             }
-            chunk_events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            if relays {
+                let until_s = *group.last().unwrap_or(&to_s);
+                chunk_events.extend(self.exchange_relays(&plans, from, until_s)?);
+            }
+            chunk_events.sort_by(|a, b| {
+                a.0.total_cmp(&b.0)
+                    .then(a.2.rank().cmp(&b.2.rank()))
+                    .then(a.1.cmp(&b.1))
+            });
             for (t, i, kind) in chunk_events {
                 self.events.push(Event {
                     time: axis.epoch(t),
@@ -427,6 +455,63 @@ impl Simulation {
         }
         self.update_holders(&plans);
         Ok(true)
+    }
+
+    /// Forwards data over every relay for the line of sight within [from_s, to_s]
+    /// (sequentially, in spacecraft then relay order); returns the window-end events.
+    fn exchange_relays(
+        &mut self,
+        plans: &[Plan],
+        from_s: f64,
+        to_s: f64,
+    ) -> Result<Vec<(f64, usize, EventKind)>> {
+        let mut events = Vec::new();
+        for (i, plan) in plans.iter().enumerate() {
+            for (r, relay) in self.spacecraft[i].relays.iter().enumerate() {
+                let peer = self.index_of(&relay.peer)?;
+                let windows = &plan.relay_windows[r];
+                let overlap: f64 = windows
+                    .iter()
+                    .map(|(a, b)| (b.min(to_s) - a.max(from_s)).max(0.0))
+                    .sum();
+                let usable = |s: &SpacecraftState| s.alive && !s.browned_out;
+                if overlap > 0.0 && usable(&self.states[i]) && usable(&self.states[peer]) {
+                    let target = self.spacecraft[peer].storage.index(&relay.peer_partition)?;
+                    let sources: Vec<usize> = if relay.partitions.is_empty() {
+                        (0..self.spacecraft[i].storage.partitions.len()).collect()
+                    } else {
+                        relay
+                            .partitions
+                            .iter()
+                            .map(|p| self.spacecraft[i].storage.index(p))
+                            .collect::<Result<_>>()?
+                    };
+                    let mut budget =
+                        (relay.rate_bps / 8.0 * overlap).min(self.states[peer].storage.free_bytes(target));
+                    let mut moved = 0.0;
+                    for p in sources {
+                        let taken = self.states[i].storage.take(p, budget);
+                        budget -= taken;
+                        moved += taken;
+                    }
+                    self.states[peer].storage.store(target, moved);
+                    self.states[i].relay_window_bytes[r] += moved;
+                    self.states[i].relayed_bytes[r] += moved;
+                }
+                for (_, end) in windows.iter().filter(|(_, b)| *b > from_s && *b <= to_s) {
+                    events.push((
+                        *end,
+                        i,
+                        EventKind::DataRelayed {
+                            relay: relay.name.clone(),
+                            peer: relay.peer.clone(),
+                            bytes: std::mem::take(&mut self.states[i].relay_window_bytes[r]),
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(events)
     }
 
     fn record_samples(&mut self, plans: &[Plan], ctx: &Context<'_>, t: f64) -> Result<()> {
@@ -526,6 +611,18 @@ impl Simulation {
         for &(t, sc, activity) in &self.schedule {
             if t >= from_s - 1e-9 && t <= to_s {
                 plans[sc].scheduled.push((t, activity));
+            }
+        }
+        for (sc, plan) in self.spacecraft.iter().zip(plans.iter_mut()) {
+            for relay in &sc.relays {
+                let peer = &self.spacecraft[self.index_of(&relay.peer)?];
+                let los =
+                    crate::environment::LineOfSight::new(relay.grazing_altitude_km, relay.max_range_km)?;
+                let windows = pair_link_windows(&sc.satellite, &peer.satellite, &local, span, &los, &search)?
+                    .into_iter()
+                    .map(|(a, b, _, _)| (from_s + a, from_s + b))
+                    .collect();
+                plan.relay_windows.push(windows);
             }
         }
         for (plan, sc) in plans.iter_mut().zip(&self.spacecraft) {

@@ -99,6 +99,12 @@ pub struct SpacecraftState {
     pub downlinked_bytes: f64,
     /// Custom properties.
     pub properties: BTreeMap<String, f64>,
+    /// Bytes forwarded per relay in its current window.
+    #[serde(default)]
+    pub relay_window_bytes: Vec<f64>,
+    /// Bytes forwarded per relay in total.
+    #[serde(default)]
+    pub relayed_bytes: Vec<f64>,
 }
 
 /// What the engine knows in advance about one spacecraft over a run call.
@@ -116,6 +122,8 @@ pub struct Plan {
     pub edges: Vec<f64>,
     /// Partitions the radio empties, in order.
     pub downlink_partitions: Vec<usize>,
+    /// Per relay: line-of-sight intervals (start_s, end_s), sorted.
+    pub relay_windows: Vec<Vec<(f64, f64)>>,
 }
 
 impl Plan {
@@ -192,6 +200,8 @@ impl SpacecraftState {
             contact_bytes: 0.0,
             downlinked_bytes: 0.0,
             properties: BTreeMap::new(),
+            relay_window_bytes: vec![0.0; sc.relays.len()],
+            relayed_bytes: vec![0.0; sc.relays.len()],
         }
     }
 

@@ -129,3 +129,47 @@ impl RadioConfig {
         }
     }
 }
+
+/// An inter-satellite link that forwards data to another spacecraft while the
+/// two can see each other (line of sight above the grazing altitude, within
+/// range). Relays couple spacecraft, so the engine exchanges their data at its
+/// sync points (every telemetry interval), in proportion to the line-of-sight
+/// time within the interval, limited by the data available and the peer's free
+/// space; its power draw is not modelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayConfig {
+    /// Name (for events).
+    pub name: String,
+    /// The receiving spacecraft's name.
+    pub peer: String,
+    /// Bit rate, bit/s.
+    pub rate_bps: f64,
+    /// Partitions sent, in order; default: every partition, in storage order.
+    #[serde(default)]
+    pub partitions: Vec<String>,
+    /// The peer's partition that receives the data.
+    pub peer_partition: String,
+    /// Lowest altitude the line of sight may pass at, km; default 80.
+    #[serde(default = "default_grazing_km")]
+    pub grazing_altitude_km: f64,
+    /// Longest range, km; default unlimited.
+    #[serde(default)]
+    pub max_range_km: Option<f64>,
+}
+
+fn default_grazing_km() -> f64 {
+    80.0
+}
+
+impl RelayConfig {
+    /// Checks every parameter (the peer is checked by the simulation).
+    pub fn validated(self) -> Result<Self> {
+        if self.name.is_empty() {
+            return Err(Error::EmptyInput { what: "relay name" });
+        }
+        ensure_positive("relay rate_bps", self.rate_bps)?;
+        crate::environment::LineOfSight::new(self.grazing_altitude_km, self.max_range_km)?;
+        Ok(self)
+    }
+}

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::satellite::Satellite;
 
 pub use activity::{ActivityConfig, DataFlow, Preconditions};
-pub use link::{RadioConfig, RateModel};
+pub use link::{RadioConfig, RateModel, RelayConfig};
 pub use power::{BatteryConfig, PowerConfig, SolarArray};
 pub use radiation::RadiationConfig;
 pub use storage::{PartitionConfig, StorageConfig};
@@ -38,6 +38,9 @@ pub struct Spacecraft {
     pub storage: StorageConfig,
     /// Downlink radios (the first one is used).
     pub radios: Vec<RadioConfig>,
+    /// Inter-satellite relays.
+    #[serde(default)]
+    pub relays: Vec<RelayConfig>,
     /// Activities.
     pub activities: Vec<ActivityConfig>,
 }
@@ -53,6 +56,7 @@ impl Spacecraft {
             radiation: RadiationConfig::default(),
             storage: StorageConfig::default(),
             radios: Vec::new(),
+            relays: Vec::new(),
             activities: Vec::new(),
         }
     }
@@ -73,6 +77,16 @@ impl Spacecraft {
             .collect::<Result<Vec<_>>>()?;
         for radio in &radios {
             for partition in &radio.partitions {
+                storage.index(partition)?;
+            }
+        }
+        let relays = self
+            .relays
+            .into_iter()
+            .map(RelayConfig::validated)
+            .collect::<Result<Vec<_>>>()?;
+        for relay in &relays {
+            for partition in &relay.partitions {
                 storage.index(partition)?;
             }
         }
@@ -101,6 +115,7 @@ impl Spacecraft {
             radiation: self.radiation.validated()?,
             storage,
             radios,
+            relays,
             activities,
         })
     }

@@ -175,3 +175,19 @@ def test_run_and_schedule_errors():
         sim.schedule("nobody", "imaging", START)
     with pytest.raises(oe.InputError, match="dancing"):
         sim.schedule("walker-P1-S1", "dancing", START)
+
+
+def test_relay_moves_data_to_a_peer_in_sight():
+    a, b = oe.walker_delta(2, 1, 0, 550.0, 97.6, START)  # same plane, 180° apart: never in sight
+    near = oe.Satellite.from_elements(START, 6928.137, 0.0, 97.6, 0.0, 0.0, 20.0, name="near")
+    relay = [{"name": "isl", "peer": "near", "rate_bps": 1e7, "partitions": ["raw"], "peer_partition": "products"}]
+    sender = oe.Spacecraft("sender", orbit=a, power=POWER, activities=ACTIVITIES, relays=relay)
+    blind = oe.Spacecraft("blind", orbit=b, power=POWER, activities=ACTIVITIES, relays=relay)
+    peer = oe.Spacecraft("near", orbit=near, power=POWER, storage={"capacity_bytes": 1e12})
+    sim = oe.Simulation(START, spacecraft=[sender, blind, peer], seed=1)
+    sim.run(START + dt.timedelta(hours=4))
+    relayed = [e for e in sim.events() if e.kind == "data_relayed"]
+    assert relayed and all(e.spacecraft == "sender" for e in relayed)
+    with pytest.raises(oe.InputError, match="nobody"):
+        bad = oe.Spacecraft("x", orbit=a, relays=[{**relay[0], "peer": "nobody"}])
+        oe.Simulation(START, spacecraft=[bad])
