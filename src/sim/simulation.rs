@@ -367,6 +367,9 @@ impl Simulation {
         };
 
         let interval = self.config.telemetry_interval_s;
+        for state in &mut self.states {
+            state.cursors = Default::default();
+        }
         if from_s == 0.0 && self.telemetry.is_empty() {
             for (k, state) in self.states.iter_mut().enumerate() {
                 state.light = plans[k]

@@ -105,6 +105,30 @@ pub struct SpacecraftState {
     /// Bytes forwarded per relay in total.
     #[serde(default)]
     pub relayed_bytes: Vec<f64>,
+    /// Positions in the current plan's lists (scratch, reset every run).
+    #[serde(skip)]
+    pub cursors: Cursors,
+}
+
+/// Where the last lookups in a plan's sorted lists ended: time only moves
+/// forward within a run, so lookups walk instead of searching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cursors {
+    light: usize,
+    contact: usize,
+    edge: usize,
+}
+
+/// The interval of a sorted, disjoint list containing `t`, walking from `cursor`
+/// (falls back to a search when asked about an earlier time).
+fn find_from<T: Copy>(list: &[(f64, f64, T)], t: f64, cursor: &mut usize) -> Option<T> {
+    if *cursor > 0 && *cursor <= list.len() && t < list[*cursor - 1].1 {
+        *cursor = list.partition_point(|(_, b, _)| *b <= t);
+    }
+    while *cursor < list.len() && list[*cursor].1 <= t {
+        *cursor += 1;
+    }
+    list.get(*cursor).filter(|(a, _, _)| *a <= t).map(|(_, _, x)| *x)
 }
 
 /// What the engine knows in advance about one spacecraft over a run call.
@@ -202,6 +226,7 @@ impl SpacecraftState {
             properties: BTreeMap::new(),
             relay_window_bytes: vec![0.0; sc.relays.len()],
             relayed_bytes: vec![0.0; sc.relays.len()],
+            cursors: Cursors::default(),
         }
     }
 
@@ -368,10 +393,6 @@ impl SpacecraftState {
         Plan::find(&plan.light, t).unwrap_or(Light::Sunlit)
     }
 
-    fn contact_at(plan: &Plan, t: f64) -> Option<usize> {
-        Plan::find(&plan.contacts, t)
-    }
-
     fn is_decision_point(ctx: &Context<'_>, t: f64) -> bool {
         match ctx.step_s {
             None => true,
@@ -394,7 +415,7 @@ impl SpacecraftState {
         // Radiation events due now.
         self.radiation_events(sc, t, log);
         // Light and contact edges.
-        let light = Self::light_at(plan, t);
+        let light = find_from(&plan.light, t, &mut self.cursors.light).unwrap_or(Light::Sunlit);
         if light != self.light {
             log.push((
                 t,
@@ -406,7 +427,7 @@ impl SpacecraftState {
             self.light = light;
         }
         let contact = if self.alive {
-            Self::contact_at(plan, t)
+            find_from(&plan.contacts, t, &mut self.cursors.contact)
         } else {
             None
         };
@@ -559,16 +580,23 @@ impl SpacecraftState {
         log.push((t, EventKind::PermanentFailure { cause: cause.into() }));
     }
 
-    fn next_breakpoint(&self, plan: &Plan, ctx: &Context<'_>, t: f64, to_s: f64) -> f64 {
+    fn next_breakpoint(&mut self, plan: &Plan, ctx: &Context<'_>, t: f64, to_s: f64) -> f64 {
+        let cursor = &mut self.cursors.edge;
+        if *cursor > 0 && *cursor <= plan.edges.len() && plan.edges[*cursor - 1] > t + EPS {
+            *cursor = plan.edges.partition_point(|x| *x <= t + EPS);
+        }
+        while *cursor < plan.edges.len() && plan.edges[*cursor] <= t + EPS {
+            *cursor += 1;
+        }
+        let next_edge = plan.edges.get(*cursor).copied();
         let mut next = to_s;
         let mut consider = |x: f64| {
             if x > t + EPS && x < next {
                 next = x;
             }
         };
-        let k = plan.edges.partition_point(|x| *x <= t + EPS);
-        if let Some(edge) = plan.edges.get(k) {
-            consider(*edge);
+        if let Some(edge) = next_edge {
+            consider(edge);
         }
         for stream in &self.streams {
             consider(stream.next_s);
@@ -611,7 +639,9 @@ impl SpacecraftState {
             };
             return self.substep(sc, hooks, plan, ctx, (light, start_light), t, end, log);
         }
-        let light = Self::light_at(plan, 0.5 * (t + end));
+        // `discrete_updates` settled the light at `t` and no light edge lies
+        // inside (t, end): it holds for the whole segment.
+        let light = self.light;
         let substep = if light == Light::Penumbra {
             1.0
         } else {
