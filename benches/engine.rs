@@ -9,9 +9,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use orbitedge::orbit::walker::WalkerDelta;
 use orbitedge::prelude::*;
 use orbitedge::sim::{Simulation, SimulationConfig, Stepping};
-use orbitedge::spacecraft::{
-    BatteryConfig, PowerConfig, SolarArray, Spacecraft, ThermalConfig, ThermalIntegrator,
-};
+use orbitedge::spacecraft::Spacecraft;
 
 fn fleet(count: u32) -> Vec<Spacecraft> {
     let epoch = Epoch::from_gregorian_utc_at_midnight(2024, 3, 1);
@@ -25,43 +23,7 @@ fn fleet(count: u32) -> Vec<Spacecraft> {
     Satellite::walker("sat", &pattern, epoch, AnalyticModel::Kepler)
         .unwrap()
         .into_iter()
-        .map(|s| {
-            let mut sc = Spacecraft::new(s.name.clone(), s);
-            sc.power = Some(PowerConfig {
-                solar_array: SolarArray {
-                    area_m2: 0.1,
-                    efficiency: 0.3,
-                    degradation_per_year: 0.0275,
-                    age_years: 0.0,
-                    pointing: Default::default(),
-                },
-                battery: BatteryConfig {
-                    capacity_wh: 40.0,
-                    initial_soc: 0.8,
-                    charge_efficiency: 0.95,
-                    discharge_efficiency: 0.95,
-                    min_soc: 0.2,
-                },
-                bus_load_w: 8.0,
-            });
-            sc.thermal = Some(ThermalConfig {
-                mass_kg: 12.0,
-                heat_capacity_j_per_kg_k: 900.0,
-                absorptivity: 0.6,
-                emissivity: 0.8,
-                area_sun_m2: 0.1,
-                area_earth_m2: 0.1,
-                area_radiating_m2: 0.6,
-                albedo: 0.3,
-                albedo_factor: 0.5,
-                earth_emissivity: 0.6,
-                earth_temperature_k: 288.0,
-                heat_fraction: 0.5,
-                initial_temperature_k: 290.0,
-                integrator: ThermalIntegrator::Exact,
-            });
-            sc
-        })
+        .map(|s| Spacecraft::cubesat_6u(s.name.clone(), s))
         .collect()
 }
 
