@@ -41,7 +41,10 @@ fn main() -> Result<()> {
         GroundStation::new("Matera", 40.649, 16.704, 536.0, 5.0)?,
     ];
     let config = SimulationConfig {
-        telemetry_interval_s: std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(600.0),
+        telemetry_interval_s: std::env::args()
+            .nth(2)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(600.0),
         ..Default::default()
     };
     let clock = Instant::now();
