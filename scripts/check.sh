@@ -22,7 +22,7 @@ cargo test
 
 step "python virtualenv (.venv) and dependencies"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7" "mypy>=1.10"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7" "mypy>=1.10" "onnxruntime>=1.17"
 
 step "build the extension into .venv"
 VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH" maturin develop --quiet

@@ -84,6 +84,28 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A model file could not be read or loaded.
+    #[error("model {path}: {reason}")]
+    ModelFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A model could not be loaded or run.
+    #[error("model: {reason}")]
+    Model {
+        /// What is wrong.
+        reason: String,
+    },
+    /// An input tensor does not have the shape the model was built for.
+    #[error("input shape {given:?} does not match the model's {expected:?}")]
+    ShapeMismatch {
+        /// The shape the model expects.
+        expected: Vec<usize>,
+        /// The shape given.
+        given: Vec<usize>,
+    },
     /// The propagator could not produce a state (e.g. SGP4 decay, diverging solution).
     #[error("propagation failed at {epoch}: {reason}")]
     Propagation {

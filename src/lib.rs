@@ -30,6 +30,7 @@
 
 pub mod access;
 pub mod batch;
+pub mod compute;
 pub mod constants;
 pub mod environment;
 mod error;

@@ -24,6 +24,7 @@ from ._orbitedge import (
     Event,
     GroundStation,
     LinkWindow,
+    OnnxModel,
     Satellite,
     Simulation,
     Spacecraft,
@@ -38,9 +39,11 @@ from ._columns import to_columns
 from .errors import (
     EphemerisError,
     InputError,
+    ModelError,
     OmmError,
     OrbitEdgeError,
     PropagationError,
+    ShapeError,
     TleError,
 )
 
@@ -52,10 +55,13 @@ __all__ = [
     "GroundStation",
     "InputError",
     "LinkWindow",
+    "ModelError",
     "OmmError",
+    "OnnxModel",
     "OrbitEdgeError",
     "PropagationError",
     "Satellite",
+    "ShapeError",
     "Simulation",
     "Spacecraft",
     "TleError",

@@ -26,6 +26,14 @@ class EphemerisError(InputError):
     """A tabulated ephemeris is unusable, or was asked for a time outside its span."""
 
 
+class ModelError(InputError):
+    """An ONNX model file is missing, unreadable or cannot be loaded (the message says why)."""
+
+
+class ShapeError(InputError):
+    """An input array does not have the shape the model was built for."""
+
+
 class PropagationError(OrbitEdgeError, RuntimeError):
     """A propagator could not produce a state (for example, the satellite decayed)."""
 
@@ -36,5 +44,7 @@ __all__ = [
     "TleError",
     "OmmError",
     "EphemerisError",
+    "ModelError",
+    "ShapeError",
     "PropagationError",
 ]

@@ -29,6 +29,8 @@ pub(crate) fn to_py(error: Error) -> PyErr {
         Error::Omm { .. } => "OmmError",
         Error::Ephemeris { .. } => "EphemerisError",
         Error::Propagation { .. } => "PropagationError",
+        Error::Model { .. } | Error::ModelFile { .. } => "ModelError",
+        Error::ShapeMismatch { .. } => "ShapeError",
         _ => "InputError",
     };
     raise(class, &error.to_string())

@@ -1,6 +1,8 @@
 //! Python bindings (the `python` feature). Thin wrappers: convert at the
 //! boundary, call the core, convert back; no logic lives here.
 
+#[cfg(feature = "onnx")]
+mod compute;
 mod errors;
 mod events;
 mod satellite;
@@ -35,6 +37,8 @@ fn _orbitedge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sim::PySpacecraft>()?;
     m.add_class::<sim::PySimulation>()?;
     m.add_class::<sim::PyEvent>()?;
+    #[cfg(feature = "onnx")]
+    m.add_class::<compute::PyOnnxModel>()?;
     m.add_function(wrap_pyfunction!(satellite::walker_delta, m)?)?;
     m.add_function(wrap_pyfunction!(satellite::propagate, m)?)?;
     m.add_function(wrap_pyfunction!(events::access_windows, m)?)?;

@@ -1,0 +1,64 @@
+//! `orbitedge.OnnxModel`: real inference with tract on numpy arrays.
+
+use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use super::errors::IntoPy;
+use crate::compute::model::OnnxModel;
+
+/// An ONNX model, optimised once for a fixed input shape and run by tract.
+#[pyclass(module = "orbitedge", name = "OnnxModel", frozen)]
+pub(crate) struct PyOnnxModel {
+    inner: OnnxModel,
+}
+
+#[pymethods]
+impl PyOnnxModel {
+    /// Loads ``path`` (``input_shape`` fixes a symbolic input, e.g. the batch size).
+    #[new]
+    #[pyo3(signature = (path, input_shape = None))]
+    fn new(path: std::path::PathBuf, input_shape: Option<Vec<usize>>) -> PyResult<Self> {
+        Ok(Self {
+            inner: OnnxModel::from_path(&path, input_shape.as_deref()).py_err()?,
+        })
+    }
+
+    /// Loads a model from the bytes of an ONNX file.
+    #[staticmethod]
+    #[pyo3(signature = (data, input_shape = None))]
+    fn from_bytes(data: &[u8], input_shape: Option<Vec<usize>>) -> PyResult<Self> {
+        Ok(Self {
+            inner: OnnxModel::from_bytes(data, input_shape.as_deref()).py_err()?,
+        })
+    }
+
+    /// File size, parameter count, precision, shapes and operators, as a dict.
+    fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let json = serde_json::to_string(self.inner.report())
+            .map_err(|e| super::errors::input_error(&e.to_string()))?;
+        py.import("json")?.call_method1("loads", (json,))
+    }
+
+    /// Runs the model on a float32 array of the input shape (the GIL is released).
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        input: PyReadonlyArrayDyn<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let shape = input.shape().to_vec();
+        let data: Vec<f32> = match input.as_slice() {
+            Ok(slice) => slice.to_vec(),
+            Err(_) => input.as_array().iter().copied().collect(),
+        };
+        let output = py.detach(|| self.inner.run(&data, &shape)).py_err()?;
+        numpy::PyArray1::from_vec(py, output.values).reshape(output.shape)
+    }
+
+    fn __repr__(&self) -> String {
+        let r = self.inner.report();
+        format!(
+            "OnnxModel(input_shape={:?}, output_shape={:?}, parameters={}, precision={:?})",
+            r.input_shape, r.output_shape, r.parameters, r.precision
+        )
+    }
+}
