@@ -106,25 +106,28 @@ impl OnnxModel {
     /// Loads a model from the bytes of an ONNX file.
     pub fn from_bytes(bytes: &[u8], input_shape: Option<&[usize]>) -> Result<Self> {
         let onnx = tract_onnx::onnx();
-        let proto = onnx
+        let mut proto = onnx
             .proto_model_for_read(&mut &*bytes)
             .map_err(|e| model_error(format!("not a readable ONNX file ({e})")))?;
         let graph = proto
             .graph
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| model_error("the file has no graph"))?;
         let (parameters, precision) = inspect_weights(graph);
         let operators = operator_counts(graph);
+        let shape: Vec<usize> = match input_shape {
+            Some(shape) => shape.to_vec(),
+            None => declared_input_shape(graph)?,
+        };
+        // Intermediate shape hints may carry symbols (a free batch size) that clash with
+        // the concrete input fixed here: they are optional, so tract infers them instead.
+        graph.value_info.clear();
         let mut model = onnx
             .model_for_proto_model(&proto)
             .map_err(|e| model_error(format!("cannot translate the graph: {}", root_cause(&e))))?;
         if model.input_outlets().map_err(model_error)?.len() != 1 {
             return Err(model_error("only models with exactly one input are supported"));
         }
-        let shape: Vec<usize> = match input_shape {
-            Some(shape) => shape.to_vec(),
-            None => declared_input_shape(graph)?,
-        };
         model = model
             .with_input_fact(0, f32::fact(&shape).into())
             .map_err(|e| model_error(format!("input shape {shape:?} rejected: {}", root_cause(&e))))?;
