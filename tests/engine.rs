@@ -8,7 +8,7 @@ use orbitedge::prelude::*;
 use orbitedge::sim::{EventKind, Simulation, SimulationConfig, Stepping};
 use orbitedge::spacecraft::{
     ActivityConfig, BatteryConfig, DataFlow, PowerConfig, Preconditions, RadiationConfig, RadioConfig,
-    RateModel, SolarArray, Spacecraft, StorageConfig, ThermalConfig, ThermalIntegrator,
+    RateModel, SolarArray, Spacecraft, StorageConfig,
 };
 
 fn epoch() -> Epoch {
@@ -23,7 +23,8 @@ fn stations() -> Vec<GroundStation> {
 }
 
 fn spacecraft(name: &str, satellite: Satellite, battery_wh: f64, radiation: RadiationConfig) -> Spacecraft {
-    let mut sc = Spacecraft::new(name, satellite);
+    // The preset's thermal node; power with the efficiencies the bookkeeping test checks.
+    let mut sc = Spacecraft::cubesat_6u(name, satellite);
     sc.power = Some(PowerConfig {
         solar_array: SolarArray {
             area_m2: 0.12,
@@ -40,22 +41,6 @@ fn spacecraft(name: &str, satellite: Satellite, battery_wh: f64, radiation: Radi
             min_soc: 0.3,
         },
         bus_load_w: 6.0,
-    });
-    sc.thermal = Some(ThermalConfig {
-        mass_kg: 12.0,
-        heat_capacity_j_per_kg_k: 900.0,
-        absorptivity: 0.6,
-        emissivity: 0.8,
-        area_sun_m2: 0.1,
-        area_earth_m2: 0.1,
-        area_radiating_m2: 0.6,
-        albedo: 0.3,
-        albedo_factor: 0.5,
-        earth_emissivity: 0.6,
-        earth_temperature_k: 288.0,
-        heat_fraction: 0.5,
-        initial_temperature_k: 290.0,
-        integrator: ThermalIntegrator::Exact,
     });
     sc.radiation = radiation;
     sc.storage = StorageConfig {
