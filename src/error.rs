@@ -106,6 +106,14 @@ pub enum Error {
         /// The shape given.
         given: Vec<usize>,
     },
+    /// A configuration file or text (device profile, scenario) could not be read.
+    #[error("{origin}: {reason}")]
+    Config {
+        /// Where the text came from (a file path or a name).
+        origin: String,
+        /// What is wrong, with the key path when known.
+        reason: String,
+    },
     /// The propagator could not produce a state (e.g. SGP4 decay, diverging solution).
     #[error("propagation failed at {epoch}: {reason}")]
     Propagation {

@@ -1,5 +1,27 @@
-//! Onboard compute: real ONNX models run by tract. (Device profiles, the
-//! payload and the scheduler build on this.)
+//! Onboard compute: edge devices as data, the imager, the job queue and the
+//! computer that runs a model on captured tiles; real ONNX models run by tract.
 
+pub mod computer;
+pub mod device;
+pub mod imager;
 #[cfg(feature = "onnx")]
 pub mod model;
+pub mod scheduler;
+
+use serde::{Deserialize, Serialize};
+
+pub use computer::{ComputerConfig, Latency, ModelSpec};
+pub use device::{Confidence, DeviceProfile, Sourced};
+pub use imager::{ImagerConfig, Target};
+pub use scheduler::{Job, JobQueue, Policy, RestartPolicy};
+
+/// Numeric precision of a model's weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// Every floating-point weight is float32.
+    Float32,
+    /// Float16 weights or casts to float16: slow and approximate in tract on hosts
+    /// without float16 hardware; convert to float32 for rehearsals.
+    Float16,
+}

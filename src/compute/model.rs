@@ -19,16 +19,7 @@ use tract_onnx::prelude::*;
 
 use crate::error::{Error, Result};
 
-/// Numeric precision of a model's weights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Precision {
-    /// Every floating-point weight is float32.
-    Float32,
-    /// Float16 weights or casts to float16: slow and approximate in tract on hosts
-    /// without float16 hardware; convert to float32 for rehearsals.
-    Float16,
-}
+pub use crate::compute::Precision;
 
 /// What a model is, for checking it fits a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

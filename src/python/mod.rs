@@ -3,6 +3,7 @@
 
 #[cfg(feature = "onnx")]
 mod compute;
+mod devices;
 mod errors;
 mod events;
 mod satellite;
@@ -44,5 +45,7 @@ fn _orbitedge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(events::access_windows, m)?)?;
     m.add_function(wrap_pyfunction!(events::eclipse_intervals, m)?)?;
     m.add_function(wrap_pyfunction!(events::link_windows, m)?)?;
+    m.add_function(wrap_pyfunction!(devices::device_profiles, m)?)?;
+    m.add_function(wrap_pyfunction!(devices::device_profile, m)?)?;
     Ok(())
 }

@@ -10,7 +10,8 @@ use super::errors::{input_error, IntoPy};
 use super::satellite::PySatellite;
 use super::station::PyGroundStation;
 use super::{time, with_threads};
-use crate::sim::{Event, Simulation, SimulationConfig, SpacecraftView, Stepping};
+use crate::compute::{ComputerConfig, ImagerConfig};
+use crate::sim::{Event, InferenceRecord, Simulation, SimulationConfig, SpacecraftView, Stepping};
 use crate::spacecraft::{
     ActivityConfig, PowerConfig, RadiationConfig, RadioConfig, RelayConfig, Spacecraft, StorageConfig,
     ThermalConfig,
@@ -43,7 +44,7 @@ pub(crate) struct PySpacecraft {
 #[pymethods]
 impl PySpacecraft {
     #[new]
-    #[pyo3(signature = (name, orbit, power = None, thermal = None, radiation = None, storage = None, radios = None, activities = None, relays = None))]
+    #[pyo3(signature = (name, orbit, power = None, thermal = None, radiation = None, storage = None, radios = None, activities = None, relays = None, imager = None, computer = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         name: String,
@@ -55,8 +56,16 @@ impl PySpacecraft {
         radios: Option<&Bound<'_, PyAny>>,
         activities: Option<&Bound<'_, PyAny>>,
         relays: Option<&Bound<'_, PyAny>>,
+        imager: Option<&Bound<'_, PyAny>>,
+        computer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut sc = Spacecraft::new(name, orbit.inner);
+        sc.imager = imager
+            .map(|i| from_python::<ImagerConfig>("imager", i))
+            .transpose()?;
+        sc.computer = computer
+            .map(|c| from_python::<ComputerConfig>("computer", c))
+            .transpose()?;
         if let Some(r) = relays {
             sc.relays = from_python::<Vec<RelayConfig>>("relays", r)?;
         }
@@ -526,9 +535,47 @@ impl PySimulation {
                 props.set_item(k, v)?;
             }
             d.set_item("properties", props)?;
+            match &state.onboard {
+                Some(onboard) => {
+                    let o = to_python(py, &onboard.counters)?;
+                    o.set_item("tiles_queued", onboard.queue.len())?;
+                    o.set_item("job_running", onboard.running.map(|r| r.job.id))?;
+                    o.set_item("tiles_unaccounted", onboard.unaccounted())?;
+                    d.set_item("onboard", o)?;
+                }
+                None => d.set_item("onboard", py.None())?,
+            }
             list.append(d)?;
         }
         Ok(list)
+    }
+
+    /// Every inference run so far: dicts with ``spacecraft``, ``job``,
+    /// ``latency_s``, ``host_s`` and ``cloud_fraction`` (keep them to replay a
+    /// measured run with ``replay_inferences``).
+    fn inference_records<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (name, record) in self.inner.inference_records() {
+            let d = to_python(py, &record)?;
+            d.set_item("spacecraft", name)?;
+            list.append(d)?;
+        }
+        Ok(list)
+    }
+
+    /// Uses these recorded inferences (from ``inference_records``) in the next runs
+    /// instead of running or modelling the detector: a bit-for-bit replay.
+    fn replay_inferences(&mut self, records: &Bound<'_, PyAny>) -> PyResult<()> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            spacecraft: String,
+            #[serde(flatten)]
+            record: InferenceRecord,
+        }
+        let rows: Vec<Row> = from_python("records", records)?;
+        let records: Vec<(String, InferenceRecord)> =
+            rows.into_iter().map(|r| (r.spacecraft, r.record)).collect();
+        self.inner.replay_inferences(&records).py_err()
     }
 
     /// Telemetry as CSV text.

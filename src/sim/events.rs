@@ -105,6 +105,51 @@ pub enum EventKind {
         /// `radiation` (random latch-up) or `total_dose`.
         cause: String,
     },
+    /// The imager captured tiles.
+    ImageCaptured {
+        /// Tiles in the capture.
+        tiles: u32,
+        /// Bytes of the capture.
+        bytes: f64,
+        /// False when the partition was full and the capture was lost.
+        stored: bool,
+    },
+    /// The onboard computer started an inference job.
+    JobStarted {
+        /// Job (tile) id.
+        job: u64,
+        /// 1 for the first start, more for retries.
+        attempt: u32,
+        /// Simulated duration, s.
+        latency_s: f64,
+    },
+    /// An inference job completed.
+    JobCompleted {
+        /// Job (tile) id.
+        job: u64,
+        /// Detected cloud fraction.
+        cloud_fraction: f64,
+        /// True when the tile is kept for downlink, false when deleted as cloudy.
+        kept: bool,
+    },
+    /// An inference job was stopped before completing.
+    JobPreempted {
+        /// Job (tile) id.
+        job: u64,
+        /// Why.
+        reason: String,
+        /// True when it went back to the queue, false when its tile was dropped.
+        requeued: bool,
+    },
+    /// Queued work started waiting.
+    WorkDeferred {
+        /// `power`, `thermal`, `eclipse` or `fault`.
+        reason: String,
+        /// Every unmet condition.
+        detail: String,
+        /// Jobs waiting.
+        queued: usize,
+    },
 }
 
 impl EventKind {
@@ -126,6 +171,11 @@ impl EventKind {
             EventKind::DataCorrupted { .. } => "data_corrupted",
             EventKind::Restart => "restart",
             EventKind::PermanentFailure { .. } => "permanent_failure",
+            EventKind::ImageCaptured { .. } => "image_captured",
+            EventKind::JobStarted { .. } => "job_started",
+            EventKind::JobCompleted { .. } => "job_completed",
+            EventKind::JobPreempted { .. } => "job_preempted",
+            EventKind::WorkDeferred { .. } => "work_deferred",
         }
     }
 
@@ -136,7 +186,9 @@ impl EventKind {
             EventKind::ContactEnded { .. }
             | EventKind::ActivityEnded { .. }
             | EventKind::ActivityInterrupted { .. }
-            | EventKind::DataRelayed { .. } => 0,
+            | EventKind::DataRelayed { .. }
+            | EventKind::JobCompleted { .. }
+            | EventKind::JobPreempted { .. } => 0,
             _ => 1,
         }
     }
@@ -163,6 +215,43 @@ impl EventKind {
             EventKind::StorageFull { partition } => partition.clone(),
             EventKind::DataCorrupted { partition, bytes } => format!("{partition}: {bytes:.0} bytes"),
             EventKind::PermanentFailure { cause } => cause.clone(),
+            EventKind::ImageCaptured { tiles, bytes, stored } => {
+                format!(
+                    "{tiles} tiles, {bytes:.0} bytes{}",
+                    if *stored { "" } else { " (storage full: lost)" }
+                )
+            }
+            EventKind::JobStarted {
+                job,
+                attempt,
+                latency_s,
+            } => {
+                format!("tile {job}, attempt {attempt}, {latency_s:.3} s")
+            }
+            EventKind::JobCompleted {
+                job,
+                cloud_fraction,
+                kept,
+            } => format!(
+                "tile {job}: {:.0} % cloud, {}",
+                cloud_fraction * 100.0,
+                if *kept { "kept" } else { "dropped" }
+            ),
+            EventKind::JobPreempted {
+                job,
+                reason,
+                requeued,
+            } => {
+                format!(
+                    "tile {job}: {reason}{}",
+                    if *requeued { " (requeued)" } else { " (dropped)" }
+                )
+            }
+            EventKind::WorkDeferred {
+                reason,
+                detail,
+                queued,
+            } => format!("{reason}: {detail} ({queued} queued)"),
             EventKind::BatteryEmpty | EventKind::BatteryRecovered | EventKind::Restart => String::new(),
         }
     }

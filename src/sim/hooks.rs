@@ -40,11 +40,20 @@ pub type Constraint = Arc<dyn Fn(&SpacecraftView) -> bool + Send + Sync>;
 /// A property update: (view, seconds elapsed, current value) → new value.
 pub type PropertyUpdate = Arc<dyn Fn(&SpacecraftView, f64, f64) -> f64 + Send + Sync>;
 
+/// A cloud detector run on a tile: gives the detected cloud fraction of job
+/// `job` (whose true cover is `job.cloud_cover`) in a scene keyed by `scene_seed`.
+/// The engine times the call for measured latencies.
+pub trait TileDetector: Send + Sync {
+    /// Detected cloud fraction, in [0, 1].
+    fn detect(&self, job: &crate::compute::Job, scene_seed: u64) -> crate::Result<f64>;
+}
+
 /// The hooks of one spacecraft.
 #[derive(Clone, Default)]
 pub struct SpacecraftHooks {
     constraints: Vec<(String, String, Constraint)>,
     properties: Vec<(String, PropertyUpdate)>,
+    detector: Option<Arc<dyn TileDetector>>,
 }
 
 impl std::fmt::Debug for SpacecraftHooks {
@@ -58,6 +67,7 @@ impl std::fmt::Debug for SpacecraftHooks {
                 "properties",
                 &self.properties.iter().map(|p| &p.0).collect::<Vec<_>>(),
             )
+            .field("detector", &self.detector.is_some())
             .finish()
     }
 }
@@ -84,6 +94,16 @@ impl SpacecraftHooks {
             .iter()
             .filter(move |(a, _, _)| a == activity)
             .map(|(_, name, f)| (name.as_str(), f))
+    }
+
+    /// Attaches the detector run on every tile (measured latencies need one).
+    pub fn set_detector(&mut self, detector: Arc<dyn TileDetector>) {
+        self.detector = Some(detector);
+    }
+
+    /// The attached detector.
+    pub fn detector(&self) -> Option<&Arc<dyn TileDetector>> {
+        self.detector.as_ref()
     }
 
     /// Property updates: (name, function).

@@ -9,11 +9,13 @@
 
 pub mod events;
 pub mod hooks;
+pub mod onboard;
 mod simulation;
 pub mod state;
 pub mod telemetry;
 
 pub use events::{Event, EventKind};
-pub use hooks::{SpacecraftHooks, SpacecraftView};
+pub use hooks::{SpacecraftHooks, SpacecraftView, TileDetector};
+pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
 pub use simulation::{Simulation, SimulationConfig, Stepping};
 pub use telemetry::Telemetry;

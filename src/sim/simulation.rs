@@ -14,6 +14,7 @@ use crate::error::{ensure_positive, Error, Result};
 use crate::orbit::Propagator;
 use crate::sim::events::{Event, EventKind};
 use crate::sim::hooks::{Constraint, PropertyUpdate, SpacecraftHooks};
+use crate::sim::onboard::InferenceRecord;
 use crate::sim::state::{Context, Light, Log, Plan, SpacecraftState};
 use crate::sim::telemetry::{Sample, Telemetry};
 use crate::spacecraft::Spacecraft;
@@ -628,6 +629,14 @@ impl Simulation {
                 plan.relay_windows.push(windows);
             }
         }
+        for (k, sc) in self.spacecraft.iter().enumerate() {
+            if let Some(imager) = &sc.imager {
+                let (imaging, captures) =
+                    imaging_plan(sc, imager, &plans[k].light, &local, from_s, to_s, &search)?;
+                plans[k].imaging = imaging;
+                plans[k].captures = captures;
+            }
+        }
         for (plan, sc) in plans.iter_mut().zip(&self.spacecraft) {
             plan.orbit_offset_s = seconds_between(sc.satellite.epoch(), self.start);
             plan.downlink_partitions = SpacecraftState::downlink_partitions(sc);
@@ -688,11 +697,121 @@ impl Simulation {
             .to_csv(&names, &activities, &stations, |t| axis.epoch(t).to_string())
     }
 
+    /// Every inference run so far, per spacecraft name: keep them to replay a
+    /// measured run bit for bit with [`Simulation::replay_inferences`].
+    pub fn inference_records(&self) -> Vec<(String, InferenceRecord)> {
+        self.spacecraft
+            .iter()
+            .zip(&self.states)
+            .filter_map(|(sc, state)| state.onboard.as_ref().map(|o| (sc, o)))
+            .flat_map(|(sc, o)| o.records.iter().map(move |r| (sc.name.clone(), *r)))
+            .collect()
+    }
+
+    /// Makes the next runs use these recorded inferences (latency and detected
+    /// cloud fraction, by spacecraft and job) instead of running the model.
+    pub fn replay_inferences(&mut self, records: &[(String, InferenceRecord)]) -> Result<()> {
+        for (name, record) in records {
+            let k = self.index_of(name)?;
+            let onboard = self.states[k]
+                .onboard
+                .as_mut()
+                .ok_or_else(|| Error::InvalidChoice {
+                    name: "replayed spacecraft",
+                    value: name.clone(),
+                    expected: "a spacecraft with an imager and a computer",
+                })?;
+            onboard.replay.insert(record.job, *record);
+        }
+        Ok(())
+    }
+
     /// Attaches a hook-free clone's hooks (used by bindings); not public API.
     #[doc(hidden)]
     pub fn hooks_mut(&mut self) -> &mut Vec<SpacecraftHooks> {
         &mut self.hooks
     }
+}
+
+/// Imaging intervals (a target in view and full sunlight) with the highest
+/// priority in view, and the capture instants on the imager's grid inside them.
+type ImagingPlan = (Vec<(f64, f64, u32)>, Vec<(f64, u32)>);
+
+fn imaging_plan(
+    sc: &Spacecraft,
+    imager: &crate::compute::ImagerConfig,
+    light: &[(f64, f64, Light)],
+    local: &TimeAxis,
+    from_s: f64,
+    to_s: f64,
+    search: &SearchConfig,
+) -> Result<ImagingPlan> {
+    // Sunlit = the run minus every shadow interval (light lists only shadows).
+    let mut sunlit = Vec::new();
+    let mut cursor = from_s;
+    for (a, b, _) in light {
+        if *a > cursor {
+            sunlit.push((cursor, *a));
+        }
+        cursor = cursor.max(*b);
+    }
+    if cursor < to_s {
+        sunlit.push((cursor, to_s));
+    }
+    // In view of a target: (start, end, priority) from every target's windows.
+    let mut in_view: Vec<(f64, f64, u32)> = if imager.targets.is_empty() {
+        vec![(from_s, to_s, 0)]
+    } else {
+        let bounds = sc.satellite.motion_bounds();
+        let radius = 0.5 * (bounds.min_radius_km + bounds.max_radius_km);
+        let mut all = Vec::new();
+        for target in &imager.targets {
+            let station = target.as_station(radius)?;
+            for w in pair_windows(&sc.satellite, &station, local, to_s - from_s, search)? {
+                all.push((from_s + w.rise_s, from_s + w.set_s, target.priority));
+            }
+        }
+        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        all
+    };
+    in_view.retain(|(a, b, _)| b > a);
+    // Intersect with sunlight; overlapping targets keep the highest priority by
+    // splitting at every edge.
+    let mut edges: Vec<f64> = in_view.iter().flat_map(|(a, b, _)| [*a, *b]).collect();
+    edges.extend(sunlit.iter().flat_map(|(a, b)| [*a, *b]));
+    edges.sort_by(f64::total_cmp);
+    edges.dedup();
+    let mut imaging: Vec<(f64, f64, u32)> = Vec::new();
+    for pair in edges.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let mid = 0.5 * (a + b);
+        let lit = sunlit.iter().any(|(x, y)| *x <= mid && mid < *y);
+        let priority = in_view
+            .iter()
+            .filter(|(x, y, _)| *x <= mid && mid < *y)
+            .map(|(_, _, p)| *p)
+            .max();
+        if let (true, Some(priority)) = (lit, priority) {
+            match imaging.last_mut() {
+                Some(last) if (last.1 - a).abs() < 1e-9 && last.2 == priority => last.1 = b,
+                _ => imaging.push((a, b, priority)),
+            }
+        }
+    }
+    let step = imager.capture_interval_s;
+    let mut captures = Vec::new();
+    for (a, b, priority) in &imaging {
+        let mut k = (a / step).ceil();
+        // Captures at run start are taken by the previous run's end, except at 0.
+        if k * step <= from_s && from_s > 0.0 {
+            k += 1.0;
+        }
+        while k * step < *b {
+            captures.push((k * step, *priority));
+            k += 1.0;
+        }
+    }
+    Ok((imaging, captures))
 }
 
 fn is_sample_time(t: f64, interval: f64) -> bool {

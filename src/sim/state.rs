@@ -25,6 +25,7 @@ use crate::error::Result;
 use crate::orbit::{Propagator, StateVector};
 use crate::sim::events::EventKind;
 use crate::sim::hooks::{SpacecraftHooks, SpacecraftView};
+use crate::sim::onboard::OnboardState;
 use crate::sim::telemetry::Sample;
 use crate::spacecraft::power::{Battery, EnergyLedger, SOLAR_IRRADIANCE_1AU_W_M2};
 use crate::spacecraft::radiation::{EventStream, RadiationProcess};
@@ -105,6 +106,9 @@ pub struct SpacecraftState {
     /// Bytes forwarded per relay in total.
     #[serde(default)]
     pub relayed_bytes: Vec<f64>,
+    /// Onboard processing (with an imager).
+    #[serde(default)]
+    pub onboard: Option<OnboardState>,
     /// Positions in the current plan's lists (scratch, reset every run).
     #[serde(skip)]
     pub cursors: Cursors,
@@ -117,11 +121,13 @@ pub struct Cursors {
     light: usize,
     contact: usize,
     edge: usize,
+    pub(crate) imaging: usize,
+    pub(crate) capture: usize,
 }
 
 /// The interval of a sorted, disjoint list containing `t`, walking from `cursor`
 /// (falls back to a search when asked about an earlier time).
-fn find_from<T: Copy>(list: &[(f64, f64, T)], t: f64, cursor: &mut usize) -> Option<T> {
+pub(crate) fn find_from<T: Copy>(list: &[(f64, f64, T)], t: f64, cursor: &mut usize) -> Option<T> {
     if *cursor > 0 && *cursor <= list.len() && t < list[*cursor - 1].1 {
         *cursor = list.partition_point(|(_, b, _)| *b <= t);
     }
@@ -148,6 +154,10 @@ pub struct Plan {
     pub downlink_partitions: Vec<usize>,
     /// Per relay: line-of-sight intervals (start_s, end_s), sorted.
     pub relay_windows: Vec<Vec<(f64, f64)>>,
+    /// Imaging intervals (in view of a target and sunlit): (start_s, end_s, priority), sorted.
+    pub imaging: Vec<(f64, f64, u32)>,
+    /// Capture instants: (time_s, priority), sorted.
+    pub captures: Vec<(f64, u32)>,
 }
 
 impl Plan {
@@ -159,6 +169,8 @@ impl Plan {
             .flat_map(|(a, b, _)| [*a, *b])
             .chain(self.contacts.iter().flat_map(|(a, b, _)| [*a, *b]))
             .chain(self.scheduled.iter().map(|(t, _)| *t))
+            .chain(self.imaging.iter().flat_map(|(a, b, _)| [*a, *b]))
+            .chain(self.captures.iter().map(|(t, _)| *t))
             .collect();
         self.edges.sort_by(f64::total_cmp);
     }
@@ -226,6 +238,7 @@ impl SpacecraftState {
             properties: BTreeMap::new(),
             relay_window_bytes: vec![0.0; sc.relays.len()],
             relayed_bytes: vec![0.0; sc.relays.len()],
+            onboard: sc.imager.as_ref().map(|_| OnboardState::new(seed, &sc.name)),
             cursors: Cursors::default(),
         }
     }
@@ -369,7 +382,7 @@ impl SpacecraftState {
         let mut t = from_s;
         let mut stalled = 0;
         while t < to_s - EPS {
-            self.discrete_updates(sc, hooks, plan, ctx, t, log);
+            self.discrete_updates(sc, hooks, plan, ctx, t, log)?;
             let next = self.next_breakpoint(plan, ctx, t, to_s);
             let reached = self.integrate(sc, hooks, plan, ctx, t, next, log)?;
             // Thresholds may stop a step where it began (then the discrete state has
@@ -385,7 +398,7 @@ impl SpacecraftState {
         }
         // Settle what happens exactly at the end (edges, ends) so the state at
         // `to_s` is the state just after it.
-        self.discrete_updates(sc, hooks, plan, ctx, to_s, log);
+        self.discrete_updates(sc, hooks, plan, ctx, to_s, log)?;
         Ok(())
     }
 
@@ -411,7 +424,7 @@ impl SpacecraftState {
         ctx: &Context<'_>,
         t: f64,
         log: &mut Log,
-    ) {
+    ) -> Result<()> {
         // Radiation events due now.
         self.radiation_events(sc, t, log);
         // Light and contact edges.
@@ -467,8 +480,10 @@ impl SpacecraftState {
                 }
             }
         }
-        if !Self::is_decision_point(ctx, t) {
-            return;
+        let decide = Self::is_decision_point(ctx, t);
+        self.onboard_updates(sc, hooks, plan, t, decide, log)?;
+        if !decide {
+            return Ok(());
         }
         // A running activity must keep meeting its preconditions.
         if let Some(running) = self.running {
@@ -523,6 +538,7 @@ impl SpacecraftState {
                 }
             }
         }
+        Ok(())
     }
 
     /// How far back a scheduled start still counts at a decision point: one step
@@ -562,6 +578,7 @@ impl SpacecraftState {
                     if self.alive {
                         log.push((at, EventKind::Restart));
                         self.stop(sc, at, false, "radiation restart", log);
+                        self.onboard_restart(sc, at, log);
                     }
                 }
                 RadiationProcess::Failure => {
@@ -576,6 +593,9 @@ impl SpacecraftState {
 
     fn fail(&mut self, sc: &Spacecraft, t: f64, cause: &str, log: &mut Log) {
         self.stop(sc, t, false, "permanent failure", log);
+        if let Some(computer) = &sc.computer {
+            self.preempt_job(computer, t, "permanent failure", false, log);
+        }
         self.alive = false;
         log.push((t, EventKind::PermanentFailure { cause: cause.into() }));
     }
@@ -603,6 +623,12 @@ impl SpacecraftState {
         }
         if let Some(running) = self.running {
             consider(running.ends_s);
+        }
+        if let Some(onboard) = &self.onboard {
+            if let Some(job) = &onboard.running {
+                consider(job.ends_s);
+            }
+            consider(onboard.booting_until_s);
         }
         if let Some(step) = ctx.step_s {
             consider(((t + EPS) / step).floor() * step + step);
@@ -657,6 +683,14 @@ impl SpacecraftState {
                 return Ok(reached);
             }
             s0 = s1;
+            // Queued work that may now start (or must now wait) needs a decision.
+            if self
+                .onboard
+                .as_ref()
+                .is_some_and(|o| o.blocked != self.deferral(sc, s1).map(|d| d.0))
+            {
+                return Ok(s1);
+            }
         }
         Ok(end)
     }
@@ -713,20 +747,22 @@ impl SpacecraftState {
         }
     }
 
-    /// Load, W, with its parts: (total, activity, radio).
-    fn load_w(&self, sc: &Spacecraft, transmitting: bool) -> f64 {
-        let Some(power) = &sc.power else { return 0.0 };
+    /// Load, W, and the part of it drawn by the onboard computer.
+    fn load_w(&self, sc: &Spacecraft, transmitting: bool, t: f64) -> (f64, f64) {
+        let Some(power) = &sc.power else { return (0.0, 0.0) };
         let mut load = power.bus_load_w;
         if self.browned_out || !self.alive {
-            return load;
+            return (load, 0.0);
         }
+        let (device_w, imager_w) = self.onboard_power_w(sc, t);
+        load += device_w + imager_w;
         if let Some(running) = self.running {
             load += sc.activities[running.activity].power_w;
         }
         if transmitting {
             load += sc.radios.first().map_or(0.0, |r| r.transmit_power_w);
         }
-        load
+        (load, device_w)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -769,7 +805,7 @@ impl SpacecraftState {
             _ => 0.0,
         };
         let transmitting = rate_bytes_s > 0.0;
-        let load = self.load_w(sc, transmitting);
+        let (load, device_w) = self.load_w(sc, transmitting, mid);
         let net = generation - load;
 
         // Earliest threshold inside the sub-step.
@@ -793,6 +829,13 @@ impl SpacecraftState {
             } else if self.browned_out {
                 let floor = battery.config.min_soc * battery.config.capacity_wh;
                 consider(s0 + battery.seconds_to(floor, net), Threshold::Recovered);
+            }
+            let job_running = self.onboard.as_ref().is_some_and(|o| o.running.is_some());
+            if let (Some(computer), true) = (&sc.computer, job_running && net < 0.0) {
+                let floor = computer.min_soc.max(battery.config.min_soc) * battery.config.capacity_wh;
+                if battery.energy_wh > floor + EPS {
+                    consider(s0 + battery.seconds_to(floor, net), Threshold::DeviceMinSoc);
+                }
             }
         }
         if transmitting {
@@ -847,11 +890,15 @@ impl SpacecraftState {
             } else {
                 load
             };
+            // The computer's heat follows its own profile's fraction.
+            let device_heat_fraction = sc.computer.as_ref().map_or(0.0, |c| c.device.heat_fraction.value);
+            let device_served_w = device_w.min(served_w);
             let inputs = ThermalInputs {
                 sunlit_fraction: thermal_fraction,
                 irradiance_w_m2: SOLAR_IRRADIANCE_1AU_W_M2 * (ASTRONOMICAL_UNIT_KM / distance_km).powi(2),
                 earth_ratio_sq: (EARTH_EQUATORIAL_RADIUS_KM / state.position_km.norm()).powi(2),
-                consumed_power_w: served_w,
+                consumed_power_w: served_w - device_served_w,
+                extra_heat_w: device_served_w * device_heat_fraction,
             };
             self.temperature_k = thermal.advance(self.temperature_k, &inputs, dt);
         }
@@ -872,6 +919,28 @@ impl SpacecraftState {
         }
         if self.alive {
             self.dose_rad += sc.radiation.dose_rate_rad_per_s * dt;
+        }
+        if let Some(onboard) = &mut self.onboard {
+            let (_, imager_w) = if self.browned_out || !self.alive || sc.power.is_none() {
+                (0.0, 0.0)
+            } else {
+                (
+                    device_w,
+                    sc.imager
+                        .as_ref()
+                        .filter(|_| onboard.imaging)
+                        .map_or(0.0, |i| i.power_w),
+                )
+            };
+            let c = &mut onboard.counters;
+            c.device_energy_wh += device_w * dt / 3_600.0;
+            c.imager_energy_wh += imager_w * dt / 3_600.0;
+            if onboard.running.is_some() {
+                c.busy_s += dt;
+            }
+            if let Some(reason) = onboard.blocked {
+                *c.deferred_s.entry(reason).or_insert(0.0) += dt;
+            }
         }
         for (name, update) in hooks.properties() {
             let current = self.properties.get(name).copied().unwrap_or(f64::NAN);
@@ -930,6 +999,30 @@ impl SpacecraftState {
                 self.stop(sc, split, true, "input data exhausted", log)
             }
             Some(Threshold::DoseLimit) => self.fail(sc, split, "total_dose", log),
+            Some(Threshold::DeviceMinSoc) => {
+                if let Some(computer) = &sc.computer {
+                    self.preempt_job(
+                        computer,
+                        split,
+                        "state of charge at the computer's minimum",
+                        false,
+                        log,
+                    );
+                }
+            }
+        }
+        // The device's temperature limits, checked at the end of every sub-step.
+        if let (Some(computer), Some(onboard)) = (&sc.computer, &self.onboard) {
+            let d = &computer.device;
+            let outside = self.temperature_k < d.min_temperature_k.value
+                || self.temperature_k > d.max_temperature_k.value;
+            if onboard.running.is_some() && outside {
+                let reason = format!(
+                    "temperature {:.2} K outside the device's limits",
+                    self.temperature_k
+                );
+                self.preempt_job(computer, split, &reason, false, log);
+            }
         }
         Ok(split)
     }
@@ -982,7 +1075,7 @@ impl SpacecraftState {
             soc: self.soc(),
             battery_wh: self.battery.map_or(f64::NAN, |b| b.energy_wh),
             power_in_w: self.generation_w(sc, &state, &sun, fraction, t),
-            power_out_w: self.load_w(sc, transmitting),
+            power_out_w: self.load_w(sc, transmitting, t).0,
             temperature_k: self.temperature_k,
             storage_used_bytes: self.storage.total_used_bytes(),
             activity: self.running.map_or(-1, |r| r.activity as i32),
@@ -1002,4 +1095,5 @@ enum Threshold {
     StorageFull,
     InputExhausted,
     DoseLimit,
+    DeviceMinSoc,
 }

@@ -10,6 +10,7 @@ pub mod thermal;
 
 use serde::{Deserialize, Serialize};
 
+use crate::compute::{ComputerConfig, ImagerConfig};
 use crate::error::{Error, Result};
 use crate::satellite::Satellite;
 
@@ -43,6 +44,12 @@ pub struct Spacecraft {
     pub relays: Vec<RelayConfig>,
     /// Activities.
     pub activities: Vec<ActivityConfig>,
+    /// Imaging payload.
+    #[serde(default)]
+    pub imager: Option<ImagerConfig>,
+    /// Onboard computer running a model on the imager's tiles.
+    #[serde(default)]
+    pub computer: Option<ComputerConfig>,
 }
 
 impl Spacecraft {
@@ -58,6 +65,8 @@ impl Spacecraft {
             radios: Vec::new(),
             relays: Vec::new(),
             activities: Vec::new(),
+            imager: None,
+            computer: None,
         }
     }
 
@@ -160,7 +169,25 @@ impl Spacecraft {
                 storage.index(&flow.partition)?;
             }
         }
+        let imager = self.imager.map(ImagerConfig::validated).transpose()?;
+        let computer = self.computer.map(ComputerConfig::validated).transpose()?;
+        if let Some(imager) = &imager {
+            storage.index(&imager.partition)?;
+        }
+        if let Some(computer) = &computer {
+            if imager.is_none() {
+                return Err(Error::InvalidChoice {
+                    name: "computer",
+                    value: computer.device.name.clone(),
+                    expected: "an imager on the same spacecraft (the computer processes its tiles)",
+                });
+            }
+            storage.index(&computer.keep_partition)?;
+            storage.index(&computer.products_partition)?;
+        }
         Ok(Self {
+            imager,
+            computer,
             name: self.name,
             satellite: self.satellite,
             power: self.power.map(PowerConfig::validated).transpose()?,

@@ -101,7 +101,7 @@ pub struct EventStream {
 }
 
 /// FNV-1a, a fixed (platform- and version-independent) hash of a name.
-fn name_hash(name: &str) -> u64 {
+pub(crate) fn name_hash(name: &str) -> u64 {
     name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
@@ -119,10 +119,16 @@ impl EventStream {
     /// assert_ne!(a.next_s, c.next_s);
     /// ```
     pub fn new(seed: u64, name: &str, process: RadiationProcess, rate_per_s: f64) -> Self {
+        Self::keyed(seed, name, process.key(), rate_per_s)
+    }
+
+    /// A stream for another random process of spacecraft `name` (`process` ≥ 16
+    /// is free for other uses than radiation).
+    pub fn keyed(seed: u64, name: &str, process: u8, rate_per_s: f64) -> Self {
         let mut key = [0u8; 32];
         key[..8].copy_from_slice(&seed.to_le_bytes());
         key[8..16].copy_from_slice(&name_hash(name).to_le_bytes());
-        key[16] = process.key();
+        key[16] = process;
         let mut stream = Self {
             rng: ChaCha8Rng::from_seed(key),
             rate_per_s,

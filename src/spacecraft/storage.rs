@@ -1,5 +1,5 @@
 //! Onboard storage: a total capacity shared by named partitions (for example
-//! raw imagery, products, housekeeping), each with an optional quota. Amounts
+//! raw imagery, kept images, products, housekeeping), each with an optional quota. Amounts
 //! are bytes as `f64`, because data flows at rates over fractions of seconds.
 
 use serde::{Deserialize, Serialize};
@@ -26,13 +26,13 @@ pub struct PartitionConfig {
 pub struct StorageConfig {
     /// Total capacity, bytes.
     pub capacity_bytes: f64,
-    /// Partitions; default `raw`, `products`, `housekeeping`.
+    /// Partitions; default `raw` (captured tiles), `images` (tiles kept after onboard inference), `products`, `housekeeping`.
     #[serde(default = "default_partitions")]
     pub partitions: Vec<PartitionConfig>,
 }
 
 fn default_partitions() -> Vec<PartitionConfig> {
-    ["raw", "products", "housekeeping"]
+    ["raw", "images", "products", "housekeeping"]
         .into_iter()
         .map(|name| PartitionConfig {
             name: name.to_string(),

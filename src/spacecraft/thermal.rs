@@ -119,8 +119,12 @@ pub struct ThermalInputs {
     pub irradiance_w_m2: f64,
     /// (R⊕/r)², the Earth's infrared dilution.
     pub earth_ratio_sq: f64,
-    /// Electrical power consumed, W.
+    /// Electrical power consumed, W (a `heat_fraction` of it heats the node).
     pub consumed_power_w: f64,
+    /// Heat dissipated inside the node besides that, W (e.g. an onboard computer
+    /// with its own heat fraction).
+    #[doc(alias = "device_heat")]
+    pub extra_heat_w: f64,
 }
 
 impl ThermalConfig {
@@ -171,7 +175,7 @@ impl ThermalConfig {
             * STEFAN_BOLTZMANN
             * self.earth_temperature_k.powi(4)
             * inputs.earth_ratio_sq;
-        solar + albedo + earth_ir + self.heat_fraction * inputs.consumed_power_w
+        solar + albedo + earth_ir + self.heat_fraction * inputs.consumed_power_w + inputs.extra_heat_w
     }
 
     /// Radiated heat at temperature `t_k`, W.
@@ -194,7 +198,7 @@ impl ThermalConfig {
     ///     albedo_factor: 0.5, earth_emissivity: 0.6, earth_temperature_k: 288.0, heat_fraction: 0.5,
     ///     initial_temperature_k: 273.15, integrator: ThermalIntegrator::PaseosEuler };
     /// let inputs = ThermalInputs { sunlit_fraction: 1.0, irradiance_w_m2: 1360.0,
-    ///     earth_ratio_sq: (6378.0f64 / 7000.0).powi(2), consumed_power_w: 10.0 };
+    ///     earth_ratio_sq: (6378.0f64 / 7000.0).powi(2), consumed_power_w: 10.0, extra_heat_w: 0.0 };
     /// assert_eq!(node.advance(273.15, &inputs, 10.0), 273.43953139624693);
     /// ```
     pub fn advance(&self, t_k: f64, inputs: &ThermalInputs, seconds: f64) -> f64 {
@@ -298,6 +302,7 @@ mod tests {
         irradiance_w_m2: 1361.0,
         earth_ratio_sq: 0.85,
         consumed_power_w: 8.0,
+        extra_heat_w: 0.0,
     };
 
     #[test]
@@ -346,6 +351,7 @@ mod tests {
             irradiance_w_m2: 1361.0,
             earth_ratio_sq: 0.0,
             consumed_power_w: 0.0,
+            extra_heat_w: 0.0,
         };
         let b =
             n.emissivity * STEFAN_BOLTZMANN * n.area_radiating_m2 / (n.mass_kg * n.heat_capacity_j_per_kg_k);

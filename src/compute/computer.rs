@@ -1,0 +1,217 @@
+//! The onboard computer of a spacecraft: a device profile, the model it runs,
+//! how long an inference takes, when it may run, and what is kept afterwards.
+
+use serde::{Deserialize, Serialize};
+
+use crate::compute::device::DeviceProfile;
+use crate::compute::scheduler::{Policy, RestartPolicy};
+use crate::error::{ensure_non_negative, ensure_positive, Error, Result};
+
+/// The model the computer runs on every tile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Name (for reports), e.g. `ukis-csmask-4b-l1c`.
+    pub name: String,
+    /// Floating-point operations per inference (from [`crate::compute::model::ModelReport`]).
+    pub flops: f64,
+    /// Peak memory of a run, bytes (checked against the device's RAM).
+    #[serde(default)]
+    pub peak_memory_bytes: f64,
+}
+
+/// Where an inference's duration comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Latency {
+    /// From the device's throughput and the model's FLOPs.
+    Modeled,
+    /// A fixed duration per tile, s (e.g. measured on the flight computer).
+    Given {
+        /// Seconds per tile.
+        latency_s: f64,
+    },
+    /// The real model runs on the host for each tile and its wall-clock time,
+    /// times `host_to_target`, is the simulated duration. Recorded for replay.
+    Measured {
+        /// Target time per host second (1: the host is the target).
+        host_to_target: f64,
+    },
+}
+
+/// An onboard computer running a cloud detector on captured tiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComputerConfig {
+    /// The device: in files, a shipped profile's name, a `.toml` path, or a table.
+    #[serde(deserialize_with = "device_by_name_or_profile")]
+    pub device: DeviceProfile,
+    /// The model.
+    pub model: ModelSpec,
+    /// Inference duration.
+    #[serde(default = "default_latency")]
+    pub latency: Latency,
+    /// Job order and energy rule.
+    #[serde(default)]
+    pub policy: Policy,
+    /// Lowest state of charge at which the device may run a job, in [0, 1].
+    #[serde(default = "default_min_soc")]
+    pub min_soc: f64,
+    /// Run only in full sunlight.
+    #[serde(default)]
+    pub sunlit_only: bool,
+    /// Under the `energy_aware` policy: outside sunlight, run only at or above this
+    /// state of charge.
+    #[serde(default = "default_energy_aware_min_soc")]
+    pub energy_aware_min_soc: f64,
+    /// What a restart does to the running job.
+    #[serde(default)]
+    pub on_restart: RestartPolicy,
+    /// Starts a job gets before it is dropped (with `retry`).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Downlink rule: tiles whose detected cloud fraction exceeds this are deleted
+    /// (`None`: keep every tile). Φ-sat-1 used 0.7.
+    #[serde(default = "default_max_cloud_fraction")]
+    pub max_cloud_fraction: Option<f64>,
+    /// Partition that receives kept tiles.
+    #[serde(default = "default_keep_partition")]
+    pub keep_partition: String,
+    /// Partition that receives the results (masks and cloud fractions).
+    #[serde(default = "default_products_partition")]
+    pub products_partition: String,
+    /// Bytes of the result per tile; default: a 2-bit class mask of the tile.
+    #[serde(default)]
+    pub result_bytes: Option<f64>,
+    /// Keep the device on (idle) with an empty queue; otherwise it is switched
+    /// off until work arrives.
+    #[serde(default = "default_true")]
+    pub always_on: bool,
+}
+
+/// A device given by name (or `.toml` path) or in full.
+fn device_by_name_or_profile<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<DeviceProfile, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = DeviceProfile;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a device profile name, a .toml path, or a device profile table")
+        }
+        fn visit_str<E: serde::de::Error>(self, name: &str) -> std::result::Result<DeviceProfile, E> {
+            DeviceProfile::resolve(name).map_err(E::custom)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            map: A,
+        ) -> std::result::Result<DeviceProfile, A::Error> {
+            DeviceProfile::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    deserializer.deserialize_any(Visitor)
+}
+
+fn default_latency() -> Latency {
+    Latency::Modeled
+}
+fn default_min_soc() -> f64 {
+    0.3
+}
+fn default_energy_aware_min_soc() -> f64 {
+    0.8
+}
+fn default_max_attempts() -> u32 {
+    3
+}
+fn default_max_cloud_fraction() -> Option<f64> {
+    Some(0.7)
+}
+fn default_keep_partition() -> String {
+    "images".into()
+}
+fn default_products_partition() -> String {
+    "products".into()
+}
+fn default_true() -> bool {
+    true
+}
+
+impl ComputerConfig {
+    /// A computer with the defaults: modeled latency, FIFO, runs above 30 % state of
+    /// charge, retries restarted jobs up to 3 times, drops tiles more than 70 % cloudy.
+    pub fn new(device: DeviceProfile, model: ModelSpec) -> Self {
+        Self {
+            device,
+            model,
+            latency: default_latency(),
+            policy: Policy::default(),
+            min_soc: default_min_soc(),
+            sunlit_only: false,
+            energy_aware_min_soc: default_energy_aware_min_soc(),
+            on_restart: RestartPolicy::default(),
+            max_attempts: default_max_attempts(),
+            max_cloud_fraction: default_max_cloud_fraction(),
+            keep_partition: default_keep_partition(),
+            products_partition: default_products_partition(),
+            result_bytes: None,
+            always_on: true,
+        }
+    }
+
+    /// Checks every parameter, and that the model fits the device's memory.
+    pub fn validated(self) -> Result<Self> {
+        let device = self.device.validated()?;
+        ensure_non_negative("model flops", self.model.flops)?;
+        ensure_non_negative("model peak_memory_bytes", self.model.peak_memory_bytes)?;
+        if self.model.peak_memory_bytes > device.ram_bytes.value {
+            return Err(Error::Config {
+                origin: format!("computer {}", device.name),
+                reason: format!(
+                    "model {} needs {:.0} bytes at peak but the device has {:.0}",
+                    self.model.name, self.model.peak_memory_bytes, device.ram_bytes.value
+                ),
+            });
+        }
+        match self.latency {
+            Latency::Modeled => {
+                ensure_positive("model flops (modeled latency)", self.model.flops)?;
+            }
+            Latency::Given { latency_s } => {
+                ensure_positive("latency_s", latency_s)?;
+            }
+            Latency::Measured { host_to_target } => {
+                ensure_positive("host_to_target", host_to_target)?;
+            }
+        }
+        for (name, soc) in [
+            ("computer min_soc", self.min_soc),
+            ("energy_aware_min_soc", self.energy_aware_min_soc),
+        ] {
+            if !(0.0..=1.0).contains(&soc) {
+                return Err(Error::parameter(name, soc, "in [0, 1]"));
+            }
+        }
+        if self.max_attempts == 0 {
+            return Err(Error::parameter("max_attempts", 0.0, "at least 1"));
+        }
+        if let Some(f) = self.max_cloud_fraction {
+            if !(0.0..=1.0).contains(&f) {
+                return Err(Error::parameter("max_cloud_fraction", f, "in [0, 1]"));
+            }
+        }
+        if let Some(bytes) = self.result_bytes {
+            ensure_non_negative("result_bytes", bytes)?;
+        }
+        Ok(Self { device, ..self })
+    }
+
+    /// Simulated duration of one inference when it does not come from a run, s.
+    pub fn fixed_latency_s(&self) -> Option<f64> {
+        match self.latency {
+            Latency::Modeled => Some(self.device.modeled_latency_s(self.model.flops)),
+            Latency::Given { latency_s } => Some(latency_s),
+            Latency::Measured { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! The imager: tiles captured over targets while sunlit, written to storage.
+//!
+//! A target is a circular area of interest on the ground. It is *in view* while
+//! the sub-satellite point lies within `radius_km` of its centre — found as an
+//! access window of the target seen as a ground station whose minimum elevation
+//! is the one of a point `radius_km` away at the orbit's mean radius (exact for
+//! circular orbits; for eccentric ones the radius varies by the altitude change).
+//! With no target the imager works everywhere in sunlight.
+//!
+//! Captures happen on a grid of `capture_interval_s` from the simulation start,
+//! inside intervals that are both in view and sunlit (penumbra counts as dark:
+//! images would be under-exposed). Each capture writes `tiles_per_capture` tiles.
+
+use serde::{Deserialize, Serialize};
+
+use crate::constants::EARTH_EQUATORIAL_RADIUS_KM;
+use crate::environment::station::GroundStation;
+use crate::error::{ensure_non_negative, ensure_positive, Error, Result};
+
+/// A circular area of interest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Name.
+    pub name: String,
+    /// Centre latitude, degrees (geodetic).
+    pub latitude_deg: f64,
+    /// Centre longitude, degrees east.
+    pub longitude_deg: f64,
+    /// Radius, km (ground distance from the centre to the edge).
+    pub radius_km: f64,
+    /// Priority of its tiles (higher first under the `priority` policy).
+    #[serde(default)]
+    pub priority: u32,
+}
+
+impl Target {
+    /// Checks the numbers.
+    pub fn validated(self) -> Result<Self> {
+        if self.name.is_empty() {
+            return Err(Error::EmptyInput { what: "target name" });
+        }
+        if !(-90.0..=90.0).contains(&self.latitude_deg) {
+            return Err(Error::parameter(
+                "latitude_deg",
+                self.latitude_deg,
+                "in [-90, 90]",
+            ));
+        }
+        crate::error::ensure_finite("longitude_deg", self.longitude_deg)?;
+        ensure_positive("target radius_km", self.radius_km)?;
+        if self.radius_km > 0.5 * std::f64::consts::PI * EARTH_EQUATORIAL_RADIUS_KM {
+            return Err(Error::parameter(
+                "target radius_km",
+                self.radius_km,
+                "at most a quarter of a great circle (10 018 km)",
+            ));
+        }
+        Ok(self)
+    }
+
+    /// The target as a pseudo ground station: in view (elevation above the returned
+    /// station's minimum) exactly when the sub-satellite point is within `radius_km`,
+    /// for a spacecraft at `orbit_radius_km`.
+    pub fn as_station(&self, orbit_radius_km: f64) -> Result<GroundStation> {
+        let lambda = self.radius_km / EARTH_EQUATORIAL_RADIUS_KM;
+        // Elevation of a satellite at radius r seen from a point at central angle λ.
+        let ratio = EARTH_EQUATORIAL_RADIUS_KM / orbit_radius_km;
+        let elevation = (lambda.cos() - ratio).atan2(lambda.sin()).to_degrees();
+        GroundStation::new(&self.name, self.latitude_deg, self.longitude_deg, 0.0, elevation)
+    }
+}
+
+/// An imaging payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImagerConfig {
+    /// Spectral bands per tile (4: blue, green, red, NIR).
+    #[serde(default = "default_bands")]
+    pub bands: u32,
+    /// Tile width and height, pixels.
+    #[serde(default = "default_tile_px")]
+    pub tile_px: u32,
+    /// Bits per pixel and band.
+    #[serde(default = "default_bits")]
+    pub bits_per_pixel: u32,
+    /// Tiles written per capture.
+    #[serde(default = "default_tiles_per_capture")]
+    pub tiles_per_capture: u32,
+    /// Time between captures while imaging, s.
+    #[serde(default = "default_capture_interval_s")]
+    pub capture_interval_s: f64,
+    /// Electrical load while imaging (in view and sunlit), W.
+    #[serde(default = "default_imager_power_w")]
+    pub power_w: f64,
+    /// Storage partition for raw tiles.
+    #[serde(default = "default_raw_partition")]
+    pub partition: String,
+    /// Areas of interest; empty: image everywhere in sunlight.
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    /// Mean cloud cover of a tile, in [0, 1] (Earth: about 2/3). Each tile's
+    /// cover is drawn as u^(1/m − 1) (u uniform), a simple stand-in for climatology.
+    #[serde(default = "default_cloud_cover")]
+    pub mean_cloud_cover: f64,
+}
+
+fn default_bands() -> u32 {
+    4
+}
+fn default_tile_px() -> u32 {
+    256
+}
+fn default_bits() -> u32 {
+    12
+}
+fn default_tiles_per_capture() -> u32 {
+    1
+}
+fn default_capture_interval_s() -> f64 {
+    30.0
+}
+fn default_imager_power_w() -> f64 {
+    5.0
+}
+fn default_raw_partition() -> String {
+    "raw".into()
+}
+fn default_cloud_cover() -> f64 {
+    0.67
+}
+
+impl Default for ImagerConfig {
+    fn default() -> Self {
+        Self {
+            bands: default_bands(),
+            tile_px: default_tile_px(),
+            bits_per_pixel: default_bits(),
+            tiles_per_capture: default_tiles_per_capture(),
+            capture_interval_s: default_capture_interval_s(),
+            power_w: default_imager_power_w(),
+            partition: default_raw_partition(),
+            targets: Vec::new(),
+            mean_cloud_cover: default_cloud_cover(),
+        }
+    }
+}
+
+impl ImagerConfig {
+    /// Checks every parameter.
+    pub fn validated(self) -> Result<Self> {
+        for (name, value) in [
+            ("imager bands", self.bands),
+            ("tile_px", self.tile_px),
+            ("bits_per_pixel", self.bits_per_pixel),
+            ("tiles_per_capture", self.tiles_per_capture),
+        ] {
+            if value == 0 {
+                return Err(Error::parameter(name, 0.0, "at least 1"));
+            }
+        }
+        ensure_positive("capture_interval_s", self.capture_interval_s)?;
+        ensure_non_negative("imager power_w", self.power_w)?;
+        if !(self.mean_cloud_cover > 0.0 && self.mean_cloud_cover < 1.0) {
+            return Err(Error::parameter(
+                "mean_cloud_cover",
+                self.mean_cloud_cover,
+                "in (0, 1)",
+            ));
+        }
+        let targets = self
+            .targets
+            .into_iter()
+            .map(Target::validated)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { targets, ..self })
+    }
+
+    /// Bytes of one tile.
+    pub fn tile_bytes(&self) -> f64 {
+        f64::from(self.bands) * f64::from(self.tile_px).powi(2) * f64::from(self.bits_per_pixel) / 8.0
+    }
+
+    /// A tile's cloud cover from a uniform number `u` in [0, 1).
+    pub fn cloud_cover(&self, u: f64) -> f64 {
+        u.powf(1.0 / self.mean_cloud_cover - 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_bytes_and_cloud_cover_distribution() {
+        let imager = ImagerConfig::default();
+        assert_eq!(imager.tile_bytes(), 4.0 * 256.0 * 256.0 * 1.5);
+        // Mean of u^k over a fine uniform grid equals 1/(k+1) = mean_cloud_cover.
+        let n = 100_000;
+        let mean = (0..n)
+            .map(|i| imager.cloud_cover((i as f64 + 0.5) / n as f64))
+            .sum::<f64>()
+            / n as f64;
+        assert!((mean - 0.67).abs() < 1e-3, "{mean}");
+    }
+
+    #[test]
+    fn target_edge_is_where_elevation_reaches_the_station_minimum() {
+        // Directly overhead is 90°; a point at the edge of a 500 km target sees a
+        // satellite at 550 km altitude at the closed-form elevation.
+        let target = Target {
+            name: "t".into(),
+            latitude_deg: 0.0,
+            longitude_deg: 0.0,
+            radius_km: 500.0,
+            priority: 0,
+        };
+        let r = EARTH_EQUATORIAL_RADIUS_KM + 550.0;
+        let station = target.as_station(r).unwrap();
+        let lambda = 500.0 / EARTH_EQUATORIAL_RADIUS_KM;
+        // Law of cosines: slant range, then elevation from the sine rule.
+        let rho = (EARTH_EQUATORIAL_RADIUS_KM.powi(2) + r * r
+            - 2.0 * EARTH_EQUATORIAL_RADIUS_KM * r * lambda.cos())
+        .sqrt();
+        let elevation = ((r * lambda.sin() / rho).acos()).to_degrees();
+        assert!(
+            (station.min_elevation_deg() - elevation).abs() < 1e-9,
+            "{} vs {elevation}",
+            station.min_elevation_deg()
+        );
+    }
+
+    #[test]
+    fn bad_imagers_and_targets_are_rejected() {
+        let bad = ImagerConfig {
+            capture_interval_s: -1.0,
+            ..Default::default()
+        };
+        assert!(bad.validated().is_err());
+        let bad = ImagerConfig {
+            mean_cloud_cover: f64::NAN,
+            ..Default::default()
+        };
+        assert!(bad.validated().is_err());
+        let target = Target {
+            name: "x".into(),
+            latitude_deg: 91.0,
+            longitude_deg: 0.0,
+            radius_km: 10.0,
+            priority: 0,
+        };
+        assert!(target.validated().is_err());
+    }
+}

@@ -1,0 +1,495 @@
+//! Onboard processing in the engine: imager, job queue, gating, downlink rule,
+//! accounting, measured latencies and their replay.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::sync::Arc;
+
+use orbitedge::compute::{
+    ComputerConfig, DeviceProfile, ImagerConfig, Job, Latency, ModelSpec, Policy, RestartPolicy, Target,
+};
+use orbitedge::orbit::walker::WalkerDelta;
+use orbitedge::prelude::*;
+use orbitedge::sim::{EventKind, Simulation, Stepping, TileDetector};
+use orbitedge::spacecraft::{RadiationConfig, RadioConfig, RateModel, Spacecraft};
+use proptest::prelude::*;
+
+fn epoch() -> Epoch {
+    Epoch::from_gregorian_utc_at_midnight(2024, 3, 1)
+}
+
+/// ukis-csmask-sized model: 20 GFLOP per tile (≈ 2.5 s on the iX5 profile).
+fn model() -> ModelSpec {
+    ModelSpec {
+        name: "cloud-detector".into(),
+        flops: 20e9,
+        peak_memory_bytes: 3e8,
+    }
+}
+
+fn spacecraft(
+    count: usize,
+    computer: impl Fn(ComputerConfig) -> ComputerConfig,
+    radiation: RadiationConfig,
+) -> Vec<Spacecraft> {
+    let pattern = WalkerDelta {
+        total: count as u32,
+        planes: count as u32,
+        phasing: 0,
+        altitude_km: 550.0,
+        inclination_deg: 97.6,
+    };
+    Satellite::walker("sat", &pattern, epoch(), AnalyticModel::J2)
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let mut sc = Spacecraft::cubesat_6u(s.name.clone(), s);
+            sc.radiation = radiation;
+            sc.radios = vec![RadioConfig {
+                name: "x-band".into(),
+                rate: RateModel::Fixed { rate_bps: 20e6 },
+                transmit_power_w: 10.0,
+                partitions: vec!["products".into(), "images".into()],
+                stations: vec![],
+            }];
+            sc.imager = Some(ImagerConfig {
+                capture_interval_s: 60.0,
+                ..Default::default()
+            });
+            sc.computer = Some(computer(ComputerConfig::new(
+                DeviceProfile::shipped("unibap-ix5").unwrap(),
+                model(),
+            )));
+            sc
+        })
+        .collect()
+}
+
+fn stations() -> Vec<GroundStation> {
+    vec![GroundStation::new("Kiruna", 67.8558, 20.9644, 390.0, 5.0).unwrap()]
+}
+
+fn run(scs: Vec<Spacecraft>, hours: f64, stepping: Stepping) -> Simulation {
+    let mut sim = Simulation::new(epoch(), scs, stations(), 7).unwrap();
+    sim.run(epoch() + Duration::from_hours(hours), stepping).unwrap();
+    sim
+}
+
+/// Job intervals from the event log: (spacecraft, start_s, end_s).
+fn job_intervals(sim: &Simulation) -> Vec<(usize, f64, f64)> {
+    let mut open: Vec<Option<f64>> = vec![None; sim.spacecraft().len()];
+    let mut intervals = Vec::new();
+    for e in sim.events() {
+        match &e.kind {
+            EventKind::JobStarted { .. } => open[e.spacecraft_index] = Some(e.elapsed_s),
+            EventKind::JobCompleted { .. } | EventKind::JobPreempted { .. } => {
+                if let Some(start) = open[e.spacecraft_index].take() {
+                    intervals.push((e.spacecraft_index, start, e.elapsed_s));
+                }
+            }
+            _ => {}
+        }
+    }
+    intervals
+}
+
+#[test]
+fn a_day_of_imaging_and_inference_accounts_for_every_tile_and_byte() {
+    let sim = run(
+        spacecraft(2, |c| c, RadiationConfig::default()),
+        24.0,
+        Stepping::EventDriven,
+    );
+    for (sc, state) in sim.spacecraft().iter().zip(sim.states()) {
+        let onboard = state.onboard.as_ref().unwrap();
+        let c = &onboard.counters;
+        assert_eq!(onboard.unaccounted(), 0);
+        assert!(c.tiles_captured > 300, "{c:?}"); // ~60 % of 1440 minutes sunlit
+        assert!(c.tiles_inferred > 0 && c.tiles_inferred == c.tiles_kept + c.tiles_dropped_cloudy);
+        // Perfect detector in modeled mode: detected = true cover.
+        assert_eq!(c.cloud_fraction_abs_error_sum, 0.0);
+        // Bytes: captured = raw still stored + kept + dropped as cloudy (nothing corrupted).
+        let tile = sc.imager.as_ref().unwrap().tile_bytes();
+        let raw = state.storage.used_bytes[sc.storage.index("raw").unwrap()];
+        let queued = (onboard.queue.len() + usize::from(onboard.running.is_some())) as f64 * tile;
+        assert!((raw - queued).abs() < 1e-3, "{raw} vs {queued}");
+        assert!((c.bytes_kept + c.bytes_dropped_cloudy + raw - c.bytes_captured).abs() < 1e-3);
+        // Busy time = number of completed jobs × modeled latency (no preemption here).
+        let latency = 20e9 / (8.0 * 1e9);
+        assert_eq!(c.jobs_preempted, 0);
+        let busy_expected = c.tiles_inferred as f64 * latency
+            + onboard.running.map_or(0.0, |r| sim.elapsed_s() - r.started_s);
+        assert!(
+            (c.busy_s - busy_expected).abs() < 1e-6,
+            "{} vs {busy_expected}",
+            c.busy_s
+        );
+        // Device energy: idle all day plus (busy − idle) while busy.
+        let expected_wh = (8.0 * 86_400.0 + 10.0 * c.busy_s) / 3_600.0;
+        assert!(
+            (c.device_energy_wh - expected_wh).abs() < 1e-6,
+            "{} vs {expected_wh}",
+            c.device_energy_wh
+        );
+    }
+    let latencies: Vec<f64> = sim
+        .events()
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::JobStarted { latency_s, .. } => Some(latency_s),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        latencies.iter().all(|l| *l == 2.5),
+        "modeled latency = 20 GFLOP / 8 GFLOP/s"
+    );
+}
+
+#[test]
+fn the_downlink_rule_drops_the_expected_share_of_cloudy_tiles() {
+    // Cover = u^(1/m - 1) with m = 0.67: P(cover > 0.7) = 1 - 0.7^(m/(1-m)).
+    let sim = run(
+        spacecraft(4, |c| c, RadiationConfig::default()),
+        24.0,
+        Stepping::EventDriven,
+    );
+    let (mut dropped, mut inferred) = (0u64, 0u64);
+    for state in sim.states() {
+        let c = &state.onboard.as_ref().unwrap().counters;
+        dropped += c.tiles_dropped_cloudy;
+        inferred += c.tiles_inferred;
+    }
+    let p = 1.0 - 0.7f64.powf(0.67 / 0.33);
+    let n = inferred as f64;
+    let sigma = (n * p * (1.0 - p)).sqrt();
+    assert!(
+        ((dropped as f64) - n * p).abs() < 4.0 * sigma,
+        "{dropped} of {inferred}, expected {}",
+        n * p
+    );
+    // Keeping everything keeps everything.
+    let sim = run(
+        spacecraft(
+            1,
+            |c| ComputerConfig {
+                max_cloud_fraction: None,
+                ..c
+            },
+            RadiationConfig::default(),
+        ),
+        6.0,
+        Stepping::EventDriven,
+    );
+    let c = &sim.states()[0].onboard.as_ref().unwrap().counters;
+    assert!(c.tiles_inferred > 0 && c.tiles_dropped_cloudy == 0 && c.tiles_kept == c.tiles_inferred);
+}
+
+#[test]
+fn targets_limit_imaging_to_their_passes_and_priorities_order_the_queue() {
+    let targets = vec![
+        Target {
+            name: "Europe".into(),
+            latitude_deg: 48.0,
+            longitude_deg: 10.0,
+            radius_km: 1_500.0,
+            priority: 1,
+        },
+        Target {
+            name: "Sahara".into(),
+            latitude_deg: 23.0,
+            longitude_deg: 13.0,
+            radius_km: 1_500.0,
+            priority: 5,
+        },
+    ];
+    let mut scs = spacecraft(
+        1,
+        |c| ComputerConfig {
+            policy: Policy::Priority,
+            ..c
+        },
+        RadiationConfig::default(),
+    );
+    scs[0].imager.as_mut().unwrap().targets = targets;
+    let sim = run(scs, 24.0, Stepping::EventDriven);
+    let c = &sim.states()[0].onboard.as_ref().unwrap().counters;
+    assert!(c.tiles_captured > 0 && c.tiles_captured < 200, "{c:?}");
+    // Every capture happened with the sub-satellite point within a target's radius.
+    let sat = &sim.spacecraft()[0].satellite;
+    for e in sim
+        .events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::ImageCaptured { .. }))
+    {
+        let s = sat.state_at(e.time).unwrap();
+        let gmst = orbitedge::frames::gmst_rad(orbitedge::time::julian_date_ut1(e.time));
+        let (r, _) = orbitedge::frames::teme_to_ecef(&s.position_km, &s.velocity_km_s, gmst);
+        let lat = (r.z / r.norm()).asin();
+        let lon = r.y.atan2(r.x);
+        let within = [(48.0f64, 10.0f64), (23.0, 13.0)].iter().any(|(la, lo)| {
+            let (la, lo) = (la.to_radians(), lo.to_radians());
+            let cos = lat.sin() * la.sin() + lat.cos() * la.cos() * (lon - lo).cos();
+            cos.clamp(-1.0, 1.0).acos() * 6_378.137 <= 1_500.0 + 25.0 // geodetic vs geocentric latitude
+        });
+        assert!(within, "capture at {} outside every target", e.time);
+    }
+}
+
+#[test]
+fn restarts_preempt_jobs_which_are_retried_or_dropped_by_policy() {
+    let radiation = RadiationConfig {
+        restart_per_s: 1.0 / 1_800.0,
+        ..Default::default()
+    };
+    for (policy, expect_dropped) in [(RestartPolicy::Retry, false), (RestartPolicy::Drop, true)] {
+        // A slow model so restarts hit running jobs.
+        let sim = run(
+            spacecraft(
+                2,
+                |c| ComputerConfig {
+                    on_restart: policy,
+                    max_attempts: 1_000, // a job hit by three restarts in a row would be dropped
+                    latency: Latency::Given { latency_s: 120.0 },
+                    ..c
+                },
+                radiation,
+            ),
+            24.0,
+            Stepping::EventDriven,
+        );
+        let mut dropped = 0;
+        let mut preempted_by_restart = 0;
+        for e in sim.events() {
+            if let EventKind::JobPreempted { reason, requeued, .. } = &e.kind {
+                if reason == "radiation restart" {
+                    preempted_by_restart += 1;
+                    dropped += usize::from(!requeued);
+                }
+            }
+        }
+        assert!(preempted_by_restart > 0);
+        assert_eq!(dropped > 0, expect_dropped, "{policy:?}");
+        for state in sim.states() {
+            let onboard = state.onboard.as_ref().unwrap();
+            assert_eq!(onboard.unaccounted(), 0);
+            assert_eq!(onboard.counters.tiles_dropped_fault as usize > 0, expect_dropped);
+        }
+        // No job starts while the device reboots (boot_s = 60 s on the iX5 profile).
+        let restarts: Vec<(usize, f64)> = sim
+            .events()
+            .iter()
+            .filter(|e| e.kind == EventKind::Restart)
+            .map(|e| (e.spacecraft_index, e.elapsed_s))
+            .collect();
+        for (k, start, _) in job_intervals(&sim) {
+            assert!(
+                !restarts
+                    .iter()
+                    .any(|(i, t)| *i == k && start >= *t && start < t + 60.0 - 1e-9),
+                "job started at {start} while rebooting"
+            );
+        }
+    }
+}
+
+struct FakeDetector;
+
+impl TileDetector for FakeDetector {
+    fn detect(&self, job: &Job, scene_seed: u64) -> orbitedge::Result<f64> {
+        // Some real work to time, and an answer that depends on the tile.
+        let mut x = scene_seed ^ job.id;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        }
+        Ok((job.cloud_cover + (x % 100) as f64 * 1e-3).min(1.0))
+    }
+}
+
+#[test]
+fn measured_latencies_are_recorded_and_replay_bit_for_bit() {
+    let measured = |c| ComputerConfig {
+        latency: Latency::Measured {
+            host_to_target: 2_000.0,
+        },
+        ..c
+    };
+    // Without a detector, measured mode is a clear error.
+    let mut sim = Simulation::new(
+        epoch(),
+        spacecraft(1, measured, RadiationConfig::default()),
+        stations(),
+        3,
+    )
+    .unwrap();
+    let err = sim
+        .run(epoch() + Duration::from_hours(3.0), Stepping::EventDriven)
+        .unwrap_err();
+    assert!(err.to_string().contains("detector"), "{err}");
+
+    let mut live = Simulation::new(
+        epoch(),
+        spacecraft(1, measured, RadiationConfig::default()),
+        stations(),
+        3,
+    )
+    .unwrap();
+    live.hooks_mut()[0].set_detector(Arc::new(FakeDetector));
+    live.run(epoch() + Duration::from_hours(6.0), Stepping::EventDriven)
+        .unwrap();
+    let records = live.inference_records();
+    assert!(!records.is_empty() && records.iter().all(|(_, r)| r.host_s > 0.0));
+    let onboard = live.states()[0].onboard.as_ref().unwrap();
+    assert!(onboard.counters.cloud_fraction_abs_error_sum > 0.0);
+
+    // Replay: no detector, same records → the same state, bit for bit.
+    let mut replay = Simulation::new(
+        epoch(),
+        spacecraft(1, measured, RadiationConfig::default()),
+        stations(),
+        3,
+    )
+    .unwrap();
+    replay.replay_inferences(&records).unwrap();
+    replay
+        .run(epoch() + Duration::from_hours(6.0), Stepping::EventDriven)
+        .unwrap();
+    assert_eq!(
+        replay.states()[0].onboard,
+        live.states()[0].onboard.clone().map(|mut o| {
+            o.replay = replay.states()[0].onboard.as_ref().unwrap().replay.clone();
+            o
+        })
+    );
+    assert_eq!(replay.states()[0].battery, live.states()[0].battery);
+    assert_eq!(replay.events(), live.events());
+}
+
+#[test]
+fn results_are_identical_for_any_thread_count() {
+    let radiation = RadiationConfig {
+        restart_per_s: 1.0 / 3_600.0,
+        ..Default::default()
+    };
+    let checkpoints: Vec<Vec<u8>> = [1, 2, 4]
+        .iter()
+        .map(|threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(*threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                run(
+                    spacecraft(
+                        4,
+                        |c| ComputerConfig {
+                            policy: Policy::EnergyAware,
+                            ..c
+                        },
+                        radiation,
+                    ),
+                    12.0,
+                    Stepping::EventDriven,
+                )
+                .checkpoint()
+                .unwrap()
+            })
+        })
+        .collect();
+    assert!(checkpoints.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn bad_computers_are_rejected_with_typed_errors() {
+    let bad = |f: &dyn Fn(&mut Spacecraft)| {
+        let mut scs = spacecraft(1, |c| c, RadiationConfig::default());
+        f(&mut scs[0]);
+        Simulation::new(epoch(), scs, vec![], 1).unwrap_err().to_string()
+    };
+    assert!(
+        bad(&|sc| sc.computer.as_mut().unwrap().device.power_busy_w.value = -1.0).contains("power_busy_w")
+    );
+    assert!(bad(&|sc| sc.computer.as_mut().unwrap().min_soc = 1.5).contains("min_soc"));
+    assert!(bad(&|sc| sc.computer.as_mut().unwrap().model.peak_memory_bytes = 1e12).contains("needs"));
+    assert!(bad(&|sc| sc.computer.as_mut().unwrap().keep_partition = "nowhere".into()).contains("nowhere"));
+    assert!(bad(&|sc| sc.imager = None).contains("imager"));
+    assert!(bad(&|sc| sc.imager.as_mut().unwrap().tile_px = 0).contains("tile_px"));
+    // A device by name in a file; an unknown one is an error naming the choices.
+    let json = r#"{"device": "unibap-ix10", "model": {"name": "m", "flops": 1e9}}"#;
+    let computer: ComputerConfig = serde_json::from_str(json).unwrap();
+    assert_eq!(computer.device.name, "unibap-ix10");
+    let err = serde_json::from_str::<ComputerConfig>(
+        r#"{"device": "cray-1", "model": {"name": "m", "flops": 1e9}}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unibap-ix5"), "{err}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Scheduler invariants over random policies, thresholds and fault rates: a job
+    /// never runs while a constraint is violated; energy accounting closes; no tile
+    /// is lost.
+    #[test]
+    fn scheduler_invariants(
+        policy in prop_oneof![Just(Policy::Fifo), Just(Policy::Priority), Just(Policy::EnergyAware)],
+        min_soc in 0.2f64..0.9,
+        sunlit_only: bool,
+        restart_per_hour in 0.0f64..3.0,
+        latency_s in 1.0f64..400.0,
+        capacity_wh in 8.0f64..60.0,
+        fixed_step in proptest::option::of(10.0f64..120.0),
+    ) {
+        let radiation = RadiationConfig { restart_per_s: restart_per_hour / 3_600.0, ..Default::default() };
+        let mut scs = spacecraft(1, |c| ComputerConfig {
+            policy, min_soc, sunlit_only, latency: Latency::Given { latency_s }, ..c
+        }, radiation);
+        scs[0].power.as_mut().unwrap().battery.capacity_wh = capacity_wh;
+        let stepping = fixed_step.map_or(Stepping::EventDriven, |step_s| Stepping::Fixed { step_s });
+        let sim = run(scs, 12.0, stepping);
+        let state = &sim.states()[0];
+        let onboard = state.onboard.as_ref().unwrap();
+        prop_assert_eq!(onboard.unaccounted(), 0);
+        // Energy identity of the battery.
+        let b = state.battery.unwrap();
+        let l = &state.ledger;
+        let expected = 0.8 * capacity_wh + 0.95 * (l.offered_wh - l.spilled_wh) - l.drawn_wh / 0.95;
+        prop_assert!((b.energy_wh - expected).abs() <= 1e-9 * capacity_wh);
+        // Telemetry inside job intervals: charge at or above the floor, temperature in limits.
+        let floor = min_soc.max(0.2);
+        let device = DeviceProfile::shipped("unibap-ix5").unwrap();
+        let t = sim.telemetry();
+        let shadows: Vec<(f64, f64)> = {
+            let mut v = Vec::new();
+            let mut dark_since = None;
+            for e in sim.events() {
+                if let EventKind::LightChanged { to, .. } = &e.kind {
+                    match (to.as_str(), dark_since) {
+                        ("sunlit", Some(a)) => { v.push((a, e.elapsed_s)); dark_since = None; }
+                        ("sunlit", None) => {}
+                        (_, None) => dark_since = Some(e.elapsed_s),
+                        _ => {}
+                    }
+                }
+            }
+            if let Some(a) = dark_since { v.push((a, f64::INFINITY)); }
+            v
+        };
+        for (_, start, end) in job_intervals(&sim) {
+            for k in 0..t.elapsed_s.len() {
+                let s = t.elapsed_s[k];
+                if s > start + 1e-9 && s < end - 1e-9 {
+                    prop_assert!(t.soc[k] >= floor - 1e-9, "soc {} < {floor} at {s}", t.soc[k]);
+                    prop_assert!(t.temperature_k[k] >= device.min_temperature_k.value
+                        && t.temperature_k[k] <= device.max_temperature_k.value);
+                }
+            }
+            if sunlit_only {
+                for (a, b) in &shadows {
+                    prop_assert!(end <= *a + 1e-9 || start >= *b - 1e-9, "job [{start}, {end}] in shadow [{a}, {b}]");
+                }
+            }
+        }
+    }
+}
