@@ -114,6 +114,17 @@ fn a_day_of_imaging_and_inference_accounts_for_every_tile_and_byte() {
         let queued = (onboard.queue.len() + usize::from(onboard.running.is_some())) as f64 * tile;
         assert!((raw - queued).abs() < 1e-3, "{raw} vs {queued}");
         assert!((c.bytes_kept + c.bytes_dropped_cloudy + raw - c.bytes_captured).abs() < 1e-3);
+        // Kept images are either still on board or downlinked; per-partition totals add up.
+        let images = sc.storage.index("images").unwrap();
+        let on_board = state.storage.used_bytes[images];
+        let sent = state.downlinked_partition_bytes[images];
+        assert!(
+            sent > 0.0 && (on_board + sent - c.bytes_kept).abs() < 1e-3,
+            "{on_board} + {sent} vs {}",
+            c.bytes_kept
+        );
+        let total: f64 = state.downlinked_partition_bytes.iter().sum();
+        assert!((total - state.downlinked_bytes).abs() < 1e-6);
         // Busy time = number of completed jobs × modeled latency (no preemption here).
         let latency = 20e9 / (8.0 * 1e9);
         assert_eq!(c.jobs_preempted, 0);

@@ -523,6 +523,16 @@ impl PySimulation {
             d.set_item("temperature_k", state.temperature_k)?;
             d.set_item("storage_used_bytes", state.storage.total_used_bytes())?;
             d.set_item("downlinked_bytes", state.downlinked_bytes)?;
+            let per_partition = PyDict::new(py);
+            for (partition, bytes) in sc
+                .storage
+                .partitions
+                .iter()
+                .zip(&state.downlinked_partition_bytes)
+            {
+                per_partition.set_item(&partition.name, bytes)?;
+            }
+            d.set_item("downlinked_partition_bytes", per_partition)?;
             d.set_item("dose_rad", state.dose_rad)?;
             d.set_item("alive", state.alive)?;
             d.set_item(

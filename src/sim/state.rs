@@ -98,6 +98,9 @@ pub struct SpacecraftState {
     pub contact_bytes: f64,
     /// Bytes downlinked in total.
     pub downlinked_bytes: f64,
+    /// Bytes downlinked per storage partition.
+    #[serde(default)]
+    pub downlinked_partition_bytes: Vec<f64>,
     /// Custom properties.
     pub properties: BTreeMap<String, f64>,
     /// Bytes forwarded per relay in its current window.
@@ -235,6 +238,7 @@ impl SpacecraftState {
             contact: None,
             contact_bytes: 0.0,
             downlinked_bytes: 0.0,
+            downlinked_partition_bytes: vec![0.0; sc.storage.partitions.len()],
             properties: BTreeMap::new(),
             relay_window_bytes: vec![0.0; sc.relays.len()],
             relayed_bytes: vec![0.0; sc.relays.len()],
@@ -909,6 +913,9 @@ impl SpacecraftState {
                 budget -= taken;
                 self.contact_bytes += taken;
                 self.downlinked_bytes += taken;
+                if let Some(per_partition) = self.downlinked_partition_bytes.get_mut(*p) {
+                    *per_partition += taken;
+                }
             }
         }
         if let Some((p, rate)) = consume {
@@ -958,6 +965,9 @@ impl SpacecraftState {
                         let crumb = self.storage.take(*p, f64::INFINITY);
                         self.contact_bytes += crumb;
                         self.downlinked_bytes += crumb;
+                        if let Some(per_partition) = self.downlinked_partition_bytes.get_mut(*p) {
+                            *per_partition += crumb;
+                        }
                     }
                 }
             }
