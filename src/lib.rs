@@ -37,6 +37,7 @@ mod error;
 pub mod frames;
 pub mod orbit;
 pub mod satellite;
+pub mod scenario;
 pub mod sim;
 pub mod spacecraft;
 pub mod time;

@@ -24,6 +24,7 @@ fn model() -> ModelSpec {
         name: "cloud-detector".into(),
         flops: 20e9,
         peak_memory_bytes: 3e8,
+        path: None,
     }
 }
 

@@ -13,11 +13,17 @@ use crate::error::{ensure_non_negative, ensure_positive, Error, Result};
 pub struct ModelSpec {
     /// Name (for reports), e.g. `ukis-csmask-4b-l1c`.
     pub name: String,
-    /// Floating-point operations per inference (from [`crate::compute::model::ModelReport`]).
+    /// Floating-point operations per inference (from the model report; filled in
+    /// when the model is loaded from `path`).
+    #[serde(default)]
     pub flops: f64,
     /// Peak memory of a run, bytes (checked against the device's RAM).
     #[serde(default)]
     pub peak_memory_bytes: f64,
+    /// The ONNX file: a path, or `ukis-csmask:<variant>` for a model fetched from
+    /// PyPI (`None`: the model is described by `flops` only, and detection is perfect).
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// Where an inference's duration comes from.

@@ -1,0 +1,129 @@
+//! Scenario files: the embedded default, the three formats, precise errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use orbitedge::scenario::{Format, SatelliteSource, Scenario};
+use orbitedge::sim::Stepping;
+
+#[test]
+fn the_default_scenario_prepares_six_spacecraft_with_payloads() {
+    let scenario = Scenario::default_scenario().unwrap();
+    let prepared = scenario.prepare(Path::new(".")).unwrap();
+    let sim = &prepared.simulation;
+    assert_eq!(sim.spacecraft().len(), 6);
+    assert_eq!(sim.stations().len(), 3);
+    assert!(sim
+        .spacecraft()
+        .iter()
+        .all(|sc| sc.imager.is_some() && sc.computer.is_some()));
+    // Sun-synchronous inclination filled in for 550 km.
+    let i = orbitedge::scenario::sun_synchronous_inclination_deg(550.0).unwrap();
+    assert!((i - 97.59).abs() < 0.02, "{i}");
+    assert_eq!(prepared.stepping, Stepping::EventDriven);
+    assert_eq!((prepared.until - sim.start()).to_seconds(), 86_400.0);
+    // TOML round trip.
+    let again = Scenario::from_str(&scenario.to_toml().unwrap(), Format::Toml, "round trip").unwrap();
+    assert_eq!(again, scenario);
+}
+
+#[test]
+fn json_and_yaml_read_the_same_scenario() {
+    let toml = Scenario::default_scenario().unwrap();
+    let json = serde_json::to_string(&toml).unwrap();
+    assert_eq!(Scenario::from_str(&json, Format::Json, "x.json").unwrap(), toml);
+    let yaml = r#"
+name: tiny
+start: "2024-03-01T00:00:00Z"
+duration_h: 2
+step_s: 10
+satellites:
+  - source: elements
+    name: one
+    elements: {semi_major_axis_km: 6928, eccentricity: 0.001, inclination_deg: 97.6,
+               raan_deg: 0, argument_of_perigee_deg: 0, mean_anomaly_deg: 0}
+stations:
+  - {name: Kiruna, latitude_deg: 67.86, longitude_deg: 20.96}
+"#;
+    let scenario = Scenario::from_str(yaml, Format::Yaml, "x.yaml").unwrap();
+    assert!(matches!(scenario.satellites[0], SatelliteSource::Elements { .. }));
+    let prepared = scenario.prepare(Path::new(".")).unwrap();
+    assert_eq!(prepared.stepping, Stepping::Fixed { step_s: 10.0 });
+}
+
+#[test]
+fn errors_name_the_key_path_and_suggest_the_right_key() {
+    let text = orbitedge::scenario::DEFAULT_SCENARIO_TOML.to_string();
+    let typo = text.replace("capture_interval_s", "capture_intervl_s");
+    let err = Scenario::from_str(&typo, Format::Toml, "s.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("s.toml") && err.contains("imager"), "{err}");
+    assert!(err.contains("did you mean `capture_interval_s`?"), "{err}");
+
+    let bad_value = text.replace("duration_h = 24.0", "duration_h = \"long\"");
+    let err = Scenario::from_str(&bad_value, Format::Toml, "s.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("duration_h"), "{err}");
+
+    let bad_device = text.replace("device = \"unibap-ix5\"", "device = \"unibap-ix7\"");
+    let err = Scenario::from_str(&bad_device, Format::Toml, "s.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("computer.device") && err.contains("unibap-ix7"),
+        "{err}"
+    );
+
+    let negative = Scenario::from_str(
+        &text.replace("duration_h = 24.0", "duration_h = -1.0"),
+        Format::Toml,
+        "s",
+    )
+    .unwrap()
+    .prepare(Path::new("."))
+    .unwrap_err()
+    .to_string();
+    assert!(negative.contains("duration_h"), "{negative}");
+
+    let err = Scenario::from_path("no/such/scenario.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot read"), "{err}");
+    let err = Scenario::from_path("scenario.ini").unwrap_err().to_string();
+    assert!(err.contains(".toml"), "{err}");
+}
+
+#[test]
+fn tle_files_and_station_csvs_resolve_relative_to_the_scenario() {
+    let dir = std::env::temp_dir().join(format!("orbitedge-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("sats.tle"),
+        "SENTINEL-2A\n1 40697U 15028A   23188.15862373  .00000171  00000+0  81941-4 0  9994\n\
+         2 40697  98.5695 262.3977 0001349  91.8221 268.3116 14.30817084419867\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("gs.csv"),
+        "name,latitude_deg,longitude_deg\nKiruna,67.86,20.96\n",
+    )
+    .unwrap();
+    let text = r#"
+name = "files"
+start = "2023-07-07T00:00:00Z"
+duration_h = 1.0
+stations_csv = "gs.csv"
+[[satellites]]
+source = "tle"
+file = "sats.tle"
+"#;
+    std::fs::write(dir.join("s.toml"), text).unwrap();
+    let (scenario, base) = Scenario::from_path(dir.join("s.toml")).unwrap();
+    let prepared = scenario.prepare(&base).unwrap();
+    assert_eq!(prepared.simulation.spacecraft()[0].name, "SENTINEL-2A");
+    assert_eq!(prepared.simulation.stations()[0].name(), "Kiruna");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
