@@ -1,11 +1,14 @@
 //! Onboard compute: edge devices as data, the imager, the job queue and the
-//! computer that runs a model on captured tiles; real ONNX models run by tract.
+//! computer that runs a model on captured tiles; real ONNX models run by tract;
+//! procedural scenes with ground truth to measure cloud detectors on.
 
+pub mod accuracy;
 pub mod computer;
 pub mod device;
 pub mod imager;
 #[cfg(feature = "onnx")]
 pub mod model;
+pub mod scene;
 pub mod scheduler;
 
 use serde::{Deserialize, Serialize};
