@@ -10,7 +10,7 @@ use orbitedge::compute::{
 };
 use orbitedge::orbit::walker::WalkerDelta;
 use orbitedge::prelude::*;
-use orbitedge::sim::{EventKind, Simulation, Stepping, TileDetector};
+use orbitedge::sim::{Detection, EventKind, Simulation, Stepping, TileDetector};
 use orbitedge::spacecraft::{RadiationConfig, RadioConfig, RateModel, Spacecraft};
 use proptest::prelude::*;
 
@@ -308,13 +308,17 @@ fn restarts_preempt_jobs_which_are_retried_or_dropped_by_policy() {
 struct FakeDetector;
 
 impl TileDetector for FakeDetector {
-    fn detect(&self, job: &Job, scene_seed: u64) -> orbitedge::Result<f64> {
+    fn detect(&self, job: &Job, scene_seed: u64) -> orbitedge::Result<Detection> {
         // Some real work to time, and an answer that depends on the tile.
+        let started = std::time::Instant::now();
         let mut x = scene_seed ^ job.id;
         for _ in 0..20_000 {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
         }
-        Ok((job.cloud_cover + (x % 100) as f64 * 1e-3).min(1.0))
+        Ok(Detection {
+            cloud_fraction: (job.cloud_cover + (x % 100) as f64 * 1e-3).min(1.0),
+            host_s: started.elapsed().as_secs_f64(),
+        })
     }
 }
 
@@ -504,4 +508,55 @@ proptest! {
             }
         }
     }
+}
+
+/// The real detector path with the small test model: scenes are generated per
+/// tile, the model segments them, measured latencies are recorded and replay.
+#[cfg(feature = "onnx")]
+#[test]
+fn scene_detector_runs_a_real_model_on_generated_tiles() {
+    use orbitedge::compute::detector::SceneDetector;
+    use orbitedge::compute::model::OnnxModel;
+    use orbitedge::compute::scene::SceneConfig;
+
+    let model = OnnxModel::from_path("tests/data/tiny_cloudnet.onnx", None).unwrap();
+    let scene = SceneConfig {
+        size_px: 32,
+        ..Default::default()
+    };
+    // The scene size must match the model's input.
+    assert!(SceneDetector::new(model.clone(), SceneConfig::default()).is_err());
+    let detector = Arc::new(SceneDetector::new(model, scene).unwrap());
+    let build = || {
+        let mut scs = spacecraft(
+            1,
+            |c| ComputerConfig {
+                latency: Latency::Measured {
+                    host_to_target: 100.0,
+                },
+                ..c
+            },
+            RadiationConfig::default(),
+        );
+        scs[0].imager.as_mut().unwrap().tile_px = 32;
+        Simulation::new(epoch(), scs, stations(), 9).unwrap()
+    };
+    let mut live = build();
+    live.hooks_mut()[0].set_detector(detector);
+    live.run(epoch() + Duration::from_hours(3.0), Stepping::EventDriven)
+        .unwrap();
+    let records = live.inference_records();
+    assert!(
+        records.len() > 10
+            && records
+                .iter()
+                .all(|(_, r)| r.host_s > 0.0 && (0.0..=1.0).contains(&r.cloud_fraction))
+    );
+    let mut replay = build();
+    replay.replay_inferences(&records).unwrap();
+    replay
+        .run(epoch() + Duration::from_hours(3.0), Stepping::EventDriven)
+        .unwrap();
+    assert_eq!(replay.events(), live.events());
+    assert_eq!(replay.states()[0].battery, live.states()[0].battery);
 }

@@ -4,6 +4,8 @@
 
 pub mod accuracy;
 pub mod computer;
+#[cfg(feature = "onnx")]
+pub mod detector;
 pub mod device;
 pub mod imager;
 #[cfg(feature = "onnx")]

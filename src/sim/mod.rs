@@ -15,7 +15,7 @@ pub mod state;
 pub mod telemetry;
 
 pub use events::{Event, EventKind};
-pub use hooks::{SpacecraftHooks, SpacecraftView, TileDetector};
+pub use hooks::{Detection, SpacecraftHooks, SpacecraftView, TileDetector};
 pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
 pub use simulation::{Simulation, SimulationConfig, Stepping};
 pub use telemetry::Telemetry;

@@ -593,17 +593,22 @@ fn run_inference(
 ) -> crate::Result<InferenceRecord> {
     let detector = hooks.detector();
     let (latency_s, host_s, cloud_fraction) = match (computer.fixed_latency_s(), detector) {
-        (Some(latency), Some(detector)) => (latency, 0.0, detector.detect(job, scene_seed)?),
+        (Some(latency), Some(detector)) => {
+            let detection = detector.detect(job, scene_seed)?;
+            (latency, detection.host_s, detection.cloud_fraction)
+        }
         (Some(latency), None) => (latency, 0.0, job.cloud_cover),
         (None, Some(detector)) => {
-            let started = std::time::Instant::now();
-            let detected = detector.detect(job, scene_seed)?;
-            let host_s = started.elapsed().as_secs_f64();
+            let detection = detector.detect(job, scene_seed)?;
             let factor = match computer.latency {
                 crate::compute::Latency::Measured { host_to_target } => host_to_target,
                 _ => 1.0,
             };
-            (host_s * factor, host_s, detected)
+            (
+                detection.host_s * factor,
+                detection.host_s,
+                detection.cloud_fraction,
+            )
         }
         (None, None) => {
             return Err(crate::Error::InvalidChoice {

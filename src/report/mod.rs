@@ -1,0 +1,7 @@
+//! The report of a run: `summary.md` and `summary.json` (per spacecraft and for
+//! the constellation), `timeline.csv` and `events.jsonl` (the engine's telemetry
+//! and event log), and plots.
+
+pub mod summary;
+
+pub use summary::{SpacecraftSummary, Summary};

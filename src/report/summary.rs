@@ -1,0 +1,296 @@
+//! The numbers a team wants after a run, per spacecraft and for the
+//! constellation, computed from the simulation's state, telemetry and event log.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::sim::{EventKind, Simulation};
+use crate::spacecraft::power::EnergyLedger;
+
+/// One spacecraft's run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpacecraftSummary {
+    /// Name.
+    pub name: String,
+    /// Energy flows, Wh.
+    pub energy: EnergyLedger,
+    /// Lowest sampled state of charge (NaN without a battery).
+    pub min_soc: f64,
+    /// When it was lowest, s since the start.
+    pub min_soc_elapsed_s: f64,
+    /// Final state of charge.
+    pub final_soc: f64,
+    /// Lowest and highest sampled temperature, K.
+    pub temperature_range_k: (f64, f64),
+    /// Time in umbra or penumbra, s.
+    pub eclipse_s: f64,
+    /// Contact time per station, s.
+    pub contact_s: BTreeMap<String, f64>,
+    /// Bytes downlinked.
+    pub downlinked_bytes: f64,
+    /// Tiles captured.
+    pub images_captured: u64,
+    /// Tiles inferred on board.
+    pub images_inferred: u64,
+    /// Tiles deleted as too cloudy.
+    pub images_dropped_cloudy: u64,
+    /// Tiles kept for downlink.
+    pub images_kept: u64,
+    /// Tiles downlinked (whole tiles' worth of kept-image bytes sent).
+    pub images_downlinked: u64,
+    /// Tiles lost: storage full at capture, or dropped after faults.
+    pub images_lost: u64,
+    /// Downlink saved by onboard filtering, bytes.
+    pub bytes_saved: f64,
+    /// Mean |detected − true| cloud fraction of inferred tiles.
+    pub cloud_fraction_mean_abs_error: f64,
+    /// Time queued work waited, by reason (power, thermal, eclipse, fault), s.
+    pub deferred_s: BTreeMap<String, f64>,
+    /// Jobs started, and stopped before completing.
+    pub jobs_started: u64,
+    /// Jobs preempted.
+    pub jobs_preempted: u64,
+    /// Computer busy time, s.
+    pub compute_busy_s: f64,
+    /// Radiation restarts.
+    pub restarts: u64,
+    /// Data corruption events.
+    pub corruptions: u64,
+    /// Still working at the end.
+    pub alive: bool,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Start (UTC, ISO 8601).
+    pub start: String,
+    /// Simulated time, s.
+    pub duration_s: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Per spacecraft.
+    pub spacecraft: Vec<SpacecraftSummary>,
+    /// Totals over the constellation.
+    pub totals: SpacecraftSummary,
+}
+
+impl Summary {
+    /// Summarises a simulation.
+    pub fn of(sim: &Simulation) -> Self {
+        let n = sim.spacecraft().len();
+        let mut per: Vec<SpacecraftSummary> = sim
+            .spacecraft()
+            .iter()
+            .zip(sim.states())
+            .map(|(sc, state)| {
+                let c = state
+                    .onboard
+                    .as_ref()
+                    .map(|o| o.counters.clone())
+                    .unwrap_or_default();
+                let tile_bytes = sc.imager.as_ref().map_or(f64::INFINITY, |i| i.tile_bytes());
+                let keep = sc
+                    .computer
+                    .as_ref()
+                    .and_then(|c| sc.storage.index(&c.keep_partition).ok())
+                    .or_else(|| {
+                        sc.imager
+                            .as_ref()
+                            .and_then(|i| sc.storage.index(&i.partition).ok())
+                    });
+                let sent_images = keep
+                    .and_then(|k| state.downlinked_partition_bytes.get(k).copied())
+                    .unwrap_or(0.0);
+                SpacecraftSummary {
+                    name: sc.name.clone(),
+                    energy: state.ledger,
+                    min_soc: f64::NAN,
+                    min_soc_elapsed_s: f64::NAN,
+                    final_soc: state.soc(),
+                    temperature_range_k: (f64::INFINITY, f64::NEG_INFINITY),
+                    eclipse_s: 0.0,
+                    contact_s: BTreeMap::new(),
+                    downlinked_bytes: state.downlinked_bytes,
+                    images_captured: c.tiles_captured,
+                    images_inferred: c.tiles_inferred,
+                    images_dropped_cloudy: c.tiles_dropped_cloudy,
+                    images_kept: c.tiles_kept,
+                    images_downlinked: (sent_images / tile_bytes + 1e-9).floor() as u64,
+                    images_lost: c.tiles_not_stored + c.tiles_dropped_fault,
+                    bytes_saved: c.bytes_dropped_cloudy,
+                    cloud_fraction_mean_abs_error: if c.tiles_inferred > 0 {
+                        c.cloud_fraction_abs_error_sum / c.tiles_inferred as f64
+                    } else {
+                        f64::NAN
+                    },
+                    deferred_s: c
+                        .deferred_s
+                        .iter()
+                        .map(|(k, v)| (k.name().to_string(), *v))
+                        .collect(),
+                    jobs_started: c.jobs_started,
+                    jobs_preempted: c.jobs_preempted,
+                    compute_busy_s: c.busy_s,
+                    restarts: 0,
+                    corruptions: 0,
+                    alive: state.alive,
+                }
+            })
+            .collect();
+        // Telemetry: minimum state of charge and temperature range.
+        let t = sim.telemetry();
+        for k in 0..t.len() {
+            let s = &mut per[t.spacecraft_index[k] as usize];
+            if !(t.soc[k] >= s.min_soc) && !t.soc[k].is_nan() {
+                s.min_soc = t.soc[k];
+                s.min_soc_elapsed_s = t.elapsed_s[k];
+            }
+            if t.temperature_k[k].is_finite() {
+                s.temperature_range_k.0 = s.temperature_range_k.0.min(t.temperature_k[k]);
+                s.temperature_range_k.1 = s.temperature_range_k.1.max(t.temperature_k[k]);
+            }
+        }
+        // Events: eclipse and contact durations, faults.
+        let end = sim.elapsed_s();
+        let mut dark_since: Vec<Option<f64>> = vec![None; n];
+        let mut contact_since: Vec<Option<(String, f64)>> = vec![None; n];
+        for e in sim.events() {
+            let i = e.spacecraft_index;
+            match &e.kind {
+                EventKind::LightChanged { from, to } => {
+                    if from == "sunlit" {
+                        dark_since[i] = Some(e.elapsed_s);
+                    }
+                    if to == "sunlit" {
+                        if let Some(a) = dark_since[i].take() {
+                            per[i].eclipse_s += e.elapsed_s - a;
+                        }
+                    }
+                }
+                EventKind::ContactStarted { station } => {
+                    contact_since[i] = Some((station.clone(), e.elapsed_s))
+                }
+                EventKind::ContactEnded { station, .. } => {
+                    if let Some((_, a)) = contact_since[i].take() {
+                        *per[i].contact_s.entry(station.clone()).or_insert(0.0) += e.elapsed_s - a;
+                    }
+                }
+                EventKind::Restart => per[i].restarts += 1,
+                EventKind::DataCorrupted { .. } => per[i].corruptions += 1,
+                _ => {}
+            }
+        }
+        for i in 0..n {
+            // An eclipse that started before the run began shows as dark from 0.
+            if let Some(a) = dark_since[i] {
+                per[i].eclipse_s += end - a;
+            }
+            if let Some((station, a)) = contact_since[i].take() {
+                *per[i].contact_s.entry(station).or_insert(0.0) += end - a;
+            }
+        }
+        if let Some(first) = t.sunlit_fraction.first() {
+            // Spacecraft starting in shadow: no light_changed event opened the interval.
+            for (i, s) in per.iter_mut().enumerate() {
+                let starts_dark = (0..t.len())
+                    .find(|&k| t.spacecraft_index[k] as usize == i)
+                    .is_some_and(|k| t.sunlit_fraction[k] < 1.0);
+                if starts_dark {
+                    let first_exit = sim
+                        .events()
+                        .iter()
+                        .find(|e| {
+                            e.spacecraft_index == i
+                                && matches!(&e.kind, EventKind::LightChanged { to, .. } if to == "sunlit")
+                        })
+                        .map_or(end, |e| e.elapsed_s);
+                    s.eclipse_s += first_exit;
+                }
+            }
+            let _ = first;
+        }
+        let totals = total(&per);
+        Summary {
+            start: sim.start().to_string(),
+            duration_s: end,
+            seed: sim.seed(),
+            spacecraft: per,
+            totals,
+        }
+    }
+}
+
+fn total(per: &[SpacecraftSummary]) -> SpacecraftSummary {
+    let mut t = SpacecraftSummary {
+        name: "constellation".into(),
+        energy: EnergyLedger::default(),
+        min_soc: f64::NAN,
+        min_soc_elapsed_s: f64::NAN,
+        final_soc: f64::NAN,
+        temperature_range_k: (f64::INFINITY, f64::NEG_INFINITY),
+        eclipse_s: 0.0,
+        contact_s: BTreeMap::new(),
+        downlinked_bytes: 0.0,
+        images_captured: 0,
+        images_inferred: 0,
+        images_dropped_cloudy: 0,
+        images_kept: 0,
+        images_downlinked: 0,
+        images_lost: 0,
+        bytes_saved: 0.0,
+        cloud_fraction_mean_abs_error: f64::NAN,
+        deferred_s: BTreeMap::new(),
+        jobs_started: 0,
+        jobs_preempted: 0,
+        compute_busy_s: 0.0,
+        restarts: 0,
+        corruptions: 0,
+        alive: true,
+    };
+    let mut error_sum = 0.0;
+    for s in per {
+        let e = &mut t.energy;
+        e.generated_wh += s.energy.generated_wh;
+        e.consumed_wh += s.energy.consumed_wh;
+        e.offered_wh += s.energy.offered_wh;
+        e.spilled_wh += s.energy.spilled_wh;
+        e.drawn_wh += s.energy.drawn_wh;
+        e.unserved_wh += s.energy.unserved_wh;
+        if !(s.min_soc >= t.min_soc) && !s.min_soc.is_nan() {
+            t.min_soc = s.min_soc;
+            t.min_soc_elapsed_s = s.min_soc_elapsed_s;
+        }
+        t.temperature_range_k.0 = t.temperature_range_k.0.min(s.temperature_range_k.0);
+        t.temperature_range_k.1 = t.temperature_range_k.1.max(s.temperature_range_k.1);
+        t.eclipse_s += s.eclipse_s;
+        for (station, seconds) in &s.contact_s {
+            *t.contact_s.entry(station.clone()).or_insert(0.0) += seconds;
+        }
+        for (reason, seconds) in &s.deferred_s {
+            *t.deferred_s.entry(reason.clone()).or_insert(0.0) += seconds;
+        }
+        t.downlinked_bytes += s.downlinked_bytes;
+        t.images_captured += s.images_captured;
+        t.images_inferred += s.images_inferred;
+        t.images_dropped_cloudy += s.images_dropped_cloudy;
+        t.images_kept += s.images_kept;
+        t.images_downlinked += s.images_downlinked;
+        t.images_lost += s.images_lost;
+        t.bytes_saved += s.bytes_saved;
+        t.jobs_started += s.jobs_started;
+        t.jobs_preempted += s.jobs_preempted;
+        t.compute_busy_s += s.compute_busy_s;
+        t.restarts += s.restarts;
+        t.corruptions += s.corruptions;
+        t.alive &= s.alive;
+        if s.images_inferred > 0 {
+            error_sum += s.cloud_fraction_mean_abs_error * s.images_inferred as f64;
+        }
+    }
+    if t.images_inferred > 0 {
+        t.cloud_fraction_mean_abs_error = error_sum / t.images_inferred as f64;
+    }
+    t
+}
