@@ -7,6 +7,10 @@ pub mod computer;
 #[cfg(feature = "onnx")]
 pub mod detector;
 pub mod device;
+#[cfg(feature = "onnx")]
+pub mod fetch;
+#[cfg(feature = "onnx")]
+pub mod float32;
 pub mod imager;
 #[cfg(feature = "onnx")]
 pub mod model;

@@ -5,3 +5,6 @@
 pub mod summary;
 
 pub use summary::{SpacecraftSummary, Summary};
+pub mod write;
+
+pub use write::{markdown, write_report, Report, RunInfo};
