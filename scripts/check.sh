@@ -24,6 +24,9 @@ step "python virtualenv (.venv) and dependencies"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7" "mypy>=1.10" "onnxruntime>=1.17"
 
+step "real model: ukis-csmask from PyPI and its float32 conversion (models/, git-ignored)"
+scripts/prepare_cloud_model.sh .venv/bin/python
+
 step "build the extension into .venv"
 VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH" maturin develop --quiet
 

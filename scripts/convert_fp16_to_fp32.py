@@ -43,6 +43,9 @@ How / rerun
         models/ukis-csmask-4b-l1c-fp16.onnx models/ukis-csmask-4b-l1c-fp32.onnx
     (``--no-verify`` skips the onnxruntime comparison; ``--seed`` changes the
     input; deterministic otherwise: same input file -> byte-identical output.)
+    ``--skip-if-current`` does nothing (exit 0) when OUTPUT and its sidecar
+    already exist, the sidecar's sha256 is OUTPUT's and its
+    ``converted_from.sha256`` is INPUT's: fast reruns in ``scripts/check.sh``.
 """
 
 from __future__ import annotations
@@ -138,6 +141,15 @@ def remaining_f16(model: onnx.ModelProto) -> int:
     for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output):
         n += vi.type.tensor_type.elem_type == F16
     return n
+
+
+def is_current(src: Path, dst: Path) -> bool:
+    """OUTPUT exists, its sidecar records its sha256, and that it was converted from INPUT as it is now."""
+    side = load_sidecar(dst) if dst.is_file() else None
+    if not side or not src.is_file():
+        return False
+    return (side.get("sha256") == sha256_of(dst)
+            and side.get("converted_from", {}).get("sha256") == sha256_of(src))
 
 
 def load_sidecar(model_path: Path) -> dict | None:
@@ -241,11 +253,16 @@ def main() -> int:
     ap.add_argument("--raw", action="store_true",
                     help="compare on unnormalised reflectances even if the input's sidecar has mean/std")
     ap.add_argument("--seed", type=int, default=SEED, help=f"seed of the random input tile (default {SEED})")
+    ap.add_argument("--skip-if-current", action="store_true",
+                    help="exit 0 without converting if OUTPUT and its sidecar match INPUT (sha256)")
     args = ap.parse_args()
 
     src, dst = args.input.resolve(), args.output.resolve()
     if src == dst:
         ap.error("INPUT and OUTPUT must differ")
+    if args.skip_if_current and is_current(src, dst):
+        print(f"{dst} is up to date (sha256 recorded in {dst.with_suffix('.json').name}); nothing to do")
+        return 0
     model = onnx.load(str(src))
     counts: collections.Counter = collections.Counter()
     convert_graph(model.graph, counts)

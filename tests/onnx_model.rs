@@ -70,3 +70,170 @@ fn bad_models_and_inputs_are_typed_errors() {
     // A shape the graph cannot take is refused at load time, with the reason.
     assert!(OnnxModel::from_path("tests/data/tiny_cloudnet.onnx", Some(&[1, 3, 32, 32])).is_err());
 }
+
+/// Multiply-accumulates of the tiny net, by hand (see `scripts/gen_tiny_model.py`):
+/// conv1 3×3, 4 → 8 channels on 32×32 outputs, conv2 1×1, 8 → 3 channels.
+/// Relu, the bias additions and the softmax add no multiply-accumulates.
+const TINY_MACS: u64 = 32 * 32 * 8 * (4 * 3 * 3) + 32 * 32 * 3 * 8;
+
+#[test]
+fn flops_match_the_closed_form_and_memory_is_bounded() {
+    let model = OnnxModel::from_path("tests/data/tiny_cloudnet.onnx", None).unwrap();
+    let r = model.report();
+    assert_eq!(r.flops_per_inference, 2 * TINY_MACS);
+    assert_eq!(r.flops_per_inference, 638_976);
+    // 323 float32 weights (plus at most a few folded scalars such as Relu's 0).
+    assert!((323 * 4..323 * 4 + 16).contains(&r.weight_bytes), "{r:?}");
+    // At least the input and the 8×32×32 hidden layer at once; at most every tensor of the run.
+    let input = 4 * 32 * 32 * 4;
+    let hidden = 8 * 32 * 32 * 4;
+    assert!(r.peak_activation_bytes >= input + hidden, "{r:?}");
+    assert!(r.peak_activation_bytes <= 10 * hidden, "{r:?}");
+    assert_eq!(r.peak_memory_bytes, r.weight_bytes + r.peak_activation_bytes);
+    println!("tiny: {r:?}");
+
+    // A plan for 3 tiles costs 3 times the operations.
+    let three = OnnxModel::from_path("tests/data/tiny_cloudnet.onnx", Some(&[3, 4, 32, 32])).unwrap();
+    assert_eq!(three.report().flops_per_inference, 3 * 2 * TINY_MACS);
+}
+
+#[test]
+fn profile_times_every_node_and_sums_the_flops() {
+    let model = OnnxModel::from_path("tests/data/tiny_cloudnet.onnx", None).unwrap();
+    let input = floats(include_bytes!("data/tiny_cloudnet.input.f32"));
+    let nodes = model.profile(&input, &[1, 4, 32, 32], 3).unwrap();
+    assert!(nodes.iter().any(|n| n.op.contains("MatMul")), "{nodes:?}");
+    assert!(nodes
+        .iter()
+        .all(|n| n.min_s >= 0.0 && n.min_s <= n.mean_s + 1e-12));
+    assert_eq!(
+        nodes.iter().map(|n| n.flops).sum::<u64>(),
+        model.report().flops_per_inference
+    );
+    assert!(model.profile(&input, &[1, 4, 16, 16], 1).is_err());
+}
+
+fn tiles(count: usize) -> Vec<f32> {
+    // Deterministic, varied values in [0, 0.6): every tile differs.
+    (0..count * 4 * 32 * 32)
+        .map(|i| ((i as u64 * 2_654_435_761) % 1000) as f32 * 6e-4)
+        .collect()
+}
+
+#[test]
+fn run_batch_equals_run_per_tile_bit_for_bit_whatever_the_threads() {
+    let model = OnnxModel::from_path("tests/data/tiny_cloudnet.onnx", None).unwrap();
+    let k = 7;
+    let input = tiles(k);
+    let tile = 4 * 32 * 32;
+    let one_by_one: Vec<f32> = (0..k)
+        .flat_map(|t| {
+            model
+                .run(&input[t * tile..(t + 1) * tile], &[1, 4, 32, 32])
+                .unwrap()
+                .values
+        })
+        .collect();
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let out = pool.install(|| model.run_batch(&input, &[k, 4, 32, 32])).unwrap();
+        assert_eq!(out.shape, vec![k, 3, 32, 32]);
+        let same_bits = out
+            .values
+            .iter()
+            .zip(&one_by_one)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(
+            same_bits && out.values.len() == one_by_one.len(),
+            "{threads} threads"
+        );
+    }
+    // The tiles really differ, so a mix-up would show.
+    assert_ne!(one_by_one[..3 * 1024], one_by_one[3 * 1024..6 * 1024]);
+}
+
+#[test]
+fn run_batch_checks_shapes_and_stacks_multi_tile_plans() {
+    let model = OnnxModel::from_path("tests/data/tiny_cloudnet.onnx", None).unwrap();
+    assert!(matches!(
+        model.run_batch(&tiles(2), &[2, 4, 16, 64]),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        model.run_batch(&tiles(1), &[2, 4, 32, 32]),
+        Err(Error::Model { .. })
+    ));
+    let empty = model.run_batch(&[], &[0, 4, 32, 32]).unwrap();
+    assert_eq!((empty.shape, empty.values.len()), (vec![0, 3, 32, 32], 0));
+    // A plan for 2 tiles takes 4 tiles as two runs; 3 tiles do not divide.
+    let two = OnnxModel::from_path("tests/data/tiny_cloudnet.onnx", Some(&[2, 4, 32, 32])).unwrap();
+    let input = tiles(4);
+    let out = two.run_batch(&input, &[4, 4, 32, 32]).unwrap();
+    let single = model.run_batch(&input, &[4, 4, 32, 32]).unwrap();
+    assert_eq!(out.shape, single.shape);
+    let worst = out
+        .values
+        .iter()
+        .zip(&single.values)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-6, "batch-2 plan vs batch-1 plan: {worst}");
+    assert!(matches!(
+        two.run_batch(&tiles(3), &[3, 4, 32, 32]),
+        Err(Error::ShapeMismatch { .. })
+    ));
+}
+
+/// The real cloud model, when `scripts/fetch_cloud_model.py` and
+/// `scripts/convert_fp16_to_fp32.py` have made it (`scripts/check.sh` does).
+#[test]
+fn ukis_csmask_report_is_plausible_when_present() {
+    let path = "models/ukis-csmask-4b-l1c-fp32.onnx";
+    if !std::path::Path::new(path).exists() {
+        eprintln!("skipped: {path} not present (run scripts/fetch_cloud_model.py and scripts/convert_fp16_to_fp32.py)");
+        return;
+    }
+    let model = OnnxModel::from_path(path, Some(&[1, 4, 256, 256])).unwrap();
+    let r = model.report();
+    println!("ukis fp32: {r:?}");
+    assert_eq!(r.precision, Precision::Float32);
+    assert_eq!(r.parameters, 19_543_611);
+    assert_eq!(r.output_shape, vec![1, 3, 256, 256]);
+    // Closed form of the UNet decoder and head alone (3×3 convs, see
+    // docs/inference-performance.md): 2.718 G multiply-accumulates; the EfficientNet-B4
+    // encoder adds ≈ 1.9 G (4.2 G at 380², scaled by (256/380)²).
+    let decoder_macs: u64 = [
+        (448 + 160, 256, 16),
+        (256, 256, 16),
+        (256 + 56, 128, 32),
+        (128, 128, 32),
+        (128 + 32, 64, 64),
+        (64, 64, 64),
+        (64 + 48, 32, 128),
+        (32, 32, 128),
+        (32, 16, 256),
+        (16, 16, 256),
+        (16, 3, 256),
+    ]
+    .iter()
+    .map(|&(cin, cout, side)| cin * cout * 9 * side * side)
+    .sum();
+    assert_eq!(decoder_macs, 2_717_908_992);
+    assert!(
+        r.flops_per_inference > 2 * decoder_macs + 2 * 1_700_000_000,
+        "{r:?}"
+    );
+    assert!(r.flops_per_inference < 11_000_000_000, "{r:?}");
+    // float32 weights: ≈ 4 bytes per parameter.
+    assert!(
+        r.weight_bytes.abs_diff(4 * r.parameters) < 4 * r.parameters / 50,
+        "{r:?}"
+    );
+    assert!(
+        (8_000_000..200_000_000).contains(&r.peak_activation_bytes),
+        "{r:?}"
+    );
+}

@@ -9,13 +9,29 @@
 //! float16 weights or casts to float16 are reported, because tract has no
 //! native float16 kernels on x86 (≈ 100× slower, and less accurate, than the
 //! float32 conversion made by `scripts/convert_fp16_to_fp32.py`).
+//!
+//! The report also estimates what one run costs, so a user can check a model
+//! fits a device: floating-point operations (from tract's own per-operator
+//! cost model) and peak memory (weights plus the largest set of intermediate
+//! tensors alive at once along the plan's execution order). See
+//! [`ModelReport`] for exactly what is counted.
+//!
+//! Many tiles run through [`OnnxModel::run_batch`]: one plan, shared by rayon's
+//! threads, one independent single-threaded run per tile, so results are
+//! bit-identical whatever the thread count. [`OnnxModel::profile`] times each
+//! node of the plan (`docs/inference-performance.md` uses it).
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tract_onnx::pb::{self, tensor_proto::DataType};
 use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::Cost;
+use tract_onnx::tract_core::ops::konst::Const;
+use tract_onnx::tract_core::plan::SimpleState;
 
 use crate::error::{Error, Result};
 
@@ -36,6 +52,33 @@ pub struct ModelReport {
     pub output_shape: Vec<usize>,
     /// Operator types in the file, sorted, with counts.
     pub operators: Vec<(String, usize)>,
+    /// Estimated floating-point operations of one run of the plan (all of
+    /// `input_shape`, so a batch of k tiles counts k times): 2 × the
+    /// multiply-accumulates (`Cost::FMA`) that tract's cost model
+    /// (`TypedOp::cost`) gives for every node of the optimised plan.
+    /// Convolutions and matrix products count `output points × kernel volume ×
+    /// input channels per group`, exactly; tract also charges a few FMAs per
+    /// element to some activations (e.g. 12 for SiLU, 11 for sigmoid) and one
+    /// per element to products; additions, max, padding, resizing and
+    /// divisions count nothing. An estimate, not a measurement.
+    pub flops_per_inference: u64,
+    /// Bytes of the constants (weights) of the graph tract optimises, after
+    /// decluttering (batch norms folded in, shape arithmetic folded away), in
+    /// their stored type: 4 bytes per float32 weight, 2 per float16. tract
+    /// then repacks matrices for its kernels, to about the same size.
+    pub weight_bytes: u64,
+    /// Largest total size, in bytes, of the tensors alive at the same time
+    /// during one run: the input, and every node output from the step that
+    /// produces it until the last step that reads it (model outputs until the
+    /// end), walking tract's execution order. Inputs and outputs of a step are
+    /// counted as distinct buffers (tract runs some element-wise operators in
+    /// place, so this errs high); scratch space inside an operator (matrix
+    /// packing panels, lazy im2col) and allocator overhead are not counted.
+    pub peak_activation_bytes: u64,
+    /// `weight_bytes + peak_activation_bytes`: the memory one run needs
+    /// (estimate). [`OnnxModel::run_batch`] keeps one run per rayon thread in
+    /// flight, each with its own activations.
+    pub peak_memory_bytes: u64,
 }
 
 /// An optimised, runnable ONNX model with one `f32` input.
@@ -59,6 +102,23 @@ impl std::fmt::Debug for OnnxModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OnnxModel").field("report", &self.report).finish()
     }
+}
+
+/// Time spent in one node of the plan, from [`OnnxModel::profile`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeTiming {
+    /// Node name (from the ONNX graph, with tract's suffixes for the nodes it
+    /// made, e.g. `.matmatmul`, `.pad`).
+    pub name: String,
+    /// Operator as tract runs it (e.g. `OptMatMul`, `DepthWiseConv`).
+    pub op: String,
+    /// Mean over the profiled runs, seconds.
+    pub mean_s: f64,
+    /// Fastest of the profiled runs, seconds (robust to a busy machine).
+    pub min_s: f64,
+    /// Estimated floating-point operations of the node (as in
+    /// [`ModelReport::flops_per_inference`]).
+    pub flops: u64,
 }
 
 /// A model output.
@@ -129,15 +189,20 @@ impl OnnxModel {
                 .set_output_fact(k, InferenceFact::default())
                 .map_err(model_error)?;
         }
-        let typed = model
-            .into_optimized()
-            .map_err(|e| model_error(format!("cannot optimise for input {shape:?}: {}", root_cause(&e))))?;
+        let optimise_error =
+            |e: TractError| model_error(format!("cannot optimise for input {shape:?}: {}", root_cause(&e)));
+        // `into_optimized` in two steps, to weigh the constants in between.
+        let mut typed = model.into_typed().map_err(optimise_error)?;
+        typed.declutter().map_err(optimise_error)?;
+        let weight_bytes = constant_bytes(&typed);
+        typed.optimize().map_err(optimise_error)?;
         let output_shape = typed
             .output_fact(0)
             .ok()
             .and_then(|f| f.shape.as_concrete().map(|s| s.to_vec()))
             .unwrap_or_default();
         let plan = typed.into_runnable().map_err(model_error)?;
+        let cost = plan_cost(&plan)?;
         Ok(Self {
             plan,
             report: ModelReport {
@@ -147,6 +212,10 @@ impl OnnxModel {
                 input_shape: shape,
                 output_shape,
                 operators,
+                flops_per_inference: cost.flops,
+                weight_bytes,
+                peak_activation_bytes: cost.peak_activation_bytes,
+                peak_memory_bytes: weight_bytes.saturating_add(cost.peak_activation_bytes),
             },
         })
     }
@@ -157,33 +226,241 @@ impl OnnxModel {
     }
 
     /// Runs the model on `input` laid out row-major with `shape`.
+    ///
+    /// tract copies `input` once into its own (aligned) tensor; the run is
+    /// single-threaded.
     pub fn run(&self, input: &[f32], shape: &[usize]) -> Result<Output> {
+        let tensor = self.input_tensor(input, shape)?;
+        let outputs = self.plan.run(tvec!(tensor.into_tvalue())).map_err(model_error)?;
+        first_output(&outputs)
+    }
+
+    /// Runs the model on a stack of inputs: `shape` is the plan's input shape
+    /// with its first dimension multiplied by k (e.g. `[k, 4, 256, 256]` for a
+    /// plan built for `[1, 4, 256, 256]`). The k slices along the first axis
+    /// run independently, in parallel on rayon's current pool (one
+    /// single-threaded run of the shared plan per slice, each with its own
+    /// intermediate tensors), and their outputs are stacked along the first
+    /// axis in input order. Every slice computes exactly what [`run`] computes
+    /// on it, so the result is bit-identical whatever the number of threads.
+    ///
+    /// [`run`]: OnnxModel::run
+    pub fn run_batch(&self, input: &[f32], shape: &[usize]) -> Result<Output> {
+        let tile_shape = self.report.input_shape.as_slice();
+        let tile_batch = tile_shape.first().copied().unwrap_or(1).max(1);
+        let fits = shape.len() == tile_shape.len()
+            && !shape.is_empty()
+            && shape[1..] == tile_shape[1..]
+            && shape[0] % tile_batch == 0;
+        if !fits {
+            return Err(Error::ShapeMismatch {
+                expected: tile_shape.to_vec(),
+                given: shape.to_vec(),
+            });
+        }
+        check_len(input, shape)?;
+        let tiles = shape[0] / tile_batch;
+        let tile_len: usize = tile_shape.iter().product();
+        let outputs: Vec<Output> = (0..tiles)
+            .into_par_iter()
+            .map(|k| self.run(&input[k * tile_len..(k + 1) * tile_len], tile_shape))
+            .collect::<Result<_>>()?;
+        let mut shape = outputs
+            .first()
+            .map(|o| o.shape.clone())
+            .unwrap_or_else(|| self.report.output_shape.clone());
+        match shape.first_mut() {
+            Some(first) => *first *= tiles,
+            None => shape = vec![tiles],
+        }
+        let values = outputs.into_iter().flat_map(|o| o.values).collect();
+        Ok(Output { shape, values })
+    }
+
+    /// Runs the model `runs` times (at least once, after one untimed warm-up)
+    /// on `input` and times every node of the plan, in execution order.
+    /// Single-threaded, like [`run`](OnnxModel::run); the clock calls add well
+    /// under a microsecond per node.
+    pub fn profile(&self, input: &[f32], shape: &[usize], runs: usize) -> Result<Vec<NodeTiming>> {
+        let tensor = self.input_tensor(input, shape)?;
+        let model = self.plan.model();
+        let order = self.plan.order_without_consts();
+        let mut slot = vec![usize::MAX; model.nodes().len()];
+        for (k, &id) in order.iter().enumerate() {
+            slot[id] = k;
+        }
+        let mut state = SimpleState::new(&self.plan).map_err(model_error)?;
+        state
+            .run(tvec!(tensor.clone().into_tvalue()))
+            .map_err(model_error)?;
+        let runs = runs.max(1);
+        let mut total = vec![0.0f64; order.len()];
+        let mut fastest = vec![f64::INFINITY; order.len()];
+        for _ in 0..runs {
+            let mut this = vec![0.0f64; order.len()];
+            state
+                .run_plan_with_eval(
+                    tvec!(tensor.clone().into_tvalue()),
+                    |ctx, op_state, node, inputs| {
+                        let start = Instant::now();
+                        let result = tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs);
+                        if let Some(t) = this.get_mut(slot[node.id]) {
+                            *t += start.elapsed().as_secs_f64();
+                        }
+                        result
+                    },
+                )
+                .map_err(model_error)?;
+            for (k, t) in this.into_iter().enumerate() {
+                total[k] += t;
+                fastest[k] = fastest[k].min(t);
+            }
+        }
+        order
+            .iter()
+            .enumerate()
+            .map(|(k, &id)| {
+                let node = model.node(id);
+                Ok(NodeTiming {
+                    name: node.name.clone(),
+                    op: node.op.name().to_string(),
+                    mean_s: total[k] / runs as f64,
+                    min_s: fastest[k],
+                    flops: 2 * node_fma(model, id)?,
+                })
+            })
+            .collect()
+    }
+
+    fn input_tensor(&self, input: &[f32], shape: &[usize]) -> Result<Tensor> {
         if shape != self.report.input_shape.as_slice() {
             return Err(Error::ShapeMismatch {
                 expected: self.report.input_shape.clone(),
                 given: shape.to_vec(),
             });
         }
-        if input.len() != shape.iter().product::<usize>() {
-            return Err(model_error(format!(
-                "input has {} values but shape {shape:?} needs {}",
-                input.len(),
-                shape.iter().product::<usize>()
-            )));
-        }
-        let tensor = Tensor::from_shape(shape, input).map_err(model_error)?;
-        let outputs = self.plan.run(tvec!(tensor.into_tvalue())).map_err(model_error)?;
-        let first = outputs
-            .first()
-            .ok_or_else(|| model_error("the model produced no output"))?;
-        let view = first
-            .to_plain_array_view::<f32>()
-            .map_err(|e| model_error(format!("output is not f32: {e}")))?;
-        Ok(Output {
-            shape: view.shape().to_vec(),
-            values: view.iter().copied().collect(),
-        })
+        check_len(input, shape)?;
+        Tensor::from_shape(shape, input).map_err(model_error)
     }
+}
+
+fn check_len(input: &[f32], shape: &[usize]) -> Result<()> {
+    let needed = shape.iter().product::<usize>();
+    if input.len() == needed {
+        Ok(())
+    } else {
+        Err(model_error(format!(
+            "input has {} values but shape {shape:?} needs {needed}",
+            input.len()
+        )))
+    }
+}
+
+fn first_output(outputs: &[TValue]) -> Result<Output> {
+    let first = outputs
+        .first()
+        .ok_or_else(|| model_error("the model produced no output"))?;
+    let view = first
+        .to_plain_array_view::<f32>()
+        .map_err(|e| model_error(format!("output is not f32: {e}")))?;
+    let values = match view.as_slice() {
+        Some(slice) => slice.to_vec(),
+        None => view.iter().copied().collect(),
+    };
+    Ok(Output {
+        shape: view.shape().to_vec(),
+        values,
+    })
+}
+
+/// What one run of a plan costs (see [`ModelReport`]).
+struct PlanCost {
+    flops: u64,
+    peak_activation_bytes: u64,
+}
+
+/// Bytes of the constant tensors of a (decluttered) model.
+fn constant_bytes(model: &TypedModel) -> u64 {
+    model
+        .nodes()
+        .iter()
+        .filter_map(|node| node.op_as::<Const>())
+        .map(|k| (k.val().len() * k.val().datum_type().size_of()) as u64)
+        .sum()
+}
+
+/// Multiply-accumulates tract's cost model gives for one node.
+fn node_fma(model: &TypedModel, id: usize) -> Result<u64> {
+    let node = model.node(id);
+    let inputs = model.node_input_facts(id).map_err(model_error)?;
+    let costs = node.op.cost(&inputs).map_err(model_error)?;
+    let mut fma = 0u64;
+    for (cost, count) in costs {
+        if matches!(cost, Cost::FMA(_)) {
+            let count = count
+                .to_i64()
+                .map_err(|_| model_error(format!("the cost of node {} is not concrete", node.name)))?;
+            fma = fma.saturating_add(u64::try_from(count).unwrap_or(0));
+        }
+    }
+    Ok(fma)
+}
+
+/// Bytes a node's outputs hold while alive. A lazy im2col output is a view of
+/// its input plus offset tables made at plan time: its fact announces the
+/// whole unfolded matrix, which is never materialised, so it counts nothing.
+fn node_output_bytes(model: &TypedModel, id: usize) -> u64 {
+    let node = model.node(id);
+    if node.op.name() == "LazyIm2col" {
+        return 0;
+    }
+    node.outputs.iter().map(|o| fact_bytes(&o.fact)).sum()
+}
+
+fn fact_bytes(fact: &TypedFact) -> u64 {
+    fact.mem_size()
+        .to_i64()
+        .ok()
+        .and_then(|b| u64::try_from(b).ok())
+        .unwrap_or(0)
+}
+
+fn plan_cost(plan: &TypedSimplePlan) -> Result<PlanCost> {
+    let model = plan.model();
+    let mut flops = 0u64;
+    for node in model.nodes() {
+        flops = flops.saturating_add(2 * node_fma(model, node.id)?);
+    }
+    // Lifetimes along the execution order: a node's outputs live from its step
+    // to the last step that reads them; model outputs until the end.
+    let order = plan.order_without_consts();
+    let mut last_use = vec![None::<usize>; model.nodes().len()];
+    for (step, &id) in order.iter().enumerate() {
+        for input in &model.node(id).inputs {
+            last_use[input.node] = Some(step);
+        }
+    }
+    for output in model.output_outlets().map_err(model_error)? {
+        last_use[output.node] = Some(order.len());
+    }
+    let mut dying: Vec<Vec<usize>> = vec![vec![]; order.len() + 1];
+    for (step, &id) in order.iter().enumerate() {
+        // An output nobody reads still exists during its own step.
+        dying[last_use[id].unwrap_or(step)].push(id);
+    }
+    let node_bytes = |id: usize| node_output_bytes(model, id);
+    let (mut live, mut peak) = (0u64, 0u64);
+    for (step, &id) in order.iter().enumerate() {
+        live += node_bytes(id);
+        peak = peak.max(live);
+        for &gone in &dying[step] {
+            live -= node_bytes(gone);
+        }
+    }
+    Ok(PlanCost {
+        flops,
+        peak_activation_bytes: peak,
+    })
 }
 
 fn root_cause(error: &TractError) -> String {

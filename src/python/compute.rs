@@ -4,7 +4,7 @@ use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethod
 use pyo3::prelude::*;
 
 use super::errors::IntoPy;
-use crate::compute::model::OnnxModel;
+use crate::compute::model::{OnnxModel, Output};
 
 /// An ONNX model, optimised once for a fixed input shape and run by tract.
 #[pyclass(module = "orbitedge", name = "OnnxModel", frozen)]
@@ -32,7 +32,8 @@ impl PyOnnxModel {
         })
     }
 
-    /// File size, parameter count, precision, shapes and operators, as a dict.
+    /// File size, parameters, precision, shapes, operators, FLOPs per run and
+    /// memory estimates (weights, peak activations, peak memory), as a dict.
     fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let json = serde_json::to_string(self.inner.report())
             .map_err(|e| super::errors::input_error(&e.to_string()))?;
@@ -45,13 +46,18 @@ impl PyOnnxModel {
         py: Python<'py>,
         input: PyReadonlyArrayDyn<'py, f32>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-        let shape = input.shape().to_vec();
-        let data: Vec<f32> = match input.as_slice() {
-            Ok(slice) => slice.to_vec(),
-            Err(_) => input.as_array().iter().copied().collect(),
-        };
-        let output = py.detach(|| self.inner.run(&data, &shape)).py_err()?;
-        numpy::PyArray1::from_vec(py, output.values).reshape(output.shape)
+        self.call(py, &input, OnnxModel::run)
+    }
+
+    /// Runs the model on a stack of inputs along the first axis (k times the
+    /// plan's batch), in parallel on rayon's threads with the GIL released;
+    /// outputs stacked in input order, bit-identical whatever the thread count.
+    fn run_batch<'py>(
+        &self,
+        py: Python<'py>,
+        input: PyReadonlyArrayDyn<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        self.call(py, &input, OnnxModel::run_batch)
     }
 
     fn __repr__(&self) -> String {
@@ -60,5 +66,33 @@ impl PyOnnxModel {
             "OnnxModel(input_shape={:?}, output_shape={:?}, parameters={}, precision={:?})",
             r.input_shape, r.output_shape, r.parameters, r.precision
         )
+    }
+}
+
+impl PyOnnxModel {
+    /// Reads a C-contiguous array in place (tract then copies it once into its
+    /// own aligned tensor); any other layout is first gathered into a buffer.
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        input: &PyReadonlyArrayDyn<'py, f32>,
+        run: fn(&OnnxModel, &[f32], &[usize]) -> crate::Result<Output>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let shape = input.shape().to_vec();
+        // `as_slice` also accepts Fortran-ordered arrays: only row-major memory is read as is.
+        let contiguous = if input.is_c_contiguous() {
+            input.as_slice().ok()
+        } else {
+            None
+        };
+        let output = match contiguous {
+            Some(slice) => py.detach(|| run(&self.inner, slice, &shape)),
+            None => {
+                let data: Vec<f32> = input.as_array().iter().copied().collect();
+                py.detach(|| run(&self.inner, &data, &shape))
+            }
+        }
+        .py_err()?;
+        numpy::PyArray1::from_vec(py, output.values).reshape(output.shape)
     }
 }

@@ -29,9 +29,34 @@ def test_report_and_non_contiguous_input():
     report = model.report()
     assert report["precision"] == "float32" and report["parameters"] == 323
     assert report["input_shape"] == [1, 4, 32, 32] and report["output_shape"] == [1, 3, 32, 32]
-    x = np.asfortranarray(np.full((1, 4, 32, 32), 0.2, dtype=np.float32))
+    x = np.asfortranarray(np.random.default_rng(1).uniform(0.0, 0.6, (1, 4, 32, 32)).astype(np.float32))
     np.testing.assert_array_equal(model.run(x), model.run(np.ascontiguousarray(x)))
+    strided = np.random.default_rng(2).uniform(0.0, 0.6, (1, 4, 64, 32)).astype(np.float32)[:, :, ::2]
+    np.testing.assert_array_equal(model.run(strided), model.run(np.ascontiguousarray(strided)))
     assert oe.OnnxModel.from_bytes(TINY.read_bytes()).report() == report
+
+
+def test_report_estimates_flops_and_memory():
+    report = oe.OnnxModel(TINY).report()
+    # 2 x multiply-accumulates: conv 3x3 4->8 and conv 1x1 8->3 on 32x32 outputs.
+    assert report["flops_per_inference"] == 2 * (32 * 32 * 8 * 4 * 9 + 32 * 32 * 3 * 8) == 638_976
+    assert 323 * 4 <= report["weight_bytes"] < 323 * 4 + 16
+    assert report["peak_activation_bytes"] >= (4 + 8) * 32 * 32 * 4
+    assert report["peak_memory_bytes"] == report["weight_bytes"] + report["peak_activation_bytes"]
+    assert oe.OnnxModel(TINY, [3, 4, 32, 32]).report()["flops_per_inference"] == 3 * 638_976
+
+
+def test_run_batch_equals_run_per_tile():
+    model = oe.OnnxModel(TINY)
+    x = np.random.default_rng(4).uniform(0.0, 0.6, size=(5, 4, 32, 32)).astype(np.float32)
+    batch = model.run_batch(x)
+    assert batch.shape == (5, 3, 32, 32) and batch.dtype == np.float32
+    one_by_one = np.concatenate([model.run(x[k : k + 1]) for k in range(5)])
+    np.testing.assert_array_equal(batch, one_by_one)  # bit for bit
+    np.testing.assert_array_equal(model.run_batch(np.asfortranarray(x)), batch)
+    assert model.run_batch(np.zeros((0, 4, 32, 32), np.float32)).shape == (0, 3, 32, 32)
+    with pytest.raises(oe.ShapeError):
+        model.run_batch(np.zeros((2, 4, 16, 16), dtype=np.float32))
 
 
 def test_bad_models_and_inputs_raise():
