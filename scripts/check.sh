@@ -14,18 +14,19 @@ step() { printf '\n== %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy (all targets, with the python feature)"
-cargo clippy --all-targets --features python -- -D warnings
-
-step "cargo test (unit, integration, doc-tests)"
-cargo test
-
 step "python virtualenv (.venv) and dependencies"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7" "mypy>=1.10" "onnxruntime>=1.17"
 
+# Before the Rust tests: they run the real model too (the main job's end-to-end test).
 step "real model: ukis-csmask from PyPI and its float32 conversion (models/, git-ignored)"
 scripts/prepare_cloud_model.sh .venv/bin/python
+
+step "cargo clippy (all targets, with the python feature)"
+cargo clippy --all-targets --features python -- -D warnings
+
+step "cargo test (unit, integration, doc-tests; the CLI's end-to-end run)"
+ORBITEDGE_PYTHON="$PWD/.venv/bin/python" cargo test
 
 step "build the extension into .venv"
 VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH" maturin develop --quiet

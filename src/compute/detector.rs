@@ -55,7 +55,7 @@ impl TileDetector for SceneDetector {
     fn detect(&self, job: &Job, scene_seed: u64) -> Result<Detection> {
         let config = SceneConfig {
             cloud_cover: job.cloud_cover.clamp(0.0, 1.0),
-            ..self.scene.clone()
+            ..self.scene
         };
         let scene = Scene::generate(&config, scene_seed, job.id)?;
         let input = scene.normalized_ukis();

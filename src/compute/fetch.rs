@@ -5,7 +5,8 @@
 //! checked, and the file cached; afterwards no network is needed.
 //!
 //! Cache: `$ORBITEDGE_CACHE`, else `$XDG_CACHE_HOME/orbitedge`, else
-//! `~/.cache/orbitedge`. The interpreter is `$ORBITEDGE_PYTHON`, else `python3`.
+//! `~/.cache/orbitedge`. The interpreter is `$ORBITEDGE_PYTHON`, else
+//! `.venv/bin/python` when present, else `python3`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,19 @@ fn fail(reason: impl Into<String>) -> Error {
         path: format!("{UKIS_PREFIX}…"),
         reason: reason.into(),
     }
+}
+
+/// `$ORBITEDGE_PYTHON`, else the project's `.venv` (made by `scripts/check.sh`),
+/// else `python3`.
+fn python_interpreter() -> String {
+    if let Ok(python) = std::env::var("ORBITEDGE_PYTHON") {
+        return python;
+    }
+    let venv = Path::new(".venv").join("bin").join("python");
+    if venv.exists() {
+        return venv.display().to_string();
+    }
+    "python3".into()
 }
 
 /// The cache directory.
@@ -91,7 +105,7 @@ pub fn fetch_ukis(variant: &str) -> Result<PathBuf> {
     }
     let wheels = cache.join("wheels");
     std::fs::create_dir_all(&wheels).map_err(|e| fail(format!("cannot create {}: {e}", wheels.display())))?;
-    let python = std::env::var("ORBITEDGE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = python_interpreter();
     let requirement = format!("ukis-csmask=={UKIS_VERSION}");
     let how = format!(
         "{python} -m pip download --no-deps --only-binary=:all: --dest {} {requirement}",
@@ -138,11 +152,14 @@ pub fn fetch_ukis(variant: &str) -> Result<PathBuf> {
     let file = std::fs::File::open(&wheel).map_err(|e| fail(format!("{}: {e}", wheel.display())))?;
     let mut archive =
         zip::ZipArchive::new(file).map_err(|e| fail(format!("{}: not a wheel ({e})", wheel.display())))?;
-    let mut entry = archive
-        .by_name(&inner)
-        .map_err(|e| fail(format!("{} has no {inner} ({e})", wheel.display())))?;
-    let mut bytes = Vec::new();
-    entry.read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+    let bytes = {
+        let mut entry = archive
+            .by_name(&inner)
+            .map_err(|e| fail(format!("{} has no {inner} ({e})", wheel.display())))?;
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+        bytes
+    };
     if let Some(sha) = expected {
         let got = sha256_hex(&bytes);
         if got != *sha {
@@ -154,5 +171,8 @@ pub fn fetch_ukis(variant: &str) -> Result<PathBuf> {
     let partial = cache.join(format!("{file_name}.partial"));
     std::fs::write(&partial, &bytes).map_err(|e| fail(format!("{}: {e}", partial.display())))?;
     std::fs::rename(&partial, &cached).map_err(|e| fail(format!("{}: {e}", cached.display())))?;
+    // The wheel (≈ 140 MB, four models) is not needed any more.
+    drop(archive);
+    let _ = std::fs::remove_file(&wheel);
     Ok(cached)
 }

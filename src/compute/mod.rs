@@ -34,3 +34,13 @@ pub enum Precision {
     /// without float16 hardware; convert to float32 for rehearsals.
     Float16,
 }
+
+impl Precision {
+    /// `float32` or `float16`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Float32 => "float32",
+            Precision::Float16 => "float16",
+        }
+    }
+}

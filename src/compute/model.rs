@@ -46,6 +46,8 @@ pub struct ModelReport {
     pub parameters: u64,
     /// Weight precision.
     pub precision: Precision,
+    /// Precision the plan runs in (float32 when widened on load).
+    pub run_precision: Precision,
     /// Input shape the plan was built for.
     pub input_shape: Vec<usize>,
     /// Output shape of the first output.
@@ -140,12 +142,23 @@ impl OnnxModel {
     /// Loads a model file. `input_shape` fixes the input (required when the file
     /// leaves dimensions symbolic, e.g. a free batch size).
     pub fn from_path(path: impl AsRef<Path>, input_shape: Option<&[usize]>) -> Result<Self> {
-        let path = path.as_ref();
+        Self::load_path(path.as_ref(), input_shape, false)
+    }
+
+    /// As [`OnnxModel::from_path`], widening float16 weights, constants and casts
+    /// to float32 on load (see [`crate::compute::float32`]): the rehearsal runs the
+    /// file's weights at tract's float32 speed. The report keeps the file's
+    /// precision and says which one ran.
+    pub fn from_path_as_float32(path: impl AsRef<Path>, input_shape: Option<&[usize]>) -> Result<Self> {
+        Self::load_path(path.as_ref(), input_shape, true)
+    }
+
+    fn load_path(path: &Path, input_shape: Option<&[usize]>, widen: bool) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::ModelFile {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        Self::from_bytes(&bytes, input_shape).map_err(|e| match e {
+        Self::load_bytes(&bytes, input_shape, widen).map_err(|e| match e {
             Error::Model { reason } => Error::ModelFile {
                 path: path.display().to_string(),
                 reason,
@@ -156,6 +169,15 @@ impl OnnxModel {
 
     /// Loads a model from the bytes of an ONNX file.
     pub fn from_bytes(bytes: &[u8], input_shape: Option<&[usize]>) -> Result<Self> {
+        Self::load_bytes(bytes, input_shape, false)
+    }
+
+    /// As [`OnnxModel::from_bytes`], widening float16 to float32 on load.
+    pub fn from_bytes_as_float32(bytes: &[u8], input_shape: Option<&[usize]>) -> Result<Self> {
+        Self::load_bytes(bytes, input_shape, true)
+    }
+
+    fn load_bytes(bytes: &[u8], input_shape: Option<&[usize]>, widen: bool) -> Result<Self> {
         let onnx = tract_onnx::onnx();
         let mut proto = onnx
             .proto_model_for_read(&mut &*bytes)
@@ -165,6 +187,12 @@ impl OnnxModel {
             .as_mut()
             .ok_or_else(|| model_error("the file has no graph"))?;
         let (parameters, precision) = inspect_weights(graph);
+        let run_precision = if widen {
+            crate::compute::float32::widen_graph(graph);
+            Precision::Float32
+        } else {
+            precision
+        };
         let operators = operator_counts(graph);
         let shape: Vec<usize> = match input_shape {
             Some(shape) => shape.to_vec(),
@@ -209,6 +237,7 @@ impl OnnxModel {
                 file_bytes: bytes.len(),
                 parameters,
                 precision,
+                run_precision,
                 input_shape: shape,
                 output_shape,
                 operators,

@@ -143,7 +143,7 @@ impl Summary {
         let t = sim.telemetry();
         for k in 0..t.len() {
             let s = &mut per[t.spacecraft_index[k] as usize];
-            if !(t.soc[k] >= s.min_soc) && !t.soc[k].is_nan() {
+            if !t.soc[k].is_nan() && (s.min_soc.is_nan() || t.soc[k] < s.min_soc) {
                 s.min_soc = t.soc[k];
                 s.min_soc_elapsed_s = t.elapsed_s[k];
             }
@@ -191,7 +191,7 @@ impl Summary {
                 *per[i].contact_s.entry(station).or_insert(0.0) += end - a;
             }
         }
-        if let Some(first) = t.sunlit_fraction.first() {
+        {
             // Spacecraft starting in shadow: no light_changed event opened the interval.
             for (i, s) in per.iter_mut().enumerate() {
                 let starts_dark = (0..t.len())
@@ -209,7 +209,6 @@ impl Summary {
                     s.eclipse_s += first_exit;
                 }
             }
-            let _ = first;
         }
         let totals = total(&per);
         Summary {
@@ -258,7 +257,7 @@ fn total(per: &[SpacecraftSummary]) -> SpacecraftSummary {
         e.spilled_wh += s.energy.spilled_wh;
         e.drawn_wh += s.energy.drawn_wh;
         e.unserved_wh += s.energy.unserved_wh;
-        if !(s.min_soc >= t.min_soc) && !s.min_soc.is_nan() {
+        if !s.min_soc.is_nan() && (t.min_soc.is_nan() || s.min_soc < t.min_soc) {
             t.min_soc = s.min_soc;
             t.min_soc_elapsed_s = s.min_soc_elapsed_s;
         }

@@ -8,6 +8,8 @@
 //! job needs no file.
 
 mod load;
+#[cfg(feature = "onnx")]
+mod run;
 mod satellites;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +25,8 @@ use crate::spacecraft::{
 };
 
 pub use load::{closest, Format};
+#[cfg(feature = "onnx")]
+pub use run::{load_model, run_scenario, RunOptions, RunOutcome};
 pub use satellites::{sun_synchronous_inclination_deg, SatelliteSource};
 
 /// The embedded default scenario (TOML).

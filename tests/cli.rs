@@ -1,0 +1,193 @@
+//! The `orbitedge` command: the default scenario end to end (its summary agrees
+//! with its event log), and every bad-input path exits with code 2 and a message.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn orbitedge(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orbitedge"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A scratch directory with the repository's prepared models visible (the
+/// default scenario finds `models/` or fetches the model from PyPI).
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orbitedge-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+#[test]
+fn help_devices_init_validate_windows_and_eclipses() {
+    let dir = scratch("small");
+    for command in ["run", "validate", "windows", "eclipses", "devices", "init"] {
+        let out = orbitedge(&[command, "--help"], &dir);
+        assert!(out.status.success(), "{command} --help");
+    }
+    let out = orbitedge(&["devices"], &dir);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for device in ["unibap-ix5", "unibap-ix10", "myriad-x", "host"] {
+        assert!(text.contains(device), "{text}");
+    }
+    let out = orbitedge(&["init", "s.toml"], &dir);
+    assert!(out.status.success());
+    let again = orbitedge(&["init", "s.toml"], &dir);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"));
+    let out = orbitedge(&["validate", "s.toml"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("6 spacecraft"));
+    let out = orbitedge(&["windows", "s.toml", "--csv"], &dir);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.lines().count() > 20 && csv.contains("Svalbard"), "{csv}");
+    let out = orbitedge(&["eclipses", "s.toml"], &dir);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("umbra"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_exits_with_code_2_and_says_what_is_wrong() {
+    let dir = scratch("errors");
+    let default = orbitedge::scenario::DEFAULT_SCENARIO_TOML;
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "typo.toml",
+            default.replace("capture_interval_s", "capture_intervl_s"),
+            "did you mean `capture_interval_s`",
+        ),
+        (
+            "value.toml",
+            default.replace("duration_h = 24.0", "duration_h = -3.0"),
+            "duration_h",
+        ),
+        (
+            "device.toml",
+            default.replace("\"unibap-ix5\"", "\"unibap-ix7\""),
+            "unibap-ix7",
+        ),
+        (
+            "model.toml",
+            default.replace("\"ukis-csmask:4b-l1c\"", "\"garbage.onnx\""),
+            "not a readable ONNX file",
+        ),
+        (
+            "missing-model.toml",
+            default.replace("\"ukis-csmask:4b-l1c\"", "\"nowhere.onnx\""),
+            "nowhere.onnx",
+        ),
+    ];
+    std::fs::write(dir.join("garbage.onnx"), b"not a model").unwrap();
+    for (file, text, expected) in &cases {
+        std::fs::write(dir.join(file), text).unwrap();
+        let out = orbitedge(&["run", file, "--quiet"], &dir);
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{file}: {}", stderr(&out));
+    }
+    let out = orbitedge(&["run", "no-such.toml"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
+    let out = orbitedge(&["validate", "typo.toml"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let out = orbitedge(&["run", "--threads", "0"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The main job: the embedded default scenario with the real model. Its summary
+/// must agree with its own event log.
+#[test]
+fn the_default_scenario_runs_and_its_summary_agrees_with_its_event_log() {
+    let dir = std::env::current_dir().unwrap(); // finds models/ prepared by scripts/check.sh
+    let out_dir = scratch("default");
+    let out = orbitedge(
+        &["run", "--quiet", "--json", "--out", out_dir.to_str().unwrap()],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let on_disk: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(report, on_disk);
+    let totals = &report["summary"]["totals"];
+    let n = |key: &str| totals[key].as_u64().unwrap();
+    assert!(n("images_captured") > 50, "{totals}");
+    assert!(n("images_downlinked") <= n("images_kept"));
+    assert_eq!(
+        n("images_inferred"),
+        n("images_kept") + n("images_dropped_cloudy")
+    );
+    assert!(n("images_inferred") + n("images_lost") <= n("images_captured"));
+    assert!(report["run"]["model"]
+        .as_str()
+        .unwrap()
+        .contains("run in float32"));
+
+    // The event log tells the same story.
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(out_dir.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kind = |e: &serde_json::Value| e["kind"]["event"].as_str().unwrap_or("").to_string();
+    let captured: u64 = events
+        .iter()
+        .filter(|e| kind(e) == "image_captured")
+        .map(|e| e["kind"]["tiles"].as_u64().unwrap())
+        .sum();
+    assert_eq!(captured, n("images_captured"));
+    let completed: Vec<&serde_json::Value> = events.iter().filter(|e| kind(e) == "job_completed").collect();
+    assert_eq!(completed.len() as u64, n("images_inferred"));
+    let dropped = completed
+        .iter()
+        .filter(|e| !e["kind"]["kept"].as_bool().unwrap())
+        .count() as u64;
+    assert_eq!(dropped, n("images_dropped_cloudy"));
+    // Contact time per station = the sum of the windows used.
+    let mut open: std::collections::HashMap<(String, String), f64> = Default::default();
+    let mut used: std::collections::BTreeMap<String, f64> = Default::default();
+    for e in &events {
+        let sc = e["spacecraft"].as_str().unwrap().to_string();
+        let t = e["elapsed_s"].as_f64().unwrap();
+        match kind(e).as_str() {
+            "contact_started" => {
+                open.insert((sc, e["kind"]["station"].as_str().unwrap().into()), t);
+            }
+            "contact_ended" => {
+                let station: String = e["kind"]["station"].as_str().unwrap().into();
+                let start = open.remove(&(sc, station.clone())).unwrap_or(0.0);
+                *used.entry(station).or_default() += t - start;
+            }
+            _ => {}
+        }
+    }
+    for ((_, station), start) in open {
+        *used.entry(station).or_default() += 86_400.0 - start; // still in contact at the end
+    }
+    assert!(!used.is_empty());
+    for (station, seconds) in &used {
+        let reported = totals["contact_s"][station].as_f64().unwrap();
+        assert!(
+            (reported - seconds).abs() < 1e-6,
+            "{station}: {reported} vs {seconds}"
+        );
+    }
+    // Every inference is recorded for replay.
+    let records = std::fs::read_to_string(out_dir.join("inferences.jsonl")).unwrap();
+    assert_eq!(records.lines().count() as u64, n("jobs_started"));
+    for file in ["summary.md", "timeline.csv"] {
+        assert!(
+            std::fs::metadata(out_dir.join(file)).unwrap().len() > 500,
+            "{file}"
+        );
+    }
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}
