@@ -7,6 +7,8 @@ mod devices;
 mod errors;
 mod events;
 mod satellite;
+#[cfg(feature = "onnx")]
+mod scenario;
 mod sim;
 mod station;
 mod time;
@@ -40,6 +42,8 @@ fn _orbitedge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sim::PyEvent>()?;
     #[cfg(feature = "onnx")]
     m.add_class::<compute::PyOnnxModel>()?;
+    #[cfg(feature = "onnx")]
+    m.add_class::<scenario::PyScenario>()?;
     m.add_function(wrap_pyfunction!(satellite::walker_delta, m)?)?;
     m.add_function(wrap_pyfunction!(satellite::propagate, m)?)?;
     m.add_function(wrap_pyfunction!(events::access_windows, m)?)?;

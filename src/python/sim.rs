@@ -234,6 +234,18 @@ fn view_dict<'py>(py: Python<'py>, view: &SpacecraftView) -> PyResult<Bound<'py,
 pub(crate) struct PySimulation {
     inner: Simulation,
     hook_error: HookError,
+    info: crate::report::RunInfo,
+}
+
+impl PySimulation {
+    /// A Python simulation around a built one (e.g. from a scenario).
+    pub(crate) fn from_simulation(inner: Simulation, info: crate::report::RunInfo) -> Self {
+        Self {
+            inner,
+            hook_error: Arc::default(),
+            info,
+        }
+    }
 }
 
 #[pymethods]
@@ -269,6 +281,10 @@ impl PySimulation {
         Ok(Self {
             inner,
             hook_error: Arc::default(),
+            info: crate::report::RunInfo {
+                scenario: "simulation".into(),
+                ..Default::default()
+            },
         })
     }
 
@@ -588,6 +604,18 @@ impl PySimulation {
         self.inner.replay_inferences(&records).py_err()
     }
 
+    /// Writes the report (``summary.md``, ``summary.json``, ``timeline.csv``,
+    /// ``events.jsonl``, ``inferences.jsonl``) into ``out_dir``; returns the paths.
+    fn report(&self, out_dir: std::path::PathBuf) -> PyResult<Vec<String>> {
+        let (_, files) = crate::report::write_report(&self.inner, &self.info, &out_dir).py_err()?;
+        Ok(files.iter().map(|p| p.display().to_string()).collect())
+    }
+
+    /// The report's numbers (per spacecraft and for the constellation), as a dict.
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &crate::report::Summary::of(&self.inner))
+    }
+
     /// Telemetry as CSV text.
     fn telemetry_csv(&self) -> String {
         self.inner.telemetry_csv()
@@ -610,6 +638,10 @@ impl PySimulation {
         Ok(Self {
             inner: Simulation::restore(blob).py_err()?,
             hook_error: Arc::default(),
+            info: crate::report::RunInfo {
+                scenario: "simulation".into(),
+                ..Default::default()
+            },
         })
     }
 

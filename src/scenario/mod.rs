@@ -26,7 +26,7 @@ use crate::spacecraft::{
 
 pub use load::{closest, Format};
 #[cfg(feature = "onnx")]
-pub use run::{load_model, run_scenario, RunOptions, RunOutcome};
+pub use run::{build_scenario, load_model, run_scenario, Built, RunOptions, RunOutcome};
 pub use satellites::{sun_synchronous_inclination_deg, SatelliteSource};
 
 /// The embedded default scenario (TOML).

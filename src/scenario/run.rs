@@ -69,15 +69,26 @@ pub fn load_model(scenario: &mut Scenario, base: &Path) -> Result<Option<(OnnxMo
     Ok(Some((model, description)))
 }
 
-/// Runs a scenario and writes its report.
-pub fn run_scenario(scenario: &Scenario, base: &Path, options: RunOptions<'_>) -> Result<RunOutcome> {
-    let started = Instant::now();
+/// A scenario made into a simulation with its detector attached, ready to run.
+pub struct Built {
+    /// The simulation at its start.
+    pub simulation: Simulation,
+    /// End of the run.
+    pub until: hifitime::Epoch,
+    /// Stepping.
+    pub stepping: crate::sim::Stepping,
+    /// What the report says about the run (wall time still 0).
+    pub info: RunInfo,
+    /// Report directory from the scenario.
+    pub out_dir: PathBuf,
+}
+
+/// Loads the model, builds the simulation and attaches the real detector.
+pub fn build_scenario(scenario: &Scenario, base: &Path, seed: Option<u64>) -> Result<Built> {
     let mut scenario = scenario.clone();
-    if let Some(seed) = options.seed {
+    if let Some(seed) = seed {
         scenario.seed = seed;
     }
-    let progress = options.progress;
-    progress(0.0, "loading the model");
     let model = load_model(&mut scenario, base)?;
     if let Some(computer) = &scenario.computer {
         if matches!(computer.latency, Latency::Measured { .. }) && model.is_none() {
@@ -87,7 +98,6 @@ pub fn run_scenario(scenario: &Scenario, base: &Path, options: RunOptions<'_>) -
             });
         }
     }
-    progress(0.0, "planning");
     let mut prepared = scenario.prepare(base)?;
     if let (Some((model, _)), Some(imager)) = (&model, &scenario.imager) {
         let scene = SceneConfig {
@@ -99,10 +109,6 @@ pub fn run_scenario(scenario: &Scenario, base: &Path, options: RunOptions<'_>) -
             hooks.set_detector(detector.clone());
         }
     }
-    let mut sim = prepared.simulation;
-    let completed = sim.run_with_progress(prepared.until, prepared.stepping, &mut |done| {
-        progress(done, "simulating")
-    })?;
     let device = scenario.computer.as_ref().map(|c| {
         let assumed = c.device.assumed_fields();
         if assumed.is_empty() {
@@ -116,16 +122,36 @@ pub fn run_scenario(scenario: &Scenario, base: &Path, options: RunOptions<'_>) -
             )
         }
     });
+    Ok(Built {
+        simulation: prepared.simulation,
+        until: prepared.until,
+        stepping: prepared.stepping,
+        info: RunInfo {
+            scenario: scenario.name.clone(),
+            description: scenario.description.clone(),
+            model: model.map(|(_, d)| d),
+            device,
+            wall_s: 0.0,
+        },
+        out_dir: PathBuf::from(&scenario.outputs.dir),
+    })
+}
+
+/// Runs a scenario and writes its report.
+pub fn run_scenario(scenario: &Scenario, base: &Path, options: RunOptions<'_>) -> Result<RunOutcome> {
+    let started = Instant::now();
+    let progress = options.progress;
+    progress(0.0, "loading the model");
+    let built = build_scenario(scenario, base, options.seed)?;
+    let mut sim = built.simulation;
+    let completed = sim.run_with_progress(built.until, built.stepping, &mut |done| {
+        progress(done, "simulating")
+    })?;
     let info = RunInfo {
-        scenario: scenario.name.clone(),
-        description: scenario.description.clone(),
-        model: model.map(|(_, d)| d),
-        device,
         wall_s: started.elapsed().as_secs_f64(),
+        ..built.info
     };
-    let dir = options
-        .out_dir
-        .unwrap_or_else(|| PathBuf::from(&scenario.outputs.dir));
+    let dir = options.out_dir.unwrap_or(built.out_dir);
     progress(1.0, "writing the report");
     let (report, files) = write_report(&sim, &info, &dir)?;
     Ok(RunOutcome {
