@@ -55,7 +55,8 @@ def convert_module():
 
 
 def ort_session(path: pathlib.Path):
-    ort = pytest.importorskip("onnxruntime")
+    import onnxruntime as ort  # a test dependency: fail, do not skip, without it
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.log_severity_level = 3
@@ -75,6 +76,8 @@ def fp32_model():
 @pytest.fixture(scope="module")
 def outputs(fp32_model):
     """Two normalised scene tiles, and the logits of tract (fp32), onnxruntime (fp32, fp16)."""
+    import onnx  # noqa: F401  (installed with the model files: fail, do not skip, without it)
+
     convert = convert_module()
     pre = json.loads(FP32.with_suffix(".json").read_text())["preprocessing"]
     mean = np.asarray(pre["mean"], np.float32).reshape(1, -1, 1, 1)
