@@ -7,6 +7,8 @@
 //!
 //! * `--profile`: time every node of the plan over RUNS runs and print the
 //!   time per operator type and the slowest nodes.
+//! * `--profile-json PATH`: also write every node's timing (name, operator,
+//!   mean and minimum seconds, FLOPs) as JSON, for grouping by layer.
 //! * `--batch K`: also time `run_batch` on K tiles (rayon's pool: set
 //!   `RAYON_NUM_THREADS`), per tile.
 //!
@@ -17,9 +19,10 @@ use std::time::Instant;
 
 use orbitedge::compute::model::OnnxModel;
 
-fn peak_rss_mb() -> Option<f64> {
+/// A `/proc/self/status` field in MiB (Linux), e.g. `VmRSS` or `VmHWM` (peak RSS).
+fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
@@ -31,7 +34,12 @@ fn median_ms(mut times: Vec<f64>) -> f64 {
 
 fn main() -> orbitedge::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let profile = args.iter().any(|a| a == "--profile");
+    let json_path = args
+        .iter()
+        .position(|a| a == "--profile-json")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let profile = json_path.is_some() || args.iter().any(|a| a == "--profile");
     let batch: Option<usize> = args
         .iter()
         .position(|a| a == "--batch")
@@ -40,7 +48,10 @@ fn main() -> orbitedge::Result<()> {
     let mut positional = args
         .iter()
         .enumerate()
-        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--batch"))
+        .filter(|(i, a)| {
+            !a.starts_with("--")
+                && (*i == 0 || !["--batch", "--profile-json"].contains(&args[i - 1].as_str()))
+        })
         .map(|(_, a)| a.clone());
     let path = positional
         .next()
@@ -54,13 +65,18 @@ fn main() -> orbitedge::Result<()> {
         .unwrap_or(10)
         .max(1);
 
+    let rss_start = status_mib("VmRSS:");
     let clock = Instant::now();
     let model = OnnxModel::from_path(&path, shape.as_deref())?;
     let load_s = clock.elapsed().as_secs_f64();
-    let rss_after_load = peak_rss_mb();
+    let peak_load = status_mib("VmHWM:");
     let report = model.report().clone();
     let input = vec![0.1f32; report.input_shape.iter().product()];
     model.run(&input, &report.input_shape)?;
+    // Resident memory between runs, then reset the peak (Linux: "5" > clear_refs) so that
+    // the peak below is the runs' own.
+    let rss_idle = status_mib("VmRSS:");
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let times: Vec<f64> = (0..runs)
         .map(|_| {
             let start = Instant::now();
@@ -85,8 +101,13 @@ fn main() -> orbitedge::Result<()> {
         report.peak_activation_bytes as f64 / 1e6,
         report.peak_memory_bytes as f64 / 1e6,
     );
-    if let (Some(load), Some(now)) = (rss_after_load, peak_rss_mb()) {
-        println!("  process peak RSS: {load:.0} MiB after loading, {now:.0} MiB after the runs");
+    if let (Some(start), Some(load), Some(idle), Some(peak), true) =
+        (rss_start, peak_load, rss_idle, status_mib("VmHWM:"), reset)
+    {
+        println!(
+            "  measured (Linux): RSS {start:.0} MiB at start, peak {load:.0} MiB while loading, \
+             {idle:.0} MiB between runs, peak {peak:.0} MiB during the runs"
+        );
     }
 
     if let Some(k) = batch.filter(|k| *k > 0) {
@@ -111,6 +132,15 @@ fn main() -> orbitedge::Result<()> {
 
     if profile {
         let nodes = model.profile(&input, &report.input_shape, runs)?;
+        if let Some(path) = &json_path {
+            let json = serde_json::to_string_pretty(&nodes).map_err(|e| orbitedge::Error::Model {
+                reason: e.to_string(),
+            })?;
+            std::fs::write(path, json).map_err(|e| orbitedge::Error::ModelFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        }
         let mut by_op: BTreeMap<&str, (usize, f64, f64, u64)> = BTreeMap::new();
         for n in &nodes {
             let e = by_op.entry(n.op.as_str()).or_default();

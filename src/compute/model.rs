@@ -59,10 +59,10 @@ pub struct ModelReport {
     /// multiply-accumulates (`Cost::FMA`) that tract's cost model
     /// (`TypedOp::cost`) gives for every node of the optimised plan.
     /// Convolutions and matrix products count `output points × kernel volume ×
-    /// input channels per group`, exactly; tract also charges a few FMAs per
-    /// element to some activations (e.g. 12 for SiLU, 11 for sigmoid) and one
-    /// per element to products; additions, max, padding, resizing and
-    /// divisions count nothing. An estimate, not a measurement.
+    /// input channels per group`, exactly; tract also charges FMA-equivalents
+    /// to some element-wise work (per element: 12 for SiLU, 11 for sigmoid,
+    /// 1 for products and for summing reductions); additions, max, padding,
+    /// resizing and divisions count nothing. An estimate, not a measurement.
     pub flops_per_inference: u64,
     /// Bytes of the constants (weights) of the graph tract optimises, after
     /// decluttering (batch norms folded in, shape arithmetic folded away), in
@@ -74,8 +74,12 @@ pub struct ModelReport {
     /// produces it until the last step that reads it (model outputs until the
     /// end), walking tract's execution order. Inputs and outputs of a step are
     /// counted as distinct buffers (tract runs some element-wise operators in
-    /// place, so this errs high); scratch space inside an operator (matrix
-    /// packing panels, lazy im2col) and allocator overhead are not counted.
+    /// place, so this errs high); activations packed for a matrix product are
+    /// node outputs and count, a lazy im2col output is a view and does not;
+    /// scratch space inside an operator (the panels a matrix product packs on
+    /// the fly) and allocator overhead are not counted. On ukis-csmask the
+    /// measured growth of resident memory during a run matches it (see
+    /// `docs/inference-performance.md`).
     pub peak_activation_bytes: u64,
     /// `weight_bytes + peak_activation_bytes`: the memory one run needs
     /// (estimate). [`OnnxModel::run_batch`] keeps one run per rayon thread in

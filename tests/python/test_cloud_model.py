@@ -55,7 +55,8 @@ def convert_module():
 
 
 def ort_session(path: pathlib.Path):
-    ort = pytest.importorskip("onnxruntime")
+    import onnxruntime as ort  # a test dependency: fail, do not skip, without it
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.log_severity_level = 3
@@ -68,15 +69,22 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def outputs():
+def fp32_model():
+    return oe.OnnxModel(FP32, SHAPE)
+
+
+@pytest.fixture(scope="module")
+def outputs(fp32_model):
     """Two normalised scene tiles, and the logits of tract (fp32), onnxruntime (fp32, fp16)."""
+    import onnx  # noqa: F401  (installed with the model files: fail, do not skip, without it)
+
     convert = convert_module()
     pre = json.loads(FP32.with_suffix(".json").read_text())["preprocessing"]
     mean = np.asarray(pre["mean"], np.float32).reshape(1, -1, 1, 1)
     std = np.asarray(pre["std"], np.float32).reshape(1, -1, 1, 1)
     tiles = np.concatenate([convert.scene_tile(4, seed) for seed in (7, 2024)])
     x = np.ascontiguousarray((tiles - mean) / std, dtype=np.float32)
-    tract = oe.OnnxModel(FP32, SHAPE).run_batch(x)
+    tract = fp32_model.run_batch(x)
     s32, s16 = ort_session(FP32), ort_session(FP16)
     ort32 = np.concatenate([s32.run(None, {"input": x[k : k + 1]})[0] for k in range(len(x))])
     ort16 = np.concatenate([s16.run(None, {"input": x[k : k + 1]})[0] for k in range(len(x))])
@@ -84,9 +92,9 @@ def outputs():
 
 
 @real_model
-def test_reports_tell_float16_from_float32():
+def test_reports_tell_float16_from_float32(fp32_model):
     r16 = oe.OnnxModel(FP16, SHAPE).report()
-    r32 = oe.OnnxModel(FP32, SHAPE).report()
+    r32 = fp32_model.report()
     assert r16["precision"] == "float16" and r32["precision"] == "float32"
     assert r16["parameters"] == r32["parameters"] == 19_543_611
     assert r16["flops_per_inference"] == r32["flops_per_inference"]
