@@ -112,6 +112,28 @@ fn load(scenario: Option<&Path>) -> Result<(Scenario, PathBuf), Failure> {
     }
 }
 
+/// A scenario's satellites, stations and time span (for `windows` and `eclipses`).
+struct Span {
+    satellites: Vec<Satellite>,
+    stations: Vec<GroundStation>,
+    start: hifitime::Epoch,
+    end: hifitime::Epoch,
+}
+
+impl Span {
+    fn of(scenario: Option<&Path>) -> Result<Self, Failure> {
+        let (scenario, base) = load(scenario)?;
+        let prepared = scenario.prepare(&base)?;
+        let sim = &prepared.simulation;
+        Ok(Span {
+            satellites: sim.spacecraft().iter().map(|s| s.satellite.clone()).collect(),
+            stations: sim.stations().to_vec(),
+            start: sim.start(),
+            end: prepared.until,
+        })
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match execute(cli.command) {
@@ -158,15 +180,12 @@ fn execute(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Windows { scenario, csv } => {
-            let (scenario, base) = load(scenario.as_deref())?;
-            let prepared = scenario.prepare(&base)?;
-            let sim = &prepared.simulation;
-            let satellites: Vec<Satellite> = sim.spacecraft().iter().map(|s| s.satellite.clone()).collect();
+            let span = Span::of(scenario.as_deref())?;
             let windows = find_access_windows(
-                &satellites,
-                sim.stations(),
-                sim.start(),
-                prepared.until,
+                &span.satellites,
+                &span.stations,
+                span.start,
+                span.end,
                 &SearchConfig::default(),
             )?;
             if csv {
@@ -204,14 +223,11 @@ fn execute(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Eclipses { scenario, csv } => {
-            let (scenario, base) = load(scenario.as_deref())?;
-            let prepared = scenario.prepare(&base)?;
-            let sim = &prepared.simulation;
-            let satellites: Vec<Satellite> = sim.spacecraft().iter().map(|s| s.satellite.clone()).collect();
+            let span = Span::of(scenario.as_deref())?;
             let eclipses = find_eclipse_intervals(
-                &satellites,
-                sim.start(),
-                prepared.until,
+                &span.satellites,
+                span.start,
+                span.end,
                 &ShadowConfig::default(),
                 &SearchConfig::default(),
             )?;
