@@ -361,15 +361,12 @@ impl SpacecraftState {
                 self.capture(sc, imager, at, priority, log)?;
             }
         }
-        let Some(computer) = &sc.computer else {
-            if let Some(onboard) = &mut self.onboard {
-                onboard.imaging = imaging;
-            }
-            return Ok(());
-        };
         if let Some(onboard) = &mut self.onboard {
             onboard.imaging = imaging;
         }
+        let Some(computer) = &sc.computer else {
+            return Ok(());
+        };
         // Completion.
         if let Some(running) = self.onboard.as_ref().and_then(|o| o.running) {
             if running.ends_s <= t + EPS {

@@ -751,12 +751,14 @@ impl SpacecraftState {
         }
     }
 
-    /// Load, W, and the part of it drawn by the onboard computer.
-    fn load_w(&self, sc: &Spacecraft, transmitting: bool, t: f64) -> (f64, f64) {
-        let Some(power) = &sc.power else { return (0.0, 0.0) };
+    /// Load, W, with the parts drawn by the onboard computer and the imager.
+    fn load_w(&self, sc: &Spacecraft, transmitting: bool, t: f64) -> (f64, f64, f64) {
+        let Some(power) = &sc.power else {
+            return (0.0, 0.0, 0.0);
+        };
         let mut load = power.bus_load_w;
         if self.browned_out || !self.alive {
-            return (load, 0.0);
+            return (load, 0.0, 0.0);
         }
         let (device_w, imager_w) = self.onboard_power_w(sc, t);
         load += device_w + imager_w;
@@ -766,7 +768,7 @@ impl SpacecraftState {
         if transmitting {
             load += sc.radios.first().map_or(0.0, |r| r.transmit_power_w);
         }
-        (load, device_w)
+        (load, device_w, imager_w)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -809,7 +811,7 @@ impl SpacecraftState {
             _ => 0.0,
         };
         let transmitting = rate_bytes_s > 0.0;
-        let (load, device_w) = self.load_w(sc, transmitting, mid);
+        let (load, device_w, imager_w) = self.load_w(sc, transmitting, mid);
         let net = generation - load;
 
         // Earliest threshold inside the sub-step.
@@ -928,17 +930,6 @@ impl SpacecraftState {
             self.dose_rad += sc.radiation.dose_rate_rad_per_s * dt;
         }
         if let Some(onboard) = &mut self.onboard {
-            let (_, imager_w) = if self.browned_out || !self.alive || sc.power.is_none() {
-                (0.0, 0.0)
-            } else {
-                (
-                    device_w,
-                    sc.imager
-                        .as_ref()
-                        .filter(|_| onboard.imaging)
-                        .map_or(0.0, |i| i.power_w),
-                )
-            };
             let c = &mut onboard.counters;
             c.device_energy_wh += device_w * dt / 3_600.0;
             c.imager_energy_wh += imager_w * dt / 3_600.0;
