@@ -189,5 +189,12 @@ fn the_default_scenario_runs_and_its_summary_agrees_with_its_event_log() {
             "{file}"
         );
     }
+    // The plots exist in both formats (their content is checked in tests/report.rs).
+    for stem in ["ground_tracks", "power_thermal", "timeline"] {
+        let png = std::fs::read(out_dir.join(format!("{stem}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 50_000, "{stem}.png");
+        let svg = std::fs::read_to_string(out_dir.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("eo-P1-S1"), "{stem}.svg");
+    }
     std::fs::remove_dir_all(&out_dir).unwrap();
 }

@@ -8,3 +8,6 @@ pub use summary::{SpacecraftSummary, Summary};
 pub mod write;
 
 pub use write::{markdown, write_report, Report, RunInfo};
+pub mod intervals;
+#[cfg(feature = "plots")]
+pub mod plots;

@@ -79,7 +79,6 @@ pub struct Summary {
 impl Summary {
     /// Summarises a simulation.
     pub fn of(sim: &Simulation) -> Self {
-        let n = sim.spacecraft().len();
         let mut per: Vec<SpacecraftSummary> = sim
             .spacecraft()
             .iter()
@@ -152,62 +151,19 @@ impl Summary {
                 s.temperature_range_k.1 = s.temperature_range_k.1.max(t.temperature_k[k]);
             }
         }
-        // Events: eclipse and contact durations, faults.
+        // Shadow and contacts from the event log's intervals; faults counted.
         let end = sim.elapsed_s();
-        let mut dark_since: Vec<Option<f64>> = vec![None; n];
-        let mut contact_since: Vec<Option<(String, f64)>> = vec![None; n];
+        for (i, spans) in crate::report::intervals::intervals(sim).into_iter().enumerate() {
+            per[i].eclipse_s = spans.shadow.iter().map(|s| s.duration_s()).sum();
+            for contact in spans.contacts {
+                *per[i].contact_s.entry(contact.what.clone()).or_insert(0.0) += contact.duration_s();
+            }
+        }
         for e in sim.events() {
-            let i = e.spacecraft_index;
             match &e.kind {
-                EventKind::LightChanged { from, to } => {
-                    if from == "sunlit" {
-                        dark_since[i] = Some(e.elapsed_s);
-                    }
-                    if to == "sunlit" {
-                        if let Some(a) = dark_since[i].take() {
-                            per[i].eclipse_s += e.elapsed_s - a;
-                        }
-                    }
-                }
-                EventKind::ContactStarted { station } => {
-                    contact_since[i] = Some((station.clone(), e.elapsed_s))
-                }
-                EventKind::ContactEnded { station, .. } => {
-                    if let Some((_, a)) = contact_since[i].take() {
-                        *per[i].contact_s.entry(station.clone()).or_insert(0.0) += e.elapsed_s - a;
-                    }
-                }
-                EventKind::Restart => per[i].restarts += 1,
-                EventKind::DataCorrupted { .. } => per[i].corruptions += 1,
+                EventKind::Restart => per[e.spacecraft_index].restarts += 1,
+                EventKind::DataCorrupted { .. } => per[e.spacecraft_index].corruptions += 1,
                 _ => {}
-            }
-        }
-        for i in 0..n {
-            // An eclipse that started before the run began shows as dark from 0.
-            if let Some(a) = dark_since[i] {
-                per[i].eclipse_s += end - a;
-            }
-            if let Some((station, a)) = contact_since[i].take() {
-                *per[i].contact_s.entry(station).or_insert(0.0) += end - a;
-            }
-        }
-        {
-            // Spacecraft starting in shadow: no light_changed event opened the interval.
-            for (i, s) in per.iter_mut().enumerate() {
-                let starts_dark = (0..t.len())
-                    .find(|&k| t.spacecraft_index[k] as usize == i)
-                    .is_some_and(|k| t.sunlit_fraction[k] < 1.0);
-                if starts_dark {
-                    let first_exit = sim
-                        .events()
-                        .iter()
-                        .find(|e| {
-                            e.spacecraft_index == i
-                                && matches!(&e.kind, EventKind::LightChanged { to, .. } if to == "sunlit")
-                        })
-                        .map_or(end, |e| e.elapsed_s);
-                    s.eclipse_s += first_exit;
-                }
             }
         }
         let totals = total(&per);

@@ -81,6 +81,8 @@ pub struct Built {
     pub info: RunInfo,
     /// Report directory from the scenario.
     pub out_dir: PathBuf,
+    /// Whether the report draws plots (from the scenario).
+    pub plots: bool,
 }
 
 /// Loads the model, builds the simulation and attaches the real detector.
@@ -134,6 +136,7 @@ pub fn build_scenario(scenario: &Scenario, base: &Path, seed: Option<u64>) -> Re
             wall_s: 0.0,
         },
         out_dir: PathBuf::from(&scenario.outputs.dir),
+        plots: scenario.outputs.plots,
     })
 }
 
@@ -153,7 +156,10 @@ pub fn run_scenario(scenario: &Scenario, base: &Path, options: RunOptions<'_>) -
     };
     let dir = options.out_dir.unwrap_or(built.out_dir);
     progress(1.0, "writing the report");
-    let (report, files) = write_report(&sim, &info, &dir)?;
+    let (report, mut files) = write_report(&sim, &info, &dir)?;
+    if built.plots {
+        files.extend(crate::report::plots::write_plots(&sim, &dir)?);
+    }
     Ok(RunOutcome {
         simulation: sim,
         report,

@@ -25,6 +25,10 @@ def test_scenario_runs_into_a_simulation_and_writes_the_report(tmp_path):
     files = sim.report(tmp_path)
     names = {p.split("/")[-1] for p in files}
     assert {"summary.md", "summary.json", "timeline.csv", "events.jsonl", "inferences.jsonl"} <= names
+    for stem in ("ground_tracks", "power_thermal", "timeline"):
+        assert (tmp_path / f"{stem}.png").read_bytes().startswith(b"\x89PNG")
+        assert "Time since" in (tmp_path / "timeline.svg").read_text()
+    assert not any(n.endswith(".png") for n in map(str, sim.report(tmp_path / "text-only", plots=False)))
     report = json.loads((tmp_path / "summary.json").read_text())
     assert "float32" in report["run"]["model"] and report["run"]["scenario"] == scenario.name
     # Measured latencies were recorded: the same run replays from them.
