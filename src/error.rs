@@ -114,6 +114,10 @@ pub enum Error {
         /// What is wrong, with the key path when known.
         reason: String,
     },
+    /// A request that the current state forbids, e.g. starting an activity that
+    /// is already running or stopping one that is not.
+    #[error("{0}")]
+    Conflict(String),
     /// The propagator could not produce a state (e.g. SGP4 decay, diverging solution).
     #[error("propagation failed at {epoch}: {reason}")]
     Propagation {

@@ -36,6 +36,7 @@ pub mod environment;
 mod error;
 pub mod frames;
 pub mod orbit;
+pub mod rehearsal;
 pub mod report;
 pub mod satellite;
 pub mod scenario;

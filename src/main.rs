@@ -14,6 +14,9 @@ use orbitedge::prelude::*;
 use orbitedge::scenario::{run_scenario, RunOptions, Scenario, DEFAULT_SCENARIO_TOML};
 use orbitedge::Error;
 
+#[path = "cli/rehearse.rs"]
+mod rehearse;
+
 /// Spacecraft, their resources and the machine learning they run on board.
 #[derive(Parser)]
 #[command(name = "orbitedge", version, about, long_about = None)]
@@ -70,6 +73,51 @@ enum Command {
         /// Full profiles as JSON (every number with its source and confidence).
         #[arg(long)]
         json: bool,
+    },
+    /// Rehearse with a flight application: pace the scenario with the wall
+    /// clock and serve the local API (see the README's "Rehearsal" section).
+    Serve {
+        /// Scenario file (default: the embedded scenario).
+        scenario: Option<PathBuf>,
+        /// Address to listen on; loopback unless you say otherwise.
+        #[arg(long, default_value = "127.0.0.1:8642")]
+        bind: std::net::SocketAddr,
+        /// Simulated seconds per wall-clock second.
+        #[arg(long, default_value_t = 1.0)]
+        multiplier: f64,
+        /// Wall-clock milliseconds between simulation updates.
+        #[arg(long, default_value_t = 10.0)]
+        slot_ms: f64,
+        /// When an update overruns its slot: catch-up (simulated time stays on
+        /// the wall clock) or slow (simulated time gives up the overrun).
+        #[arg(long, default_value = "catch-up")]
+        lag_policy: String,
+        /// Require `Authorization: Bearer <TOKEN>` (default: $ORBITEDGE_TOKEN if set).
+        #[arg(long)]
+        token: Option<String>,
+        /// Report and log directory (default: the scenario's outputs.dir).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Only print the address.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Replay a rehearsal deterministically from its log (rehearsal.jsonl).
+    Replay {
+        /// The rehearsal's log.
+        log: PathBuf,
+        /// The scenario it rehearsed (default: the embedded scenario).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Report directory (default: the scenario's outputs.dir).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed (overrides the scenario's; use the rehearsal's).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Write the default scenario to a file to edit.
     Init {
@@ -166,6 +214,40 @@ fn execute(command: Command) -> Result<(), Failure> {
                     .install(run),
                 None => run(),
             }
+        }
+        Command::Serve {
+            scenario,
+            bind,
+            multiplier,
+            slot_ms,
+            lag_policy,
+            token,
+            out,
+            seed,
+            quiet,
+        } => {
+            let (scenario, base) = load(scenario.as_deref())?;
+            let token = token.or_else(|| std::env::var("ORBITEDGE_TOKEN").ok().filter(|t| !t.is_empty()));
+            let options = rehearse::ServeOptions {
+                bind,
+                multiplier,
+                slot_ms,
+                lag_policy,
+                token,
+                out,
+                seed,
+                quiet,
+            };
+            rehearse::serve_command(&scenario, &base, options)
+        }
+        Command::Replay {
+            log,
+            scenario,
+            out,
+            seed,
+        } => {
+            let (scenario, base) = load(scenario.as_deref())?;
+            rehearse::replay_command(&scenario, &base, &log, out, seed)
         }
         Command::Validate { scenario } => {
             let (parsed, base) = Scenario::from_path(&scenario)?;

@@ -198,3 +198,91 @@ fn the_default_scenario_runs_and_its_summary_agrees_with_its_event_log() {
     }
     std::fs::remove_dir_all(&out_dir).unwrap();
 }
+
+/// One request with curl-like simplicity: status and body.
+fn http(url: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    (
+        status,
+        response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string(),
+    )
+}
+
+/// `orbitedge serve` paces the default scenario (real model) behind the API;
+/// `orbitedge replay` of its log reproduces its event log and telemetry.
+#[test]
+fn serve_then_replay_gives_the_same_run() {
+    use std::io::BufRead;
+    let dir = std::env::current_dir().unwrap(); // finds models/ prepared by scripts/check.sh
+    let served = scratch("served");
+    let replayed = scratch("replayed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orbitedge"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--multiplier",
+            "300",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&served)
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let (status, _) = http(
+        &url,
+        "POST",
+        "/v1/spacecraft/eo-P1-S1/activities",
+        r#"{"activity":"app","power_w":12}"#,
+    );
+    assert_eq!(status, 201);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (status, body) = http(&url, "GET", "/v1/spacecraft/eo-P1-S1/state", "");
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""app":12.0"#), "{body}");
+    assert_eq!(
+        http(&url, "DELETE", "/v1/spacecraft/eo-P1-S1/activities/app", "").0,
+        200
+    );
+    assert_eq!(http(&url, "POST", "/v1/shutdown", "{}").0, 200);
+    assert!(child.wait().unwrap().success());
+
+    let log = served.join("rehearsal.jsonl");
+    let out = orbitedge(
+        &[
+            "replay",
+            log.to_str().unwrap(),
+            "--out",
+            replayed.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for file in ["events.jsonl", "timeline.csv"] {
+        let a = std::fs::read_to_string(served.join(file)).unwrap();
+        let b = std::fs::read_to_string(replayed.join(file)).unwrap();
+        assert!(a.contains("eo-P1-S1"), "{file}");
+        assert!(a == b, "{file} differs between the rehearsal and its replay");
+    }
+    std::fs::remove_dir_all(&served).unwrap();
+    std::fs::remove_dir_all(&replayed).unwrap();
+}

@@ -154,7 +154,7 @@ impl Summary {
         // Shadow and contacts from the event log's intervals; faults counted.
         let end = sim.elapsed_s();
         for (i, spans) in crate::report::intervals::intervals(sim).into_iter().enumerate() {
-            per[i].eclipse_s = spans.shadow.iter().map(|s| s.duration_s()).sum();
+            per[i].eclipse_s = spans.shadow.iter().fold(0.0, |sum, s| sum + s.duration_s());
             for contact in spans.contacts {
                 *per[i].contact_s.entry(contact.what.clone()).or_insert(0.0) += contact.duration_s();
             }

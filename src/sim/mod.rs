@@ -18,4 +18,4 @@ pub use events::{Event, EventKind};
 pub use hooks::{Detection, SpacecraftHooks, SpacecraftView, TileDetector};
 pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
 pub use simulation::{Simulation, SimulationConfig, Stepping};
-pub use telemetry::Telemetry;
+pub use telemetry::{Sample, Telemetry};

@@ -20,6 +20,8 @@ use crate::sim::telemetry::{Sample, Telemetry};
 use crate::spacecraft::Spacecraft;
 use crate::time::{seconds_between, TimeAxis};
 
+mod application;
+
 /// How time advances.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Stepping {
@@ -98,6 +100,9 @@ pub struct Simulation {
     schedule: Vec<(f64, usize, usize)>,
     /// The spacecraft each station tracked at the end of the last run.
     station_holder: Vec<Option<usize>>,
+    /// Samples at the end of the last completed run (not part of checkpoints).
+    #[serde(skip)]
+    latest: Vec<Sample>,
     #[serde(skip)]
     hooks: Vec<SpacecraftHooks>,
 }
@@ -186,6 +191,7 @@ impl Simulation {
             config,
             hooks: vec![SpacecraftHooks::default(); spacecraft.len()],
             station_holder: vec![None; stations.len()],
+            latest: Vec::new(),
             spacecraft,
             stations,
             states,
@@ -245,7 +251,7 @@ impl Simulation {
         &self.telemetry
     }
 
-    fn index_of(&self, spacecraft: &str) -> Result<usize> {
+    pub(crate) fn index_of(&self, spacecraft: &str) -> Result<usize> {
         self.spacecraft
             .iter()
             .position(|s| s.name == spacecraft)
@@ -458,7 +464,20 @@ impl Simulation {
             }
         }
         self.update_holders(&plans);
+        self.latest = self
+            .states
+            .iter()
+            .enumerate()
+            .map(|(i, state)| state.sample(&self.spacecraft[i], i, &plans[i], &ctx, to_s))
+            .collect::<Result<_>>()?;
         Ok(true)
+    }
+
+    /// A sample of every spacecraft at the end of the last completed run
+    /// (power, light, temperature as they are now), whatever the telemetry
+    /// interval; empty before the first run.
+    pub fn latest_samples(&self) -> &[Sample] {
+        &self.latest
     }
 
     /// Forwards data over every relay for the line of sight within [from_s, to_s]
@@ -638,6 +657,7 @@ impl Simulation {
             }
         }
         for (plan, sc) in plans.iter_mut().zip(&self.spacecraft) {
+            continue_past_run_end(plan, to_s);
             plan.orbit_offset_s = seconds_between(sc.satellite.epoch(), self.start);
             plan.downlink_partitions = SpacecraftState::downlink_partitions(sc);
             if self.config.paseos_compatible {
@@ -730,6 +750,38 @@ impl Simulation {
     #[doc(hidden)]
     pub fn hooks_mut(&mut self) -> &mut Vec<SpacecraftHooks> {
         &mut self.hooks
+    }
+}
+
+/// Intervals cut by the end of a run go on past it: their cut end is not a
+/// change of light or contact (the next run's plan picks them up), so it moves
+/// beyond `to_s`. Without this, runs called in short slices (paced
+/// rehearsals, loops in user code) logged a spurious end and restart at every
+/// boundary.
+fn continue_past_run_end(plan: &mut Plan, to_s: f64) {
+    let beyond = to_s + 1.0;
+    let cut = |end: f64| end >= to_s - 1e-9;
+    for interval in &mut plan.light {
+        if cut(interval.1) {
+            interval.1 = beyond;
+        }
+    }
+    for interval in &mut plan.contacts {
+        if cut(interval.1) {
+            interval.1 = beyond;
+        }
+    }
+    for interval in &mut plan.imaging {
+        if cut(interval.1) {
+            interval.1 = beyond;
+        }
+    }
+    for windows in &mut plan.relay_windows {
+        for window in windows.iter_mut() {
+            if cut(window.1) {
+                window.1 = beyond;
+            }
+        }
     }
 }
 

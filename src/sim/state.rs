@@ -112,6 +112,9 @@ pub struct SpacecraftState {
     /// Onboard processing (with an imager).
     #[serde(default)]
     pub onboard: Option<OnboardState>,
+    /// Loads a flight application switched on (rehearsals): name → W.
+    #[serde(default)]
+    pub external_loads: BTreeMap<String, f64>,
     /// Positions in the current plan's lists (scratch, reset every run).
     #[serde(skip)]
     pub cursors: Cursors,
@@ -243,6 +246,7 @@ impl SpacecraftState {
             relay_window_bytes: vec![0.0; sc.relays.len()],
             relayed_bytes: vec![0.0; sc.relays.len()],
             onboard: sc.imager.as_ref().map(|_| OnboardState::new(seed, &sc.name)),
+            external_loads: BTreeMap::new(),
             cursors: Cursors::default(),
         }
     }
@@ -443,8 +447,17 @@ impl SpacecraftState {
             ));
             self.light = light;
         }
+        // A contact in progress goes on while its station's interval lasts, even
+        // when another station's interval overlaps (they start together when a
+        // run begins mid-pass).
+        let ongoing = self.contact.filter(|current| {
+            plan.contacts
+                .iter()
+                .any(|(a, b, station)| station == current && *a <= t && t < *b)
+        });
         let contact = if self.alive {
-            find_from(&plan.contacts, t, &mut self.cursors.contact)
+            let next = find_from(&plan.contacts, t, &mut self.cursors.contact);
+            ongoing.or(next)
         } else {
             None
         };
@@ -765,6 +778,7 @@ impl SpacecraftState {
         if let Some(running) = self.running {
             load += sc.activities[running.activity].power_w;
         }
+        load += self.external_loads.values().sum::<f64>();
         if transmitting {
             load += sc.radios.first().map_or(0.0, |r| r.transmit_power_w);
         }

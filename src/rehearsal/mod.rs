@@ -1,0 +1,16 @@
+//! Hardware-in-the-loop rehearsal: simulated time paced by the wall clock, a
+//! local HTTP/JSON API for the flight application, and a log that replays the
+//! rehearsal deterministically.
+//!
+//! The engine is the same as in deterministic runs: the pacer only decides how
+//! far each `run` call goes, and the application's requests apply at the
+//! simulated time they arrive. Recording both makes the rehearsal a
+//! reproducible input ([`replay`]).
+
+pub mod pacer;
+#[cfg(feature = "serve")]
+pub mod server;
+pub mod session;
+
+pub use pacer::{Lag, LagPolicy, Pacer};
+pub use session::{replay, Decision, LogEntry, Session, StateView};

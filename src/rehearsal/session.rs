@@ -1,0 +1,476 @@
+//! A rehearsal: one simulation driven by a pacer and by a flight application's
+//! requests, with everything recorded so it can be replayed deterministically.
+
+use std::collections::BTreeMap;
+
+use hifitime::{Duration, Epoch};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{find_access_windows, SearchConfig};
+use crate::error::{ensure_non_negative, Result};
+use crate::rehearsal::pacer::Lag;
+use crate::sim::{InferenceRecord, Simulation, Stepping};
+
+/// One line of the rehearsal log. Replaying the lines in order on the same
+/// scenario reproduces the rehearsal's state bit for bit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum LogEntry {
+    /// The pacer advanced the simulation to `to_s`.
+    Advance {
+        /// Wall-clock seconds since the rehearsal started.
+        wall_s: f64,
+        /// Simulated seconds reached.
+        to_s: f64,
+    },
+    /// The application switched a load on.
+    Start {
+        /// Wall-clock seconds since the rehearsal started.
+        wall_s: f64,
+        /// Simulated seconds at the request.
+        sim_s: f64,
+        /// Spacecraft.
+        spacecraft: String,
+        /// Activity name.
+        activity: String,
+        /// Power drawn, W.
+        power_w: f64,
+    },
+    /// The application switched a load off.
+    Stop {
+        /// Wall-clock seconds since the rehearsal started.
+        wall_s: f64,
+        /// Simulated seconds at the request.
+        sim_s: f64,
+        /// Spacecraft.
+        spacecraft: String,
+        /// Activity name.
+        activity: String,
+    },
+    /// The application wrote data to storage.
+    Store {
+        /// Wall-clock seconds since the rehearsal started.
+        wall_s: f64,
+        /// Simulated seconds at the request.
+        sim_s: f64,
+        /// Spacecraft.
+        spacecraft: String,
+        /// Partition.
+        partition: String,
+        /// Bytes offered.
+        bytes: f64,
+    },
+    /// A read-only request (state, may-run, events): recorded, not replayed.
+    Read {
+        /// Wall-clock seconds since the rehearsal started.
+        wall_s: f64,
+        /// Simulated seconds at the request.
+        sim_s: f64,
+        /// What was asked, e.g. `state sat-1`.
+        request: String,
+    },
+    /// The host fell behind the wall clock.
+    Lag(Lag),
+    /// A measured inference (replayed instead of running the model).
+    Inference {
+        /// Spacecraft.
+        spacecraft: String,
+        /// The record.
+        record: InferenceRecord,
+    },
+}
+
+/// What the application reads about one spacecraft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateView {
+    /// Spacecraft name.
+    pub spacecraft: String,
+    /// Simulated time (UTC, ISO 8601).
+    pub time: String,
+    /// Simulated seconds since the start.
+    pub elapsed_s: f64,
+    /// Battery state of charge, 0–1 (null without a power model).
+    pub state_of_charge: Option<f64>,
+    /// Stored energy, Wh.
+    pub battery_wh: Option<f64>,
+    /// Generated power now, W.
+    pub power_in_w: f64,
+    /// Load now, W (bus, computer, radios, the application's activities).
+    pub power_out_w: f64,
+    /// Generation minus load, W: what another activity can draw without
+    /// discharging the battery.
+    pub power_available_w: f64,
+    /// Temperature, K (null without a thermal model).
+    pub temperature_k: Option<f64>,
+    /// Visible fraction of the solar disk, 0–1.
+    pub sunlit_fraction: f64,
+    /// Station of the access window the spacecraft is in, if any.
+    pub in_window: Option<String>,
+    /// When that window ends (UTC, ISO 8601).
+    pub window_ends: Option<String>,
+    /// The next window: station and start (UTC, ISO 8601).
+    pub next_window: Option<(String, String)>,
+    /// Free bytes per storage partition.
+    pub storage_free_bytes: BTreeMap<String, f64>,
+    /// The application's running activities: name → W.
+    pub activities: BTreeMap<String, f64>,
+    /// False after a permanent failure.
+    pub alive: bool,
+}
+
+/// Whether an activity may run now, and why not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// True when nothing stands in the way.
+    pub allowed: bool,
+    /// Every reason it may not run.
+    pub reasons: Vec<String>,
+}
+
+/// One access window: (start_s, end_s, station).
+type Window = (f64, f64, String);
+
+/// A simulation, its access windows, its event feed and its log.
+pub struct Session {
+    sim: Simulation,
+    end_s: f64,
+    windows: Vec<Vec<Window>>,
+    feed: Vec<serde_json::Value>,
+    engine_events_fed: usize,
+    records_logged: usize,
+    log: Vec<LogEntry>,
+    record_reads: bool,
+}
+
+impl Session {
+    /// A rehearsal of `sim` (at its start) until `end_s` simulated seconds.
+    /// Access windows for the whole span are found up front.
+    pub fn new(sim: Simulation, end_s: f64) -> Result<Self> {
+        ensure_non_negative("end_s", end_s)?;
+        let start = sim.start();
+        let satellites: Vec<_> = sim.spacecraft().iter().map(|sc| sc.satellite.clone()).collect();
+        let mut windows = vec![Vec::new(); satellites.len()];
+        if !sim.stations().is_empty() && end_s > 0.0 {
+            let found = find_access_windows(
+                &satellites,
+                sim.stations(),
+                start,
+                start + Duration::from_seconds(end_s),
+                &SearchConfig::default(),
+            )?;
+            for w in found {
+                windows[w.satellite_index].push((
+                    (w.rise - start).to_seconds(),
+                    (w.set - start).to_seconds(),
+                    w.station,
+                ));
+            }
+        }
+        for list in &mut windows {
+            list.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        Ok(Self {
+            sim,
+            end_s,
+            windows,
+            feed: Vec::new(),
+            engine_events_fed: 0,
+            records_logged: 0,
+            log: Vec::new(),
+            record_reads: true,
+        })
+    }
+
+    /// Whether read-only requests are logged (on by default).
+    pub fn set_record_reads(&mut self, on: bool) {
+        self.record_reads = on;
+    }
+
+    /// The simulation.
+    pub fn simulation(&self) -> &Simulation {
+        &self.sim
+    }
+
+    /// Simulated seconds reached.
+    pub fn elapsed_s(&self) -> f64 {
+        self.sim.elapsed_s()
+    }
+
+    /// Simulated seconds at which the rehearsal ends.
+    pub fn end_s(&self) -> f64 {
+        self.end_s
+    }
+
+    /// True once the end is reached.
+    pub fn finished(&self) -> bool {
+        self.sim.elapsed_s() >= self.end_s
+    }
+
+    /// The log entries not yet taken.
+    pub fn log(&self) -> &[LogEntry] {
+        &self.log
+    }
+
+    /// Takes the log entries so far (a writer streams them to a file).
+    pub fn take_log(&mut self) -> Vec<LogEntry> {
+        std::mem::take(&mut self.log)
+    }
+
+    /// Advances to `to_s` (clamped to the end); new engine events join the feed.
+    pub fn advance(&mut self, wall_s: f64, to_s: f64) -> Result<()> {
+        let to_s = to_s.min(self.end_s);
+        if to_s <= self.sim.elapsed_s() {
+            return Ok(());
+        }
+        self.sim.run(
+            self.sim.start() + Duration::from_seconds(to_s),
+            Stepping::EventDriven,
+        )?;
+        self.log.push(LogEntry::Advance { wall_s, to_s });
+        let events = &self.sim.events()[self.engine_events_fed..];
+        self.feed
+            .extend(events.iter().filter_map(|e| serde_json::to_value(e).ok()));
+        self.engine_events_fed = self.sim.events().len();
+        let records = self.sim.inference_records();
+        for (spacecraft, record) in records.into_iter().skip(self.records_logged) {
+            self.records_logged += 1;
+            self.log.push(LogEntry::Inference { spacecraft, record });
+        }
+        Ok(())
+    }
+
+    /// Reports that the host fell behind: a warning in the feed and the log.
+    pub fn lagged(&mut self, lag: Lag) {
+        self.feed.push(serde_json::json!({
+            "time": self.now().to_string(),
+            "elapsed_s": self.sim.elapsed_s(),
+            "spacecraft": null,
+            "kind": {"event": "pacing_lag", "lag_s": lag.lag_s, "slowed_by_s": lag.slowed_by_s},
+        }));
+        self.log.push(LogEntry::Lag(lag));
+    }
+
+    fn now(&self) -> Epoch {
+        self.sim.now()
+    }
+
+    fn read(&mut self, wall_s: f64, request: String) {
+        if self.record_reads {
+            let sim_s = self.sim.elapsed_s();
+            self.log.push(LogEntry::Read {
+                wall_s,
+                sim_s,
+                request,
+            });
+        }
+    }
+
+    fn index_of(&self, spacecraft: &str) -> Result<usize> {
+        self.sim.index_of(spacecraft)
+    }
+
+    /// The state of `spacecraft` now.
+    pub fn state(&mut self, wall_s: f64, spacecraft: &str) -> Result<StateView> {
+        let k = self.index_of(spacecraft)?;
+        self.read(wall_s, format!("state {spacecraft}"));
+        Ok(self.view(k))
+    }
+
+    fn view(&self, k: usize) -> StateView {
+        let sc = &self.sim.spacecraft()[k];
+        let state = &self.sim.states()[k];
+        let t = self.sim.elapsed_s();
+        let epoch_of = |s: f64| (self.sim.start() + Duration::from_seconds(s)).to_string();
+        let sample = self.sim.latest_samples().get(k);
+        let power_in_w = sample.map_or(0.0, |s| s.power_in_w);
+        let power_out_w = sample.map_or(0.0, |s| s.power_out_w);
+        let finite = |x: f64| x.is_finite().then_some(x);
+        let current = self.windows[k].iter().find(|(a, b, _)| *a <= t && t < *b);
+        let next = self.windows[k].iter().find(|(a, _, _)| *a > t);
+        StateView {
+            spacecraft: sc.name.clone(),
+            time: self.now().to_string(),
+            elapsed_s: t,
+            state_of_charge: finite(state.soc()),
+            battery_wh: state.battery.as_ref().map(|b| b.energy_wh),
+            power_in_w,
+            power_out_w,
+            power_available_w: power_in_w - power_out_w,
+            temperature_k: finite(state.temperature_k),
+            sunlit_fraction: sample.map_or(1.0, |s| s.sunlit_fraction),
+            in_window: current.map(|w| w.2.clone()),
+            window_ends: current.map(|w| epoch_of(w.1)),
+            next_window: next.map(|w| (w.2.clone(), epoch_of(w.0))),
+            storage_free_bytes: sc
+                .storage
+                .partitions
+                .iter()
+                .enumerate()
+                .map(|(p, part)| (part.name.clone(), state.storage.free_bytes(p)))
+                .collect(),
+            activities: state.external_loads.clone(),
+            alive: state.alive,
+        }
+    }
+
+    /// Whether an activity drawing `power_w` for `duration_s` may start now:
+    /// the spacecraft works, the activity is not running, the battery stays
+    /// above the floor (the computer's, else the battery's minimum) over the
+    /// duration at today's balance, the temperature is within the computer's
+    /// limits, and it is sunlit when the computer runs only in sunlight.
+    pub fn may_run(
+        &mut self,
+        wall_s: f64,
+        spacecraft: &str,
+        activity: &str,
+        power_w: f64,
+        duration_s: f64,
+    ) -> Result<Decision> {
+        let k = self.index_of(spacecraft)?;
+        ensure_non_negative("power_w", power_w)?;
+        ensure_non_negative("duration_s", duration_s)?;
+        self.read(wall_s, format!("may-run {spacecraft} {activity}"));
+        let view = self.view(k);
+        let sc = &self.sim.spacecraft()[k];
+        let state = &self.sim.states()[k];
+        let mut reasons = Vec::new();
+        if !state.alive {
+            reasons.push("the spacecraft has failed".to_string());
+        }
+        if state.browned_out {
+            reasons.push("the battery is empty (brown-out)".to_string());
+        }
+        if state.external_loads.contains_key(activity) {
+            reasons.push(format!("activity {activity:?} is already running"));
+        }
+        if let (Some(power), Some(energy_wh)) = (&sc.power, view.battery_wh) {
+            let floor = sc.computer.as_ref().map_or(power.battery.min_soc, |c| c.min_soc);
+            let net_w = view.power_available_w - power_w;
+            let drain_wh = (-net_w).max(0.0) * duration_s / 3_600.0 / power.battery.discharge_efficiency;
+            let soc_after = (energy_wh - drain_wh) / power.battery.capacity_wh;
+            if soc_after < floor {
+                reasons.push(format!(
+                    "state of charge would fall to {:.1} % (floor {:.1} %)",
+                    100.0 * soc_after,
+                    100.0 * floor
+                ));
+            }
+        }
+        if let Some(computer) = &sc.computer {
+            if let Some(temperature_k) = view.temperature_k {
+                let (lo, hi) = (
+                    computer.device.min_temperature_k.value,
+                    computer.device.max_temperature_k.value,
+                );
+                if temperature_k < lo || temperature_k > hi {
+                    reasons.push(format!(
+                        "temperature {temperature_k:.1} K is outside the device's {lo:.1}–{hi:.1} K"
+                    ));
+                }
+            }
+            if computer.sunlit_only && view.sunlit_fraction < 1.0 {
+                reasons.push("in shadow (the computer runs only in sunlight)".to_string());
+            }
+        }
+        Ok(Decision {
+            allowed: reasons.is_empty(),
+            reasons,
+        })
+    }
+
+    /// Starts the application's activity `activity` drawing `power_w`.
+    pub fn start(&mut self, wall_s: f64, spacecraft: &str, activity: &str, power_w: f64) -> Result<()> {
+        self.sim.start_external_load(spacecraft, activity, power_w)?;
+        self.feed_new_events();
+        self.log.push(LogEntry::Start {
+            wall_s,
+            sim_s: self.sim.elapsed_s(),
+            spacecraft: spacecraft.to_string(),
+            activity: activity.to_string(),
+            power_w,
+        });
+        Ok(())
+    }
+
+    /// Stops the application's activity `activity`; returns the power it drew.
+    pub fn stop(&mut self, wall_s: f64, spacecraft: &str, activity: &str) -> Result<f64> {
+        let power_w = self.sim.stop_external_load(spacecraft, activity)?;
+        self.feed_new_events();
+        self.log.push(LogEntry::Stop {
+            wall_s,
+            sim_s: self.sim.elapsed_s(),
+            spacecraft: spacecraft.to_string(),
+            activity: activity.to_string(),
+        });
+        Ok(power_w)
+    }
+
+    /// Writes `bytes` to `partition`; returns the bytes stored.
+    pub fn store(&mut self, wall_s: f64, spacecraft: &str, partition: &str, bytes: f64) -> Result<f64> {
+        let stored = self.sim.store_data(spacecraft, partition, bytes)?;
+        self.feed_new_events();
+        self.log.push(LogEntry::Store {
+            wall_s,
+            sim_s: self.sim.elapsed_s(),
+            spacecraft: spacecraft.to_string(),
+            partition: partition.to_string(),
+            bytes,
+        });
+        Ok(stored)
+    }
+
+    fn feed_new_events(&mut self) {
+        let events = &self.sim.events()[self.engine_events_fed..];
+        self.feed
+            .extend(events.iter().filter_map(|e| serde_json::to_value(e).ok()));
+        self.engine_events_fed = self.sim.events().len();
+    }
+
+    /// Feed items from `cursor` on, and the cursor to ask from next.
+    pub fn events_since(&self, cursor: usize) -> (&[serde_json::Value], usize) {
+        let from = cursor.min(self.feed.len());
+        (&self.feed[from..], self.feed.len())
+    }
+}
+
+/// Replays a rehearsal log on `sim` (the same scenario, at its start):
+/// advances and application requests in their order, measured inferences
+/// from their records. The result equals the rehearsal's state bit for bit.
+pub fn replay(mut sim: Simulation, log: &[LogEntry]) -> Result<Simulation> {
+    let records: Vec<(String, InferenceRecord)> = log
+        .iter()
+        .filter_map(|entry| match entry {
+            LogEntry::Inference { spacecraft, record } => Some((spacecraft.clone(), *record)),
+            _ => None,
+        })
+        .collect();
+    sim.replay_inferences(&records)?;
+    for entry in log {
+        match entry {
+            LogEntry::Advance { to_s, .. } => {
+                sim.run(sim.start() + Duration::from_seconds(*to_s), Stepping::EventDriven)?
+            }
+            LogEntry::Start {
+                spacecraft,
+                activity,
+                power_w,
+                ..
+            } => sim.start_external_load(spacecraft, activity, *power_w)?,
+            LogEntry::Stop {
+                spacecraft, activity, ..
+            } => {
+                sim.stop_external_load(spacecraft, activity)?;
+            }
+            LogEntry::Store {
+                spacecraft,
+                partition,
+                bytes,
+                ..
+            } => {
+                sim.store_data(spacecraft, partition, *bytes)?;
+            }
+            LogEntry::Read { .. } | LogEntry::Lag(_) | LogEntry::Inference { .. } => {}
+        }
+    }
+    Ok(sim)
+}

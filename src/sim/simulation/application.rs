@@ -1,0 +1,93 @@
+//! What a flight application reports to the simulation during a rehearsal:
+//! loads it switches on and off, and data it writes to storage. Both apply
+//! from the current simulated time, and both are logged as events.
+
+use super::Simulation;
+use crate::error::{ensure_non_negative, Error, Result};
+use crate::sim::events::{Event, EventKind};
+
+impl Simulation {
+    fn log_now(&mut self, sc: usize, kind: EventKind) {
+        self.events.push(Event {
+            time: self.now(),
+            elapsed_s: self.elapsed_s,
+            spacecraft: self.spacecraft[sc].name.clone(),
+            spacecraft_index: sc,
+            kind,
+        });
+    }
+
+    /// Starts a load named `name` drawing `power_w` on `spacecraft` from now
+    /// until [`Simulation::stop_external_load`]. It heats the spacecraft like
+    /// any other load. Errors: unknown spacecraft, negative or non-finite power,
+    /// a load of that name already on.
+    ///
+    /// ```
+    /// # use orbitedge::prelude::*;
+    /// # use orbitedge::sim::{Simulation, Stepping};
+    /// # use orbitedge::spacecraft::Spacecraft;
+    /// # let epoch = Epoch::from_gregorian_utc_at_midnight(2024, 3, 1);
+    /// # let elements = ClassicalElements { semi_major_axis_km: 6_928.0, eccentricity: 0.0, inclination_deg: 97.6,
+    /// #     raan_deg: 0.0, argument_of_perigee_deg: 0.0, mean_anomaly_deg: 0.0 };
+    /// # let sat = Satellite::from_elements("sat-0", epoch, elements, AnalyticModel::J2)?;
+    /// let mut sim = Simulation::new(epoch, vec![Spacecraft::cubesat_6u("sat-0", sat)], vec![], 1)?;
+    /// sim.start_external_load("sat-0", "payload-app", 12.0)?;
+    /// assert!(sim.start_external_load("sat-0", "payload-app", 12.0).is_err()); // already on
+    /// sim.run(epoch + Duration::from_seconds(600.0), Stepping::EventDriven)?;
+    /// assert_eq!(sim.stop_external_load("sat-0", "payload-app")?, 12.0);
+    /// # Ok::<(), orbitedge::Error>(())
+    /// ```
+    pub fn start_external_load(&mut self, spacecraft: &str, name: &str, power_w: f64) -> Result<()> {
+        let sc = self.index_of(spacecraft)?;
+        ensure_non_negative("power_w", power_w)?;
+        let loads = &mut self.states[sc].external_loads;
+        if loads.contains_key(name) {
+            return Err(Error::Conflict(format!(
+                "activity {name:?} of {spacecraft} is already running"
+            )));
+        }
+        loads.insert(name.to_string(), power_w);
+        self.log_now(
+            sc,
+            EventKind::ActivityStarted {
+                activity: name.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Stops the load `name` of `spacecraft`; returns the power it drew, W.
+    pub fn stop_external_load(&mut self, spacecraft: &str, name: &str) -> Result<f64> {
+        let sc = self.index_of(spacecraft)?;
+        let power_w = self.states[sc]
+            .external_loads
+            .remove(name)
+            .ok_or_else(|| Error::Conflict(format!("activity {name:?} of {spacecraft} is not running")))?;
+        self.log_now(
+            sc,
+            EventKind::ActivityEnded {
+                activity: name.to_string(),
+                reason: "stopped by the application".into(),
+            },
+        );
+        Ok(power_w)
+    }
+
+    /// Writes `bytes` to `partition` of `spacecraft` now; returns the bytes
+    /// stored (less when the partition fills up, which is logged).
+    pub fn store_data(&mut self, spacecraft: &str, partition: &str, bytes: f64) -> Result<f64> {
+        let sc = self.index_of(spacecraft)?;
+        ensure_non_negative("bytes", bytes)?;
+        let p = self.spacecraft[sc].storage.index(partition)?;
+        let stored = self.states[sc].storage.store(p, bytes);
+        if stored < bytes {
+            self.log_now(
+                sc,
+                EventKind::StorageFull {
+                    partition: partition.to_string(),
+                },
+            );
+        }
+        Ok(stored)
+    }
+}

@@ -1,0 +1,252 @@
+//! The rehearsal server on loopback: state transitions, error responses that
+//! change nothing, a client that hangs up, and a replay of the recorded log
+//! that reproduces the rehearsal exactly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use orbitedge::orbit::walker::WalkerDelta;
+use orbitedge::prelude::*;
+use orbitedge::rehearsal::server::{serve, RunningServer, ServeConfig};
+use orbitedge::rehearsal::{replay, LagPolicy, LogEntry, Pacer, Session};
+use orbitedge::report::Summary;
+use orbitedge::sim::Simulation;
+use orbitedge::spacecraft::{RadioConfig, RateModel, Spacecraft};
+use serde_json::{json, Value};
+
+fn epoch() -> Epoch {
+    Epoch::from_gregorian_utc_at_midnight(2024, 3, 1)
+}
+
+fn simulation() -> Simulation {
+    let pattern = WalkerDelta {
+        total: 2,
+        planes: 2,
+        phasing: 0,
+        altitude_km: 550.0,
+        inclination_deg: 97.6,
+    };
+    let spacecraft = Satellite::walker("sat", &pattern, epoch(), AnalyticModel::J2)
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let mut sc = Spacecraft::cubesat_6u(s.name.clone(), s);
+            sc.radios = vec![RadioConfig {
+                name: "x-band".into(),
+                rate: RateModel::Fixed { rate_bps: 20e6 },
+                transmit_power_w: 10.0,
+                partitions: vec![],
+                stations: vec![],
+            }];
+            sc
+        })
+        .collect();
+    let stations = vec![GroundStation::new("Kiruna", 67.8558, 20.9644, 390.0, 5.0).unwrap()];
+    Simulation::new(epoch(), spacecraft, stations, 11).unwrap()
+}
+
+fn start(token: Option<&str>) -> RunningServer {
+    let session = Session::new(simulation(), 6.0 * 3600.0).unwrap();
+    let pacer = Pacer::new(200.0, 0.005, LagPolicy::CatchUp).unwrap();
+    let config = ServeConfig {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        token: token.map(str::to_string),
+        ..ServeConfig::default()
+    };
+    serve(session, pacer, config, None).unwrap()
+}
+
+/// One HTTP/1.1 request; returns the status and the JSON body.
+fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let body = body.unwrap_or("");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status: u16 = response[9..12].parse().unwrap();
+    let json = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+#[test]
+fn an_application_drives_the_rehearsal_and_the_log_replays_it_exactly() {
+    let server = start(None);
+    let addr = server.addr();
+    let get = |path: &str| call(addr, "GET", path, None, None);
+    let post = |path: &str, body: Value| call(addr, "POST", path, Some(&body.to_string()), None);
+
+    let (status, names) = get("/v1/spacecraft");
+    assert_eq!(status, 200);
+    assert_eq!(names, json!(["sat-P1-S1", "sat-P2-S1"]));
+    let (_, before) = get("/v1/spacecraft/sat-P1-S1/state");
+    assert!(before["elapsed_s"].as_f64().unwrap() >= 0.0);
+    assert!(before["state_of_charge"].as_f64().unwrap() > 0.0);
+    assert!(before["next_window"][0] == "Kiruna" || before["in_window"] == "Kiruna");
+
+    // May a 15 W activity run for 10 minutes? Yes. May 400 W run for an hour? No, and why.
+    let (_, yes) = post(
+        "/v1/spacecraft/sat-P1-S1/may-run",
+        json!({"activity": "infer", "power_w": 15.0, "duration_s": 600.0}),
+    );
+    assert_eq!(yes["allowed"], true, "{yes}");
+    let (_, no) = post(
+        "/v1/spacecraft/sat-P1-S1/may-run",
+        json!({"activity": "infer", "power_w": 400.0, "duration_s": 3600.0}),
+    );
+    assert_eq!(no["allowed"], false);
+    assert!(
+        no["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("state of charge would fall"),
+        "{no}"
+    );
+
+    // Start: the load shows in the state from the next update on.
+    let (status, _) = post(
+        "/v1/spacecraft/sat-P1-S1/activities",
+        json!({"activity": "infer", "power_w": 15.0}),
+    );
+    assert_eq!(status, 201);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let (_, during) = get("/v1/spacecraft/sat-P1-S1/state");
+    assert_eq!(during["activities"]["infer"], 15.0);
+    let (_, other) = get("/v1/spacecraft/sat-P2-S1/state");
+    let load = |v: &Value| v["power_out_w"].as_f64().unwrap();
+    assert!(load(&during) >= load(&other) + 15.0 - 1e-9, "{during} vs {other}");
+
+    // Bad requests get 4xx with a JSON error and change nothing.
+    let cases = [
+        (
+            "POST",
+            "/v1/spacecraft/nope/activities",
+            r#"{"activity": "x", "power_w": 1}"#,
+            404,
+        ),
+        (
+            "POST",
+            "/v1/spacecraft/sat-P1-S1/activities",
+            r#"{"activity": "infer", "power_w": 15}"#,
+            409,
+        ),
+        (
+            "POST",
+            "/v1/spacecraft/sat-P1-S1/activities",
+            r#"{"activity": "y", "power_w": -1}"#,
+            400,
+        ),
+        (
+            "POST",
+            "/v1/spacecraft/sat-P1-S1/activities",
+            r#"{"activity": "y", "power_w": NaN}"#,
+            400,
+        ),
+        ("POST", "/v1/spacecraft/sat-P1-S1/activities", "{not json", 400),
+        (
+            "POST",
+            "/v1/spacecraft/sat-P1-S1/data",
+            r#"{"partition": "nowhere", "bytes": 5}"#,
+            404,
+        ),
+        (
+            "DELETE",
+            "/v1/spacecraft/sat-P1-S1/activities/never-started",
+            "",
+            409,
+        ),
+        ("GET", "/v1/nothing-here", "", 404),
+    ];
+    for (method, path, body, expected) in cases {
+        let (status, answer) = call(addr, method, path, Some(body), None);
+        assert_eq!(status, expected, "{method} {path} {body}: {answer}");
+        assert!(
+            answer["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{answer}"
+        );
+    }
+    let (_, after_errors) = get("/v1/spacecraft/sat-P1-S1/state");
+    assert_eq!(after_errors["activities"], json!({"infer": 15.0}));
+
+    // A client that hangs up mid-request does not take the server down.
+    {
+        let mut half = TcpStream::connect(addr).unwrap();
+        half.write_all(
+            b"POST /v1/spacecraft/sat-P1-S1/activities HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"act",
+        )
+        .unwrap();
+    }
+    assert_eq!(get("/v1/health").0, 200);
+
+    // Data and stop; the event feed shows the application's activity.
+    let (status, stored) = post(
+        "/v1/spacecraft/sat-P1-S1/data",
+        json!({"partition": "products", "bytes": 2.5e6}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(stored["stored_bytes"], 2.5e6);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let (status, _) = call(
+        addr,
+        "DELETE",
+        "/v1/spacecraft/sat-P1-S1/activities/infer",
+        None,
+        None,
+    );
+    assert_eq!(status, 200);
+    let (_, feed) = get("/v1/events?since=0&timeout_s=1");
+    let kinds: Vec<&str> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"]["event"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"activity_started") && kinds.contains(&"activity_ended"),
+        "{kinds:?}"
+    );
+    // Long poll: nothing new past the end of the feed until the timeout.
+    let next = feed["next"].as_u64().unwrap();
+    let (_, clock) = get("/v1/clock");
+    assert!(clock["elapsed_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(post("/v1/shutdown", json!({})).0, 200);
+
+    let mut session = server.join().unwrap();
+    assert!(next > 0);
+    let log = session.take_log();
+    let count = |f: fn(&LogEntry) -> bool| log.iter().filter(|e| f(e)).count();
+    assert_eq!(count(|e| matches!(e, LogEntry::Start { .. })), 1);
+    assert_eq!(count(|e| matches!(e, LogEntry::Stop { .. })), 1);
+    assert_eq!(count(|e| matches!(e, LogEntry::Store { .. })), 1);
+    assert!(count(|e| matches!(e, LogEntry::Read { .. })) >= 5);
+    assert!(count(|e| matches!(e, LogEntry::Advance { .. })) > 5);
+
+    // Replaying the log on the same scenario gives the same run, exactly.
+    let rehearsed = session.simulation();
+    let replayed = replay(simulation(), &log).unwrap();
+    assert_eq!(replayed.elapsed_s(), rehearsed.elapsed_s());
+    assert_eq!(replayed.events_jsonl(), rehearsed.events_jsonl());
+    assert_eq!(replayed.telemetry_csv(), rehearsed.telemetry_csv());
+    let summary = |sim: &Simulation| serde_json::to_string(&Summary::of(sim)).unwrap(); // NaN-safe
+    assert_eq!(summary(&replayed), summary(rehearsed));
+    assert_eq!(replayed.states(), rehearsed.states());
+}
+
+#[test]
+fn a_token_guards_every_endpoint() {
+    let server = start(Some("s3cret"));
+    let addr = server.addr();
+    assert_eq!(call(addr, "GET", "/v1/health", None, None).0, 401);
+    assert_eq!(call(addr, "GET", "/v1/health", None, Some("wrong")).0, 401);
+    assert_eq!(call(addr, "GET", "/v1/health", None, Some("s3cret")).0, 200);
+    assert_eq!(call(addr, "POST", "/v1/shutdown", Some("{}"), None).0, 401);
+    assert!(!server.stopping());
+    server.join().unwrap();
+}
