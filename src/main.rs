@@ -79,31 +79,8 @@ enum Command {
     Serve {
         /// Scenario file (default: the embedded scenario).
         scenario: Option<PathBuf>,
-        /// Address to listen on; loopback unless you say otherwise.
-        #[arg(long, default_value = "127.0.0.1:8642")]
-        bind: std::net::SocketAddr,
-        /// Simulated seconds per wall-clock second.
-        #[arg(long, default_value_t = 1.0)]
-        multiplier: f64,
-        /// Wall-clock milliseconds between simulation updates.
-        #[arg(long, default_value_t = 10.0)]
-        slot_ms: f64,
-        /// When an update overruns its slot: catch-up (simulated time stays on
-        /// the wall clock) or slow (simulated time gives up the overrun).
-        #[arg(long, default_value = "catch-up")]
-        lag_policy: String,
-        /// Require `Authorization: Bearer <TOKEN>` (default: $ORBITEDGE_TOKEN if set).
-        #[arg(long)]
-        token: Option<String>,
-        /// Report and log directory (default: the scenario's outputs.dir).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Seed (overrides the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Only print the address.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        options: rehearse::ServeOptions,
     },
     /// Replay a rehearsal deterministically from its log (rehearsal.jsonl).
     Replay {
@@ -215,29 +192,8 @@ fn execute(command: Command) -> Result<(), Failure> {
                 None => run(),
             }
         }
-        Command::Serve {
-            scenario,
-            bind,
-            multiplier,
-            slot_ms,
-            lag_policy,
-            token,
-            out,
-            seed,
-            quiet,
-        } => {
+        Command::Serve { scenario, options } => {
             let (scenario, base) = load(scenario.as_deref())?;
-            let token = token.or_else(|| std::env::var("ORBITEDGE_TOKEN").ok().filter(|t| !t.is_empty()));
-            let options = rehearse::ServeOptions {
-                bind,
-                multiplier,
-                slot_ms,
-                lag_policy,
-                token,
-                out,
-                seed,
-                quiet,
-            };
             rehearse::serve_command(&scenario, &base, options)
         }
         Command::Replay {

@@ -9,22 +9,38 @@ use std::sync::Arc;
 
 use orbitedge::rehearsal::server::{serve, ServeConfig};
 use orbitedge::rehearsal::{replay, LagPolicy, LogEntry, Pacer, Session};
-use orbitedge::report::plots::write_plots;
 use orbitedge::report::write_report;
 use orbitedge::scenario::{build_scenario, Scenario};
-use orbitedge::sim::Simulation;
 
 use super::Failure;
 
 /// How `orbitedge serve` runs.
+#[derive(clap::Args)]
 pub struct ServeOptions {
+    /// Address to listen on; loopback unless you say otherwise.
+    #[arg(long, default_value = "127.0.0.1:8642")]
     pub bind: SocketAddr,
+    /// Simulated seconds per wall-clock second.
+    #[arg(long, default_value_t = 1.0)]
     pub multiplier: f64,
+    /// Wall-clock milliseconds between simulation updates.
+    #[arg(long, default_value_t = 10.0)]
     pub slot_ms: f64,
+    /// When an update overruns its slot: catch-up (simulated time stays on
+    /// the wall clock) or slow (simulated time gives up the overrun).
+    #[arg(long, default_value = "catch-up")]
     pub lag_policy: String,
+    /// Require `Authorization: Bearer <TOKEN>` (default: $ORBITEDGE_TOKEN if set).
+    #[arg(long)]
     pub token: Option<String>,
+    /// Report and log directory (default: the scenario's outputs.dir).
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Seed (overrides the scenario's).
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// Only print the address.
+    #[arg(long)]
     pub quiet: bool,
 }
 
@@ -33,20 +49,6 @@ fn io_failure(path: &Path, e: std::io::Error) -> Failure {
         code: 2,
         message: format!("{}: {e}", path.display()),
     }
-}
-
-/// Writes the report of a finished rehearsal or replay.
-fn report(
-    sim: &Simulation,
-    built_info: &orbitedge::report::RunInfo,
-    dir: &Path,
-    plots: bool,
-) -> Result<(), Failure> {
-    write_report(sim, built_info, dir)?;
-    if plots {
-        write_plots(sim, dir)?;
-    }
-    Ok(())
 }
 
 pub fn serve_command(scenario: &Scenario, base: &Path, options: ServeOptions) -> Result<(), Failure> {
@@ -59,9 +61,12 @@ pub fn serve_command(scenario: &Scenario, base: &Path, options: ServeOptions) ->
     let log = std::fs::File::create(&log_path).map_err(|e| io_failure(&log_path, e))?;
     let end_s = (built.until - built.simulation.start()).to_seconds();
     let session = Session::new(built.simulation, end_s)?;
+    let token = options
+        .token
+        .or_else(|| std::env::var("ORBITEDGE_TOKEN").ok().filter(|t| !t.is_empty()));
     let config = ServeConfig {
         bind: options.bind,
-        token: options.token,
+        token,
         ..ServeConfig::default()
     };
     let server = serve(session, pacer, config, Some(Box::new(BufWriter::new(log))))?;
@@ -86,7 +91,7 @@ pub fn serve_command(scenario: &Scenario, base: &Path, options: ServeOptions) ->
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let session = server.join()?;
-    report(session.simulation(), &built.info, &out_dir, built.plots)?;
+    write_report(session.simulation(), &built.info, &out_dir, built.plots)?;
     if !options.quiet {
         eprintln!(
             "stopped at {:.1} simulated s; report and log in {}",
@@ -120,7 +125,7 @@ pub fn replay_command(
     let built = build_scenario(scenario, base, seed)?;
     let sim = replay(built.simulation, &entries)?;
     let out_dir = out.unwrap_or(built.out_dir.clone());
-    report(&sim, &built.info, &out_dir, built.plots)?;
+    write_report(&sim, &built.info, &out_dir, built.plots)?;
     println!(
         "replayed {} log entries to {:.1} simulated s; report in {}",
         entries.len(),

@@ -609,14 +609,8 @@ impl PySimulation {
     /// plots as PNG and SVG) into ``out_dir``; returns the paths.
     #[pyo3(signature = (out_dir, plots = true))]
     fn report(&self, py: Python<'_>, out_dir: std::path::PathBuf, plots: bool) -> PyResult<Vec<String>> {
-        let files = py
-            .detach(|| -> crate::Result<Vec<std::path::PathBuf>> {
-                let (_, mut files) = crate::report::write_report(&self.inner, &self.info, &out_dir)?;
-                if plots {
-                    files.extend(crate::report::plots::write_plots(&self.inner, &out_dir)?);
-                }
-                Ok(files)
-            })
+        let (_, files) = py
+            .detach(|| crate::report::write_report(&self.inner, &self.info, &out_dir, plots))
             .py_err()?;
         Ok(files.iter().map(|p| p.display().to_string()).collect())
     }

@@ -117,10 +117,11 @@ impl RunningServer {
     pub fn join(mut self) -> Result<Session> {
         self.shutdown();
         let pacing = self.pacing.take().map(|t| t.join());
+        // Each unblock wakes one waiting worker (they also poll the stop flag).
+        for _ in &self.threads {
+            self.http.unblock();
+        }
         for t in self.threads.drain(..) {
-            for _ in 0..8 {
-                self.http.unblock();
-            }
             let _ = t.join();
         }
         if let Some(Err(_)) = pacing {

@@ -227,10 +227,7 @@ impl Session {
             Stepping::EventDriven,
         )?;
         self.log.push(LogEntry::Advance { wall_s, to_s });
-        let events = &self.sim.events()[self.engine_events_fed..];
-        self.feed
-            .extend(events.iter().filter_map(|e| serde_json::to_value(e).ok()));
-        self.engine_events_fed = self.sim.events().len();
+        self.feed_new_events();
         let records = self.sim.inference_records();
         for (spacecraft, record) in records.into_iter().skip(self.records_logged) {
             self.records_logged += 1;

@@ -47,9 +47,15 @@ fn write(path: PathBuf, text: &str, written: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Writes `summary.json`, `summary.md`, `timeline.csv`, `events.jsonl` and
-/// `inferences.jsonl` (the records that replay the run) into `dir`; returns the
-/// paths written.
-pub fn write_report(sim: &Simulation, info: &RunInfo, dir: &Path) -> Result<(Report, Vec<PathBuf>)> {
+/// `inferences.jsonl` (the records that replay the run) into `dir`, and with
+/// `plots` the plots as PNG and SVG (when built with the `plots` feature);
+/// returns the paths written.
+pub fn write_report(
+    sim: &Simulation,
+    info: &RunInfo,
+    dir: &Path,
+    plots: bool,
+) -> Result<(Report, Vec<PathBuf>)> {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let report = Report {
         run: info.clone(),
@@ -76,6 +82,12 @@ pub fn write_report(sim: &Simulation, info: &RunInfo, dir: &Path) -> Result<(Rep
         })
         .collect();
     write(dir.join("inferences.jsonl"), &records, &mut written)?;
+    #[cfg(feature = "plots")]
+    if plots {
+        written.extend(crate::report::plots::write_plots(sim, dir)?);
+    }
+    #[cfg(not(feature = "plots"))]
+    let _ = plots;
     Ok((report, written))
 }
 

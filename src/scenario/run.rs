@@ -156,10 +156,7 @@ pub fn run_scenario(scenario: &Scenario, base: &Path, options: RunOptions<'_>) -
     };
     let dir = options.out_dir.unwrap_or(built.out_dir);
     progress(1.0, "writing the report");
-    let (report, mut files) = write_report(&sim, &info, &dir)?;
-    if built.plots {
-        files.extend(crate::report::plots::write_plots(&sim, &dir)?);
-    }
+    let (report, files) = write_report(&sim, &info, &dir, built.plots)?;
     Ok(RunOutcome {
         simulation: sim,
         report,

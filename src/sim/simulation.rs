@@ -759,29 +759,12 @@ impl Simulation {
 /// rehearsals, loops in user code) logged a spurious end and restart at every
 /// boundary.
 fn continue_past_run_end(plan: &mut Plan, to_s: f64) {
-    let beyond = to_s + 1.0;
-    let cut = |end: f64| end >= to_s - 1e-9;
-    for interval in &mut plan.light {
-        if cut(interval.1) {
-            interval.1 = beyond;
-        }
-    }
-    for interval in &mut plan.contacts {
-        if cut(interval.1) {
-            interval.1 = beyond;
-        }
-    }
-    for interval in &mut plan.imaging {
-        if cut(interval.1) {
-            interval.1 = beyond;
-        }
-    }
-    for windows in &mut plan.relay_windows {
-        for window in windows.iter_mut() {
-            if cut(window.1) {
-                window.1 = beyond;
-            }
-        }
+    let ends = (plan.light.iter_mut().map(|i| &mut i.1))
+        .chain(plan.contacts.iter_mut().map(|i| &mut i.1))
+        .chain(plan.imaging.iter_mut().map(|i| &mut i.1))
+        .chain(plan.relay_windows.iter_mut().flatten().map(|w| &mut w.1));
+    for end in ends.filter(|end| **end >= to_s - 1e-9) {
+        *end = to_s + 1.0;
     }
 }
 

@@ -6,7 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    bold, draw_legend, font, hours_label, DrawResult, Figure, LegendItem, Swatch, LABEL_PX, TICK_PX, TITLE_PX,
+    bold, draw_legend, font, hours_label, DrawResult, Figure, LegendItem, Swatch, LABEL_PX, SERIES, TICK_PX,
+    TITLE_PX,
 };
 use crate::report::intervals::{intervals, JobOutcome, Shadow, SpacecraftIntervals};
 use crate::sim::Simulation;
@@ -18,19 +19,12 @@ const LANE_PX: u32 = 34;
 
 const UMBRA: RGBColor = RGBColor(70, 70, 80);
 const PENUMBRA: RGBColor = RGBColor(170, 170, 180);
-const KEPT: RGBColor = RGBColor(44, 160, 44);
+const KEPT: RGBColor = SERIES[2];
 const CLOUDY: RGBColor = RGBColor(120, 170, 220);
-const PREEMPTED: RGBColor = RGBColor(214, 39, 40);
-const UNFINISHED: RGBColor = RGBColor(148, 103, 189);
-/// Station colours (distinct from the job and shadow colours).
-const STATIONS: [RGBColor; 6] = [
-    RGBColor(255, 127, 14),
-    RGBColor(31, 119, 180),
-    RGBColor(227, 119, 194),
-    RGBColor(140, 86, 75),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
+const PREEMPTED: RGBColor = SERIES[3];
+const UNFINISHED: RGBColor = SERIES[4];
+/// Station colours: the series colours the jobs (2, 3, 4) and shadow (7, grey) do not use.
+const STATION_SERIES: [usize; 6] = [1, 0, 6, 5, 8, 9];
 
 fn shadow_color(s: Shadow) -> RGBColor {
     match s {
@@ -71,7 +65,7 @@ impl Gantt {
 
     fn station_color(&self, name: &str) -> RGBColor {
         let k = self.stations.iter().position(|s| s == name).unwrap_or(0);
-        STATIONS[k % STATIONS.len()]
+        SERIES[STATION_SERIES[k % STATION_SERIES.len()]]
     }
 
     fn lanes(&self) -> usize {

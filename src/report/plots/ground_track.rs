@@ -203,14 +203,12 @@ impl Figure for GroundTracks {
             )))?;
         }
         for target in &self.targets {
+            let outline = circle(target);
             chart.draw_series(std::iter::once(Polygon::new(
-                circle(target),
+                outline.clone(),
                 TARGET.mix(0.15).filled(),
             )))?;
-            chart.draw_series(std::iter::once(PathElement::new(
-                circle(target),
-                TARGET.stroke_width(2),
-            )))?;
+            chart.draw_series(std::iter::once(PathElement::new(outline, TARGET.stroke_width(2))))?;
         }
         for (k, (_, segments)) in self.tracks.iter().enumerate() {
             let color = series_color(k);
