@@ -36,10 +36,16 @@ VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH" maturin develop --quiet
 step "stub check (mypy.stubtest)"
 .venv/bin/python -m mypy.stubtest orbitedge._orbitedge --ignore-missing-stub
 
+# The rehearsal tests and example drive the `orbitedge` command cargo test built.
+export ORBITEDGE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/orbitedge"
+
 step "pytest"
 .venv/bin/python -m pytest tests/python
 
-step "python example"
+step "python examples (the rehearsal one against \`orbitedge serve\` in its own process)"
 .venv/bin/python examples/constellation_day.py > /dev/null
+rehearsal_out=$(mktemp -d)
+.venv/bin/python examples/rehearsal_inference.py --tiles 3 --multiplier 60 --out "$rehearsal_out" > /dev/null
+rm -rf "$rehearsal_out"
 
 printf '\nall checks passed (target/: %s)\n' "$(du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | cut -f1)"

@@ -36,6 +36,7 @@ from ._orbitedge import (
     eclipse_intervals,
     link_windows,
     propagate,
+    scene_tile,
     walker_delta,
 )
 from ._columns import to_columns
@@ -76,6 +77,7 @@ __all__ = [
     "eclipse_intervals",
     "link_windows",
     "propagate",
+    "scene_tile",
     "to_columns",
     "walker_delta",
 ]

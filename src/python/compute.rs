@@ -4,7 +4,9 @@ use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethod
 use pyo3::prelude::*;
 
 use super::errors::IntoPy;
+use crate::compute::fetch;
 use crate::compute::model::{OnnxModel, Output};
+use crate::compute::scene::{Scene, SceneConfig};
 
 /// An ONNX model, optimised once for a fixed input shape and run by tract.
 #[pyclass(module = "orbitedge", name = "OnnxModel", frozen)]
@@ -15,12 +17,20 @@ pub(crate) struct PyOnnxModel {
 #[pymethods]
 impl PyOnnxModel {
     /// Loads ``path`` (``input_shape`` fixes a symbolic input, e.g. the batch size).
+    /// ``"ukis-csmask:4b-l1c"`` (or another variant) names the DLR cloud model:
+    /// fetched from PyPI on first use, cached, and run in float32, as scenarios do.
     #[new]
     #[pyo3(signature = (path, input_shape = None))]
     fn new(path: std::path::PathBuf, input_shape: Option<Vec<usize>>) -> PyResult<Self> {
-        Ok(Self {
-            inner: OnnxModel::from_path(&path, input_shape.as_deref()).py_err()?,
-        })
+        let shape = input_shape.as_deref();
+        let inner = match path.to_str().filter(|p| p.starts_with(fetch::UKIS_PREFIX)) {
+            Some(spec) => {
+                let file = fetch::resolve(spec, std::path::Path::new(".")).py_err()?;
+                OnnxModel::from_path_as_float32(&file, shape).py_err()?
+            }
+            None => OnnxModel::from_path(&path, shape).py_err()?,
+        };
+        Ok(Self { inner })
     }
 
     /// Loads a model from the bytes of an ONNX file.
@@ -95,4 +105,43 @@ impl PyOnnxModel {
         .py_err()?;
         numpy::PyArray1::from_vec(py, output.values).reshape(output.shape)
     }
+}
+
+/// A synthetic scene tile with its ground truth (the generator the detector's
+/// accuracy is measured on): a dict with ``reflectance`` (1×4×N×N float32, TOA
+/// reflectance, bands blue, green, red, NIR), ``normalized`` (the same, normalised
+/// as ukis-csmask expects), ``truth`` (N×N uint8: 0 clear, 1 cloud, 2 shadow) and
+/// ``cloud_fraction``. ``config`` keys are those of scenes in scenarios
+/// (``size_px``, ``cloud_cover``, ``thin_cloud_share``, ``shadow``, ...). The same
+/// seed and index give the same tile.
+#[pyfunction]
+#[pyo3(signature = (seed, index = 0, **config))]
+pub(crate) fn scene_tile<'py>(
+    py: Python<'py>,
+    seed: u64,
+    index: u64,
+    config: Option<&Bound<'py, pyo3::types::PyDict>>,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let config: SceneConfig = match config {
+        Some(kwargs) => super::sim::from_python("scene", kwargs.as_any())?,
+        None => SceneConfig::default(),
+    };
+    let scene = py.detach(|| Scene::generate(&config, seed, index)).py_err()?;
+    let n = scene.size_px;
+    let shape = scene.input_shape();
+    let out = pyo3::types::PyDict::new(py);
+    out.set_item("cloud_fraction", scene.cloud_fraction())?;
+    out.set_item(
+        "normalized",
+        numpy::PyArray1::from_vec(py, scene.normalized_ukis()).reshape(shape)?,
+    )?;
+    out.set_item(
+        "truth",
+        numpy::PyArray1::from_vec(py, scene.truth).reshape([n, n])?,
+    )?;
+    out.set_item(
+        "reflectance",
+        numpy::PyArray1::from_vec(py, scene.bands).reshape(shape)?,
+    )?;
+    Ok(out)
 }

@@ -50,6 +50,7 @@ fn _orbitedge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(events::eclipse_intervals, m)?)?;
     m.add_function(wrap_pyfunction!(events::link_windows, m)?)?;
     m.add_function(wrap_pyfunction!(devices::device_profiles, m)?)?;
+    m.add_function(wrap_pyfunction!(compute::scene_tile, m)?)?;
     m.add_function(wrap_pyfunction!(devices::device_profile, m)?)?;
     Ok(())
 }

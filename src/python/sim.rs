@@ -19,7 +19,10 @@ use crate::spacecraft::{
 use crate::time::{seconds_between, unix_nanoseconds};
 
 /// Parses a Python dict (or list) into a serde type via JSON, naming `what` in errors.
-fn from_python<T: serde::de::DeserializeOwned>(what: &str, value: &Bound<'_, PyAny>) -> PyResult<T> {
+pub(crate) fn from_python<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<T> {
     let json: String = value
         .py()
         .import("orbitedge._config")?

@@ -69,3 +69,27 @@ def test_bad_models_and_inputs_raise():
         model.run(np.zeros((1, 4, 16, 16), dtype=np.float32))
     with pytest.raises(TypeError):
         model.run(np.zeros((1, 4, 32, 32), dtype=np.float64))
+
+
+def test_scene_tile_is_deterministic_and_carries_its_truth():
+    tile = oe.scene_tile(11, index=3, cloud_cover=0.6, size_px=64)
+    assert tile["reflectance"].shape == tile["normalized"].shape == (1, 4, 64, 64)
+    assert tile["reflectance"].dtype == tile["normalized"].dtype == np.float32
+    assert tile["truth"].shape == (64, 64) and tile["truth"].dtype == np.uint8
+    assert set(np.unique(tile["truth"])) <= {0, 1, 2}
+    # The generator meets the asked cover to a pixel; the fraction is the truth's.
+    assert tile["cloud_fraction"] == pytest.approx((tile["truth"] == 1).mean())
+    assert tile["cloud_fraction"] == pytest.approx(0.6, abs=1.0 / 64**2 + 1e-9)
+    assert 0.0 <= tile["reflectance"].min() and tile["reflectance"].max() <= 1.0
+    again = oe.scene_tile(11, index=3, cloud_cover=0.6, size_px=64)
+    assert np.array_equal(again["reflectance"], tile["reflectance"])
+    assert not np.array_equal(oe.scene_tile(11, index=4, size_px=64)["truth"], tile["truth"])
+    with pytest.raises(oe.InputError, match="cloud"):
+        oe.scene_tile(1, cloud=0.5)  # misspelt key
+    with pytest.raises(oe.InputError, match="cloud_cover"):
+        oe.scene_tile(1, cloud_cover=1.5)
+
+
+def test_registry_model_names_are_checked_before_any_download():
+    with pytest.raises(oe.InputError, match="variant.*4b-l1c"):
+        oe.OnnxModel("ukis-csmask:9b-nope")

@@ -17,6 +17,18 @@ impl Simulation {
         });
     }
 
+    /// Keeps the latest sample's load current when the application switches a
+    /// load, so what it reads right after includes what it just did.
+    fn shift_latest_load(&mut self, sc: usize, delta_w: f64) {
+        let state = &self.states[sc];
+        if self.spacecraft[sc].power.is_none() || state.browned_out || !state.alive {
+            return;
+        }
+        if let Some(sample) = self.latest.get_mut(sc) {
+            sample.power_out_w += delta_w;
+        }
+    }
+
     /// Starts a load named `name` drawing `power_w` on `spacecraft` from now
     /// until [`Simulation::stop_external_load`]. It heats the spacecraft like
     /// any other load. Errors: unknown spacecraft, negative or non-finite power,
@@ -47,6 +59,7 @@ impl Simulation {
             )));
         }
         loads.insert(name.to_string(), power_w);
+        self.shift_latest_load(sc, power_w);
         self.log_now(
             sc,
             EventKind::ActivityStarted {
@@ -63,6 +76,7 @@ impl Simulation {
             .external_loads
             .remove(name)
             .ok_or_else(|| Error::Conflict(format!("activity {name:?} of {spacecraft} is not running")))?;
+        self.shift_latest_load(sc, -power_w);
         self.log_now(
             sc,
             EventKind::ActivityEnded {

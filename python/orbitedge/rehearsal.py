@@ -1,0 +1,353 @@
+"""Client for a rehearsal: the flight application's side of ``orbitedge serve``.
+
+``orbitedge serve SCENARIO`` paces a simulation with the wall clock and answers a
+small HTTP/JSON API on loopback (default ``http://127.0.0.1:8642``). A flight
+application asks it what the spacecraft can afford and tells it what it does::
+
+    from orbitedge.rehearsal import Client
+
+    sim = Client("http://127.0.0.1:8642")
+    if sim.may_run("P1-1", "cloud_detection", power_w=12.0, duration_s=5.0):
+        with sim.activity("P1-1", "cloud_detection", power_w=12.0):
+            mask = model.run(tile)
+        sim.write_data("P1-1", bytes=mask.nbytes)
+
+:func:`launch` starts ``orbitedge serve`` as a child process and returns a handle
+that knows its URL (useful in tests and examples). Only the standard library is
+used, so the client runs on a flight computer's bare Python.
+
+Errors the server answers with (unknown spacecraft, malformed values, an activity
+already running, a wrong token) raise :class:`RehearsalError` with the HTTP status
+and the server's message; nothing changed on the server when that happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .errors import OrbitEdgeError
+
+__all__ = ["Client", "Decision", "RehearsalError", "Server", "SpacecraftState", "launch"]
+
+DEFAULT_URL = "http://127.0.0.1:8642"
+
+
+class RehearsalError(OrbitEdgeError):
+    """The rehearsal server refused a request (4xx) or could not be reached."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message if status is None else f"HTTP {status}: {message}")
+        #: HTTP status, or ``None`` when the server could not be reached.
+        self.status = status
+        #: The server's message.
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether an activity may run now; truthy when it may."""
+
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+@dataclass(frozen=True)
+class SpacecraftState:
+    """What the application can read about one spacecraft (see ``GET .../state``)."""
+
+    spacecraft: str
+    time: str
+    elapsed_s: float
+    state_of_charge: float | None
+    battery_wh: float | None
+    power_in_w: float
+    power_out_w: float
+    power_available_w: float
+    temperature_k: float | None
+    sunlit_fraction: float
+    in_window: str | None
+    window_ends: str | None
+    next_window: tuple[str, str] | None
+    storage_free_bytes: dict[str, float]
+    activities: dict[str, float]
+    alive: bool
+
+    @classmethod
+    def _from_json(cls, data: dict[str, Any]) -> SpacecraftState:
+        nxt = data.get("next_window")
+        return cls(**{**data, "next_window": tuple(nxt) if nxt else None})
+
+
+class Client:
+    """A connection to a rehearsal server.
+
+    Args:
+        url: The server's base URL (``orbitedge serve`` prints it first).
+        token: Bearer token, when the server was started with one
+            (default: ``$ORBITEDGE_TOKEN``).
+        timeout_s: Socket timeout of a request, s (long polls add their wait).
+
+    One persistent HTTP/1.1 connection is kept and re-opened when it drops.
+    A client is not thread-safe: give each thread its own.
+    """
+
+    def __init__(self, url: str = DEFAULT_URL, token: str | None = None, timeout_s: float = 10.0) -> None:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme != "http" or not parsed.hostname:
+            raise ValueError(f"rehearsal URL must look like http://HOST:PORT, got {url!r}")
+        self.url = url.rstrip("/")
+        self._host = parsed.hostname
+        self._port = parsed.port or 80
+        self._token = token if token is not None else os.environ.get("ORBITEDGE_TOKEN") or None
+        self._timeout_s = timeout_s
+        self._conn: http.client.HTTPConnection | None = None
+        self._cursor = 0
+
+    # -- transport ---------------------------------------------------------
+
+    def _request(self, method: str, path: str, body: Any = None, timeout_s: float | None = None) -> Any:
+        headers = {"Accept": "application/json"}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        wait = self._timeout_s if timeout_s is None else timeout_s
+        # One retry on a fresh connection: the server may have closed an idle one.
+        for attempt in (0, 1):
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=wait)
+            self._conn.timeout = wait
+            if self._conn.sock is not None:
+                self._conn.sock.settimeout(wait)
+            try:
+                self._conn.request(method, path, body=payload, headers=headers)
+                response = self._conn.getresponse()
+                raw = response.read()
+            except (ConnectionError, http.client.HTTPException, socket.timeout, OSError) as e:
+                self.close()
+                if attempt == 0 and not isinstance(e, (socket.timeout, ConnectionRefusedError)):
+                    continue
+                raise RehearsalError(f"{method} {self.url}{path}: {e}") from e
+            if response.will_close:
+                self.close()
+            data = json.loads(raw) if raw else None
+            if response.status >= 400:
+                message = data.get("error", raw.decode(errors="replace")) if isinstance(data, dict) else str(data)
+                raise RehearsalError(message, response.status)
+            return data
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close the connection (a later request opens a new one)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _sc(spacecraft: str) -> str:
+        return urllib.parse.quote(spacecraft, safe="")
+
+    # -- the API -----------------------------------------------------------
+
+    def health(self) -> bool:
+        """True when the server answers."""
+        return bool(self._request("GET", "/v1/health").get("ok"))
+
+    def clock(self) -> dict[str, Any]:
+        """Simulated time, wall-clock seconds, multiplier and how far the clock is behind."""
+        return dict(self._request("GET", "/v1/clock"))
+
+    def spacecraft(self) -> list[str]:
+        """Names of the simulated spacecraft."""
+        return list(self._request("GET", "/v1/spacecraft"))
+
+    def state(self, spacecraft: str) -> SpacecraftState:
+        """State of charge, power budget, temperature, light, windows and storage now."""
+        return SpacecraftState._from_json(self._request("GET", f"/v1/spacecraft/{self._sc(spacecraft)}/state"))
+
+    def may_run(self, spacecraft: str, activity: str, power_w: float, duration_s: float = 0.0) -> Decision:
+        """Whether ``activity`` drawing ``power_w`` for ``duration_s`` may start now, and why not."""
+        data = self._request(
+            "POST",
+            f"/v1/spacecraft/{self._sc(spacecraft)}/may-run",
+            {"activity": activity, "power_w": power_w, "duration_s": duration_s},
+        )
+        return Decision(bool(data["allowed"]), list(data["reasons"]))
+
+    def start(self, spacecraft: str, activity: str, power_w: float) -> None:
+        """Switch the application's load ``activity`` on (409 if it already runs)."""
+        self._request(
+            "POST", f"/v1/spacecraft/{self._sc(spacecraft)}/activities", {"activity": activity, "power_w": power_w}
+        )
+
+    def stop(self, spacecraft: str, activity: str) -> float:
+        """Switch ``activity`` off; returns the power it drew, W (409 if it was not running)."""
+        path = f"/v1/spacecraft/{self._sc(spacecraft)}/activities/{self._sc(activity)}"
+        return float(self._request("DELETE", path)["power_w"])
+
+    @contextlib.contextmanager
+    def activity(self, spacecraft: str, activity: str, power_w: float) -> Iterator[None]:
+        """Run a block as an activity: started before, stopped after (even on an exception)."""
+        self.start(spacecraft, activity, power_w)
+        try:
+            yield
+        finally:
+            self.stop(spacecraft, activity)
+
+    def write_data(self, spacecraft: str, bytes: float, partition: str = "products") -> float:
+        """Write produced data to a storage partition; returns the bytes that fitted."""
+        data = self._request(
+            "POST", f"/v1/spacecraft/{self._sc(spacecraft)}/data", {"partition": partition, "bytes": bytes}
+        )
+        return float(data["stored_bytes"])
+
+    def events(self, since: int | None = None, timeout_s: float = 0.0) -> list[dict[str, Any]]:
+        """Feed items (window open/close, eclipse entry/exit, restarts, pacing lag) after a cursor.
+
+        Without ``since`` the client continues where its previous call stopped. With
+        ``timeout_s`` > 0 the call waits (long poll, up to the server's limit) until
+        something happens.
+        """
+        cursor = self._cursor if since is None else since
+        data = self._request(
+            "GET", f"/v1/events?since={cursor}&timeout_s={timeout_s}", timeout_s=self._timeout_s + timeout_s
+        )
+        self._cursor = int(data["next"])
+        return list(data["events"])
+
+    def shutdown(self) -> None:
+        """Ask the server to stop pacing, write its report and exit."""
+        self._request("POST", "/v1/shutdown")
+
+
+class Server:
+    """An ``orbitedge serve`` child process (see :func:`launch`)."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str, token: str | None) -> None:
+        self.process = process
+        #: Base URL the server listens on.
+        self.url = url
+        self._token = token
+
+    def client(self, timeout_s: float = 10.0) -> Client:
+        """A new client for this server."""
+        return Client(self.url, token=self._token, timeout_s=timeout_s)
+
+    def stop(self, timeout_s: float = 60.0) -> int:
+        """Ask the server to shut down (it writes its report), wait, and return its exit code."""
+        if self.process.poll() is None:
+            with contextlib.suppress(RehearsalError):
+                self.client().shutdown()
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return int(self.process.returncode)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def find_binary() -> str:
+    """The ``orbitedge`` command: ``$ORBITEDGE_BIN``, else the one on ``PATH``."""
+    explicit = os.environ.get("ORBITEDGE_BIN")
+    if explicit:
+        return explicit
+    found = shutil.which("orbitedge")
+    if found:
+        return found
+    raise RehearsalError(
+        "no `orbitedge` command: build it (`cargo build --release`), then put target/release on PATH "
+        "or set ORBITEDGE_BIN"
+    )
+
+
+def launch(
+    scenario: str | os.PathLike[str] | None = None,
+    *,
+    multiplier: float = 1.0,
+    out: str | os.PathLike[str] | None = None,
+    bind: str = "127.0.0.1:0",
+    token: str | None = None,
+    seed: int | None = None,
+    lag_policy: str = "catch-up",
+    binary: str | os.PathLike[str] | None = None,
+    ready_timeout_s: float = 120.0,
+) -> Server:
+    """Start ``orbitedge serve`` in a child process and wait until it answers.
+
+    Args:
+        scenario: Scenario file (TOML); ``None`` serves the default scenario.
+        multiplier: Simulated seconds per wall-clock second.
+        out: Directory for the log (``rehearsal.jsonl``) and the report.
+        bind: Address; the default port 0 lets the system pick a free one.
+        token: Bearer token the server will require.
+        seed: Seed (overrides the scenario's).
+        lag_policy: ``"catch-up"`` or ``"slow"``.
+        binary: The ``orbitedge`` executable (default: :func:`find_binary`).
+        ready_timeout_s: How long to wait for the server's address.
+
+    Returns:
+        A :class:`Server`; use it as a context manager to shut it down.
+    """
+    command = [str(binary or find_binary()), "serve"]
+    if scenario is not None:
+        command.append(str(pathlib.Path(scenario)))
+    command += ["--bind", bind, "--multiplier", repr(float(multiplier)), "--lag-policy", lag_policy, "--quiet"]
+    if out is not None:
+        command += ["--out", str(out)]
+    if seed is not None:
+        command += ["--seed", str(int(seed))]
+    env = dict(os.environ)
+    env.pop("ORBITEDGE_TOKEN", None)
+    if token:
+        env["ORBITEDGE_TOKEN"] = token
+    # stderr to a file, not a pipe nobody drains: a chatty server must never block.
+    errors = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
+    assert process.stdout is not None
+    # The server prints its URL as its first line once it listens.
+    deadline = time.monotonic() + ready_timeout_s
+    line = process.stdout.readline().strip()
+    if not line.startswith("http://"):
+        process.kill()
+        process.wait()
+        errors.seek(0)
+        err = errors.read()
+        raise RehearsalError(f"`{' '.join(command)}` did not start: {err.strip() or line or 'no output'}")
+    server = Server(process, line, token)
+    while time.monotonic() < deadline:
+        try:
+            if server.client(timeout_s=2.0).health():
+                return server
+        except RehearsalError:
+            time.sleep(0.05)
+    server.stop()
+    raise RehearsalError(f"{line} did not answer within {ready_timeout_s} s")

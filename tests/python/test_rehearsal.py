@@ -1,0 +1,225 @@
+"""A rehearsal driven from this process through ``orbitedge.rehearsal.Client``.
+
+The server is the real ``orbitedge serve`` command in its own process (the binary that
+``cargo test`` builds, or ``$ORBITEDGE_BIN``). The scenario is two cubesats and one
+station, paced at 100-600 x so an eclipse entry happens within seconds of wall time.
+Checked: state transitions the application causes, every kind of refused request (4xx,
+JSON message, nothing changed), the token, the long-poll event feed, the recorded log,
+and that ``orbitedge replay`` of that log reproduces the served run's events and
+timeline exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import time
+
+import pytest
+
+import orbitedge as oe
+from orbitedge.rehearsal import Client, Decision, RehearsalError, SpacecraftState, launch
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+SCENARIO = """
+name = "rehearsal-test"
+seed = 7
+start = "2024-03-01T00:00:00Z"
+duration_h = 6.0
+telemetry_interval_s = 60.0
+
+[[satellites]]
+source = "walker"
+prefix = "sat"
+total = 2
+planes = 1
+phasing = 0
+altitude_km = 550.0
+
+[bus]
+preset = "cubesat_6u"
+
+[[bus.radios]]
+name = "x-band"
+rate = { model = "fixed", rate_bps = 20e6 }
+transmit_power_w = 12.0
+partitions = ["products"]
+
+[[stations]]
+name = "Kiruna"
+latitude_deg = 67.8558
+longitude_deg = 20.9644
+altitude_m = 390.0
+min_elevation_deg = 5.0
+
+[outputs]
+dir = "out"
+plots = false
+"""
+
+
+@pytest.fixture(scope="module")
+def binary() -> str:
+    explicit = os.environ.get("ORBITEDGE_BIN")
+    if explicit:
+        assert pathlib.Path(explicit).is_file(), f"ORBITEDGE_BIN={explicit} does not exist"
+        return explicit
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    for profile in ("debug", "release"):
+        candidate = target / profile / "orbitedge"
+        if candidate.is_file():
+            return str(candidate)
+    pytest.skip("no orbitedge binary: run `cargo build` (scripts/check.sh sets ORBITEDGE_BIN)")
+
+
+@pytest.fixture()
+def scenario(tmp_path: pathlib.Path) -> pathlib.Path:
+    path = tmp_path / "scenario.toml"
+    path.write_text(SCENARIO)
+    return path
+
+
+def test_the_application_changes_the_state_it_reads(binary, scenario, tmp_path):
+    out = tmp_path / "served"
+    with launch(scenario, multiplier=100.0, out=out, binary=binary) as server:
+        sim = server.client()
+        assert sim.health()
+        names = sim.spacecraft()
+        assert names == ["sat-P1-S1", "sat-P1-S2"]
+        sc = names[0]
+
+        before = sim.state(sc)
+        assert isinstance(before, SpacecraftState)
+        assert 0.0 < before.state_of_charge <= 1.0
+        assert before.activities == {}
+        assert before.next_window is not None and before.next_window[0] == "Kiruna"
+        free = before.storage_free_bytes["products"]
+
+        decision = sim.may_run(sc, "detector", power_w=12.0, duration_s=60.0)
+        assert decision == Decision(True, []) and decision
+        sim.start(sc, "detector", power_w=12.0)
+        running = sim.state(sc)
+        assert running.activities == {"detector": 12.0}
+        assert running.power_out_w == pytest.approx(before.power_out_w + 12.0, abs=1e-9)
+        assert not sim.may_run(sc, "detector", power_w=12.0).allowed  # already running
+        assert sim.stop(sc, "detector") == 12.0
+        assert sim.state(sc).activities == {}
+
+        with sim.activity(sc, "downlink-prep", power_w=3.0):
+            assert sim.state(sc).activities == {"downlink-prep": 3.0}
+        assert sim.state(sc).activities == {}
+
+        assert sim.write_data(sc, bytes=2.5e6, partition="products") == 2.5e6
+        assert sim.state(sc).storage_free_bytes["products"] == pytest.approx(free - 2.5e6)
+
+        # A battery-emptying request is refused, with the reason.
+        greedy = sim.may_run(sc, "heater", power_w=500.0, duration_s=3_600.0)
+        assert not greedy and any("charge" in r for r in greedy.reasons), greedy.reasons
+
+        # Time moves with the wall clock, 100 simulated seconds per second.
+        t0 = sim.clock()
+        time.sleep(0.3)
+        t1 = sim.clock()
+        assert (t1["elapsed_s"] - t0["elapsed_s"]) == pytest.approx(100.0 * (t1["wall_s"] - t0["wall_s"]), abs=3.0)
+        assert server.stop() == 0
+
+    log = [json.loads(line) for line in (out / "rehearsal.jsonl").read_text().splitlines()]
+    ops = [entry["op"] for entry in log]
+    assert {"advance", "read", "start", "stop", "store"} <= set(ops)
+    starts = [e for e in log if e["op"] == "start"]
+    assert [(e["spacecraft"], e["activity"], e["power_w"]) for e in starts] == [
+        ("sat-P1-S1", "detector", 12.0),
+        ("sat-P1-S1", "downlink-prep", 3.0),
+    ]
+    assert all(e["wall_s"] >= 0.0 and e["sim_s"] >= 0.0 for e in starts)
+    walls = [e["wall_s"] for e in log if "wall_s" in e]
+    assert walls == sorted(walls)
+    assert (out / "summary.json").is_file() and (out / "events.jsonl").is_file()
+
+    # The log replayed deterministically gives the same run.
+    again = tmp_path / "replayed"
+    run = subprocess.run(
+        [binary, "replay", str(out / "rehearsal.jsonl"), "--scenario", str(scenario), "--out", str(again)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (again / "events.jsonl").read_text() == (out / "events.jsonl").read_text()
+    assert (again / "timeline.csv").read_text() == (out / "timeline.csv").read_text()
+    events = [json.loads(line) for line in (again / "events.jsonl").read_text().splitlines()]
+    assert any(e["kind"]["event"] == "activity_started" and e["kind"]["activity"] == "detector" for e in events)
+
+
+def test_refused_requests_change_nothing(binary, scenario, tmp_path):
+    with launch(scenario, multiplier=1.0, out=tmp_path / "out", binary=binary) as server:
+        sim = server.client()
+        sc = sim.spacecraft()[1]
+        sim.start(sc, "camera", power_w=4.0)
+        before = sim.state(sc)
+        refused = [
+            (lambda: sim.state("nope"), 404, "unknown spacecraft"),
+            (lambda: sim.start(sc, "camera", power_w=4.0), 409, "already running"),
+            (lambda: sim.start(sc, "heater", power_w=-1.0), 400, "power_w"),
+            (lambda: sim.start(sc, "heater", power_w=float("nan")), 400, ""),
+            (lambda: sim.stop(sc, "heater"), 409, "not running"),
+            (lambda: sim.write_data(sc, bytes=1e6, partition="nope"), 404, "partition"),
+            (lambda: sim.write_data(sc, bytes=-5.0), 400, "bytes"),
+            (lambda: sim._request("POST", f"/v1/spacecraft/{sc}/activities", {"activity": "x"}), 400, "power_w"),
+            (lambda: sim._request("GET", "/v2/everything"), 404, "/v1"),
+        ]
+        for call, status, words in refused:
+            with pytest.raises(RehearsalError) as caught:
+                call()
+            assert caught.value.status == status, (caught.value, status)
+            assert words in caught.value.message, (caught.value.message, words)
+            assert isinstance(caught.value, oe.OrbitEdgeError)
+        after = sim.state(sc)
+        assert after.activities == before.activities == {"camera": 4.0}
+        assert after.storage_free_bytes == before.storage_free_bytes
+
+
+def test_token_guards_every_endpoint(binary, scenario, tmp_path):
+    with launch(scenario, out=tmp_path / "out", token="s3cret", binary=binary) as server:
+        assert server.client().spacecraft()
+        stranger = Client(server.url, token="wrong")
+        for call in (stranger.health, stranger.clock, stranger.spacecraft, lambda: stranger.state("sat-P1-S1")):
+            with pytest.raises(RehearsalError) as caught:
+                call()
+            assert caught.value.status == 401
+        # With the token only in the environment, as `orbitedge serve` reads it too.
+        os.environ["ORBITEDGE_TOKEN"] = "s3cret"
+        try:
+            assert Client(server.url).health()
+        finally:
+            del os.environ["ORBITEDGE_TOKEN"]
+
+
+def test_long_poll_delivers_eclipse_entry(binary, scenario, tmp_path):
+    # At 600 x the first umbra entry (~36 min simulated into this orbit) comes within a few seconds.
+    with launch(scenario, multiplier=600.0, out=tmp_path / "out", binary=binary) as server:
+        sim = server.client()
+        deadline = time.monotonic() + 30.0
+        seen: list[dict] = []
+        while time.monotonic() < deadline:
+            seen += sim.events(timeout_s=5.0)
+            if any(e["kind"]["event"] == "light_changed" for e in seen):
+                break
+        light = [e for e in seen if e["kind"]["event"] == "light_changed"]
+        assert light, [e["kind"] for e in seen]
+        assert light[0]["spacecraft"] in ("sat-P1-S1", "sat-P1-S2")
+        # The cursor moves on: asking again from the end returns only newer items.
+        assert all(e not in seen for e in sim.events(timeout_s=0.0))
+        # Everything the feed said is also from the start (cursor 0).
+        assert sim.events(since=0)[: len(seen)] == seen
+
+
+def test_client_rejects_bad_urls_and_dead_servers():
+    with pytest.raises(ValueError, match="http://HOST:PORT"):
+        Client("ftp://example")
+    with pytest.raises(RehearsalError) as caught:
+        Client("http://127.0.0.1:9", timeout_s=1.0).health()  # discard port: nothing listens
+    assert caught.value.status is None
