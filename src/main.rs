@@ -95,6 +95,10 @@ enum Command {
         /// Seed (overrides the scenario's; use the rehearsal's).
         #[arg(long)]
         seed: Option<u64>,
+        /// Also run the scenario without the application, to the same time, and
+        /// compare (energy, battery, temperature, data): comparison.md.
+        #[arg(long)]
+        compare: bool,
     },
     /// Write the default scenario to a file to edit.
     Init {
@@ -201,9 +205,10 @@ fn execute(command: Command) -> Result<(), Failure> {
             scenario,
             out,
             seed,
+            compare,
         } => {
             let (scenario, base) = load(scenario.as_deref())?;
-            rehearse::replay_command(&scenario, &base, &log, out, seed)
+            rehearse::replay_command(&scenario, &base, &log, out, seed, compare)
         }
         Command::Validate { scenario } => {
             let (parsed, base) = Scenario::from_path(&scenario)?;

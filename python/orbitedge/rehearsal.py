@@ -298,6 +298,7 @@ def launch(
     token: str | None = None,
     seed: int | None = None,
     lag_policy: str = "catch-up",
+    slot_ms: float = 5.0,
     binary: str | os.PathLike[str] | None = None,
     ready_timeout_s: float = 120.0,
 ) -> Server:
@@ -311,6 +312,7 @@ def launch(
         token: Bearer token the server will require.
         seed: Seed (overrides the scenario's).
         lag_policy: ``"catch-up"`` or ``"slow"``.
+        slot_ms: Wall-clock milliseconds between simulation updates.
         binary: The ``orbitedge`` executable (default: :func:`find_binary`).
         ready_timeout_s: How long to wait for the server's address.
 
@@ -320,7 +322,8 @@ def launch(
     command = [str(binary or find_binary()), "serve"]
     if scenario is not None:
         command.append(str(pathlib.Path(scenario)))
-    command += ["--bind", bind, "--multiplier", repr(float(multiplier)), "--lag-policy", lag_policy, "--quiet"]
+    command += ["--bind", bind, "--multiplier", repr(float(multiplier)), "--lag-policy", lag_policy]
+    command += ["--slot-ms", repr(float(slot_ms)), "--quiet"]
     if out is not None:
         command += ["--out", str(out)]
     if seed is not None:

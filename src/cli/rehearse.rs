@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use orbitedge::rehearsal::compare::{self, simulate_alongside};
 use orbitedge::rehearsal::server::{serve, ServeConfig};
 use orbitedge::rehearsal::{replay, LagPolicy, LogEntry, Pacer, Session};
-use orbitedge::report::write_report;
+use orbitedge::report::{write_report, Summary};
 use orbitedge::scenario::{build_scenario, Scenario};
 
 use super::Failure;
@@ -23,8 +24,9 @@ pub struct ServeOptions {
     /// Simulated seconds per wall-clock second.
     #[arg(long, default_value_t = 1.0)]
     pub multiplier: f64,
-    /// Wall-clock milliseconds between simulation updates.
-    #[arg(long, default_value_t = 10.0)]
+    /// Wall-clock milliseconds between simulation updates: what the API
+    /// reports is at most this (plus one update) behind the wall clock.
+    #[arg(long, default_value_t = 5.0)]
     pub slot_ms: f64,
     /// When an update overruns its slot: catch-up (simulated time stays on
     /// the wall clock) or slow (simulated time gives up the overrun).
@@ -108,6 +110,7 @@ pub fn replay_command(
     log_path: &Path,
     out: Option<PathBuf>,
     seed: Option<u64>,
+    compare: bool,
 ) -> Result<(), Failure> {
     let file = std::fs::File::open(log_path).map_err(|e| io_failure(log_path, e))?;
     let mut entries = Vec::new();
@@ -132,5 +135,18 @@ pub fn replay_command(
         sim.elapsed_s(),
         out_dir.display()
     );
+    if compare {
+        let pure = build_scenario(scenario, base, seed)?.simulation;
+        let pure = simulate_alongside(pure, &sim)?;
+        let table = compare::markdown(&Summary::of(&sim), &Summary::of(&pure));
+        let path = out_dir.join("comparison.md");
+        let text = format!(
+            "# Rehearsal vs simulation\n\nThe replayed rehearsal against the same scenario simulated \
+             without the application, both to {:.1} s.\n\n{table}",
+            sim.elapsed_s()
+        );
+        std::fs::write(&path, text).map_err(|e| io_failure(&path, e))?;
+        println!("\n{table}\n(written to {})", path.display());
+    }
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! simulated time they arrive. Recording both makes the rehearsal a
 //! reproducible input ([`replay`]).
 
+pub mod compare;
 pub mod pacer;
 #[cfg(feature = "serve")]
 pub mod server;

@@ -119,10 +119,12 @@ def test_the_application_changes_the_state_it_reads(binary, scenario, tmp_path):
         greedy = sim.may_run(sc, "heater", power_w=500.0, duration_s=3_600.0)
         assert not greedy and any("charge" in r for r in greedy.reasons), greedy.reasons
 
-        # Time moves with the wall clock, 100 simulated seconds per second.
+        # Time moves with the wall clock, 100 simulated seconds per second (a camera on meanwhile).
+        sim.start(sc, "camera", power_w=20.0)
         t0 = sim.clock()
         time.sleep(0.3)
         t1 = sim.clock()
+        sim.stop(sc, "camera")
         assert (t1["elapsed_s"] - t0["elapsed_s"]) == pytest.approx(100.0 * (t1["wall_s"] - t0["wall_s"]), abs=3.0)
         assert server.stop() == 0
 
@@ -133,6 +135,7 @@ def test_the_application_changes_the_state_it_reads(binary, scenario, tmp_path):
     assert [(e["spacecraft"], e["activity"], e["power_w"]) for e in starts] == [
         ("sat-P1-S1", "detector", 12.0),
         ("sat-P1-S1", "downlink-prep", 3.0),
+        ("sat-P1-S1", "camera", 20.0),
     ]
     assert all(e["wall_s"] >= 0.0 and e["sim_s"] >= 0.0 for e in starts)
     walls = [e["wall_s"] for e in log if "wall_s" in e]
@@ -142,7 +145,7 @@ def test_the_application_changes_the_state_it_reads(binary, scenario, tmp_path):
     # The log replayed deterministically gives the same run.
     again = tmp_path / "replayed"
     run = subprocess.run(
-        [binary, "replay", str(out / "rehearsal.jsonl"), "--scenario", str(scenario), "--out", str(again)],
+        [binary, "replay", str(out / "rehearsal.jsonl"), "--scenario", str(scenario), "--out", str(again), "--compare"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -150,6 +153,14 @@ def test_the_application_changes_the_state_it_reads(binary, scenario, tmp_path):
     assert run.returncode == 0, run.stderr
     assert (again / "events.jsonl").read_text() == (out / "events.jsonl").read_text()
     assert (again / "timeline.csv").read_text() == (out / "timeline.csv").read_text()
+    # Set against the scenario simulated without the application: only sat-P1-S1 drew more.
+    rows = {line.split("|")[1].strip(): line.split("|")[2] for line in (again / "comparison.md").read_text().splitlines()
+            if line.startswith("| sat-")}
+    extra_wh = {name: float(cell.split("/")[2]) for name, cell in rows.items()}
+    camera = [e for e in log if e["op"] in ("start", "stop") and e["activity"] == "camera"]
+    camera_wh = 20.0 * (camera[1]["sim_s"] - camera[0]["sim_s"]) / 3_600.0  # ~0.17 Wh: dominates
+    assert extra_wh["sat-P1-S1"] == pytest.approx(camera_wh, abs=0.01), (rows, camera_wh)
+    assert extra_wh["sat-P1-S2"] == 0.0, rows
     events = [json.loads(line) for line in (again / "events.jsonl").read_text().splitlines()]
     assert any(e["kind"]["event"] == "activity_started" and e["kind"]["activity"] == "detector" for e in events)
 
