@@ -18,7 +18,7 @@ cargo fmt --all -- --check
 
 step "python virtualenv (.venv) and dependencies"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7" "mypy>=1.10" "onnxruntime>=1.17"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7" "mypy>=1.10" "onnxruntime>=1.17" "dask[distributed]>=2024.1" "matplotlib>=3.7"
 
 # Before the Rust tests: they run the real model too (the main job's end-to-end test).
 step "real model: ukis-csmask from PyPI and its float32 conversion (models/, git-ignored)"
@@ -42,10 +42,13 @@ export ORBITEDGE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/orbitedge"
 step "pytest"
 .venv/bin/python -m pytest tests/python
 
-step "python examples (the rehearsal one against \`orbitedge serve\` in its own process)"
+step "python examples (rehearsal against \`orbitedge serve\` in its own process; a small Monte-Carlo on Dask)"
 .venv/bin/python examples/constellation_day.py > /dev/null
 rehearsal_out=$(mktemp -d)
 .venv/bin/python examples/rehearsal_inference.py --tiles 3 --multiplier 60 --out "$rehearsal_out" > /dev/null
 rm -rf "$rehearsal_out"
+sweep_out=$(mktemp -d)
+.venv/bin/python examples/monte_carlo_dask.py --runs 8 --out "$sweep_out" > /dev/null
+rm -rf "$sweep_out"
 
 printf '\nall checks passed (target/: %s)\n' "$(du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | cut -f1)"

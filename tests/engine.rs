@@ -604,3 +604,30 @@ fn relays_forward_data_only_in_line_of_sight() {
         .sum();
     assert!(relayed_events <= s[0].relayed_bytes[0] + 1.0);
 }
+
+/// A start scheduled exactly on a telemetry instant, or on the boundary between two
+/// runs, is visited by two decision points: it starts once and is not also rejected.
+#[test]
+fn a_scheduled_start_on_a_sync_point_or_run_boundary_starts_once() {
+    let no_radiation = RadiationConfig::default();
+    for stepping in [Stepping::EventDriven, Stepping::Fixed { step_s: 10.0 }] {
+        for split in [false, true] {
+            let mut fleet = constellation(1, 40.0, no_radiation);
+            for activity in &mut fleet[0].activities {
+                activity.auto = false;
+                activity.preconditions = Default::default();
+            }
+            let mut sim = Simulation::new(epoch(), fleet, vec![], 1).unwrap();
+            let at = epoch() + Duration::from_seconds(600.0); // a telemetry instant (60 s cadence)
+            sim.schedule("sat-P1-S1", "imaging", at).unwrap();
+            if split {
+                sim.run(at, stepping).unwrap();
+            }
+            sim.run(epoch() + Duration::from_hours(1.0), stepping).unwrap();
+            let started = event_times(&sim, "activity_started");
+            let rejected = event_times(&sim, "activity_rejected");
+            assert_eq!(started, vec![(0, 600.0)], "{stepping:?}, split {split}");
+            assert!(rejected.is_empty(), "{stepping:?}, split {split}: {rejected:?}");
+        }
+    }
+}

@@ -40,6 +40,7 @@ from ._orbitedge import (
     walker_delta,
 )
 from ._columns import to_columns
+from ._sweep import SweepError, SweepResult, summary_metrics, sweep
 from .errors import (
     EphemerisError,
     InputError,
@@ -69,6 +70,8 @@ __all__ = [
     "ShapeError",
     "Simulation",
     "Spacecraft",
+    "SweepError",
+    "SweepResult",
     "TleError",
     "__version__",
     "access_windows",
@@ -78,6 +81,8 @@ __all__ = [
     "link_windows",
     "propagate",
     "scene_tile",
+    "summary_metrics",
+    "sweep",
     "to_columns",
     "walker_delta",
 ]

@@ -146,7 +146,7 @@ impl OnnxModel {
     /// Loads a model file. `input_shape` fixes the input (required when the file
     /// leaves dimensions symbolic, e.g. a free batch size).
     pub fn from_path(path: impl AsRef<Path>, input_shape: Option<&[usize]>) -> Result<Self> {
-        Self::load_path(path.as_ref(), input_shape, false)
+        Self::load_file(path.as_ref(), input_shape, false).map(|(model, _)| model)
     }
 
     /// As [`OnnxModel::from_path`], widening float16 weights, constants and casts
@@ -154,21 +154,28 @@ impl OnnxModel {
     /// file's weights at tract's float32 speed. The report keeps the file's
     /// precision and says which one ran.
     pub fn from_path_as_float32(path: impl AsRef<Path>, input_shape: Option<&[usize]>) -> Result<Self> {
-        Self::load_path(path.as_ref(), input_shape, true)
+        Self::load_file(path.as_ref(), input_shape, true).map(|(model, _)| model)
     }
 
-    fn load_path(path: &Path, input_shape: Option<&[usize]>, widen: bool) -> Result<Self> {
+    /// Loads a file (widened to float32 when `widen`), returning its bytes too
+    /// (the Python class keeps them to pickle the model).
+    pub(crate) fn load_file(
+        path: &Path,
+        input_shape: Option<&[usize]>,
+        widen: bool,
+    ) -> Result<(Self, Vec<u8>)> {
         let bytes = std::fs::read(path).map_err(|e| Error::ModelFile {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        Self::load_bytes(&bytes, input_shape, widen).map_err(|e| match e {
+        let model = Self::load_bytes(&bytes, input_shape, widen).map_err(|e| match e {
             Error::Model { reason } => Error::ModelFile {
                 path: path.display().to_string(),
                 reason,
             },
             other => other,
-        })
+        })?;
+        Ok((model, bytes))
     }
 
     /// Loads a model from the bytes of an ONNX file.
@@ -181,7 +188,7 @@ impl OnnxModel {
         Self::load_bytes(bytes, input_shape, true)
     }
 
-    fn load_bytes(bytes: &[u8], input_shape: Option<&[usize]>, widen: bool) -> Result<Self> {
+    pub(crate) fn load_bytes(bytes: &[u8], input_shape: Option<&[usize]>, widen: bool) -> Result<Self> {
         let onnx = tract_onnx::onnx();
         let mut proto = onnx
             .proto_model_for_read(&mut &*bytes)

@@ -1,7 +1,10 @@
 //! `orbitedge.OnnxModel`: real inference with tract on numpy arrays.
 
 use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use std::sync::Arc;
+
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use super::errors::IntoPy;
 use crate::compute::fetch;
@@ -12,7 +15,15 @@ use crate::compute::scene::{Scene, SceneConfig};
 #[pyclass(module = "orbitedge", name = "OnnxModel", frozen)]
 pub(crate) struct PyOnnxModel {
     inner: OnnxModel,
+    /// The ONNX file's bytes, how they were loaded: what a pickle carries, so a
+    /// worker runs exactly this model without access to the file.
+    source: Arc<Vec<u8>>,
+    widened: bool,
+    input_shape: Option<Vec<usize>>,
 }
+
+/// What `OnnxModel._restore` takes: file bytes, input shape, widened to float32.
+type Reduced<'py> = (Bound<'py, PyBytes>, Option<Vec<usize>>, bool);
 
 #[pymethods]
 impl PyOnnxModel {
@@ -21,25 +32,52 @@ impl PyOnnxModel {
     /// fetched from PyPI on first use, cached, and run in float32, as scenarios do.
     #[new]
     #[pyo3(signature = (path, input_shape = None))]
-    fn new(path: std::path::PathBuf, input_shape: Option<Vec<usize>>) -> PyResult<Self> {
-        let shape = input_shape.as_deref();
-        let inner = match path.to_str().filter(|p| p.starts_with(fetch::UKIS_PREFIX)) {
-            Some(spec) => {
-                let file = fetch::resolve(spec, std::path::Path::new(".")).py_err()?;
-                OnnxModel::from_path_as_float32(&file, shape).py_err()?
-            }
-            None => OnnxModel::from_path(&path, shape).py_err()?,
+    fn new(py: Python<'_>, path: std::path::PathBuf, input_shape: Option<Vec<usize>>) -> PyResult<Self> {
+        let (file, widened) = match path.to_str().filter(|p| p.starts_with(fetch::UKIS_PREFIX)) {
+            Some(spec) => (fetch::resolve(spec, std::path::Path::new(".")).py_err()?, true),
+            None => (path, false),
         };
-        Ok(Self { inner })
+        let shape = input_shape.clone();
+        let (inner, bytes) = py
+            .detach(|| OnnxModel::load_file(&file, shape.as_deref(), widened))
+            .py_err()?;
+        Ok(Self {
+            inner,
+            source: Arc::new(bytes),
+            widened,
+            input_shape,
+        })
     }
 
     /// Loads a model from the bytes of an ONNX file.
     #[staticmethod]
     #[pyo3(signature = (data, input_shape = None))]
     fn from_bytes(data: &[u8], input_shape: Option<Vec<usize>>) -> PyResult<Self> {
-        Ok(Self {
-            inner: OnnxModel::from_bytes(data, input_shape.as_deref()).py_err()?,
-        })
+        Self::load(data.to_vec(), input_shape, false)
+    }
+
+    #[staticmethod]
+    fn _restore(data: Vec<u8>, input_shape: Option<Vec<usize>>, widened: bool) -> PyResult<Self> {
+        Self::load(data, input_shape, widened)
+    }
+
+    /// Pickled with the file's bytes (a worker needs no access to the file).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Reduced<'py>)> {
+        let model = slf.get();
+        let restore = slf.as_any().get_type().getattr("_restore")?;
+        let data = PyBytes::new(slf.py(), &model.source);
+        Ok((restore, (data, model.input_shape.clone(), model.widened)))
+    }
+
+    /// Same file bytes, loaded the same way.
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Self>()
+            .map(|o| {
+                let o = o.get();
+                o.source == self.source && o.widened == self.widened && o.input_shape == self.input_shape
+            })
+            .unwrap_or(false)
     }
 
     /// File size, parameters, precision, shapes, operators, FLOPs per run and
@@ -80,6 +118,15 @@ impl PyOnnxModel {
 }
 
 impl PyOnnxModel {
+    fn load(bytes: Vec<u8>, input_shape: Option<Vec<usize>>, widened: bool) -> PyResult<Self> {
+        Ok(Self {
+            inner: OnnxModel::load_bytes(&bytes, input_shape.as_deref(), widened).py_err()?,
+            source: Arc::new(bytes),
+            widened,
+            input_shape,
+        })
+    }
+
     /// Reads a C-contiguous array in place (tract then copies it once into its
     /// own aligned tensor); any other layout is first gathered into a buffer.
     fn call<'py>(

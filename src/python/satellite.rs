@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use super::errors::{input_error, IntoPy};
+use super::pickle;
 use super::{time, with_threads};
 use crate::batch::propagate_batch;
 use crate::environment::eclipse::ShadowConfig;
@@ -266,29 +267,23 @@ impl PySatellite {
         )
     }
 
-    /// JSON form (serde) of the satellite; ``Satellite.from_json`` reads it back.
+    /// JSON form (serde); ``Satellite.from_json`` reads it back.
     fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.inner).map_err(|e| input_error(&e.to_string()))
+        pickle::to_json(self)
     }
 
     /// A satellite from ``to_json`` output.
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        serde_json::from_str(text)
-            .map(|inner| Self { inner })
-            .map_err(|e| input_error(&format!("invalid satellite JSON: {e}")))
+        pickle::from_json(text)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        let from_json = slf.get_type().getattr("from_json")?;
-        Ok((from_json, (slf.get().to_json()?,)))
+        pickle::reduce(slf)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .map(|o| o.get().inner == self.inner)
-            .unwrap_or(false)
+        pickle::equal(self, other)
     }
 
     fn __repr__(&self) -> String {
@@ -359,4 +354,15 @@ pub(crate) fn propagate<'py>(
     let p = PyArray1::from_vec(py, batch.positions_km).reshape(shape)?;
     let v = PyArray1::from_vec(py, batch.velocities_km_s).reshape(shape)?;
     PyTuple::new(py, [p.into_any(), v.into_any()])
+}
+
+impl pickle::SerdeValue for PySatellite {
+    type Inner = Satellite;
+    const WHAT: &'static str = "satellite";
+    fn inner(&self) -> &Self::Inner {
+        &self.inner
+    }
+    fn wrap(inner: Self::Inner) -> PyResult<Self> {
+        Ok(Self { inner })
+    }
 }

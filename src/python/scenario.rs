@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 
-use super::errors::IntoPy;
+use pyo3::types::PyDict;
+
+use super::errors::{input_error, IntoPy};
 use super::sim::PySimulation;
 use crate::scenario::{build_scenario, Format, Scenario};
 
@@ -53,6 +55,54 @@ impl PyScenario {
     /// The scenario as TOML text.
     fn to_toml(&self) -> PyResult<String> {
         self.inner.to_toml().py_err()
+    }
+
+    /// Seed (a run's ``seed`` argument overrides it).
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.inner.seed
+    }
+
+    /// A copy with values set by dotted key path, e.g.
+    /// ``{"bus.power.battery.capacity_wh": 60.0, "seed": 7, "satellites.0.total": 12}``;
+    /// checked as strictly as a file (a misspelt key names the closest one).
+    fn with_values(&self, values: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let mut pairs = Vec::with_capacity(values.len());
+        for (key, value) in values.iter() {
+            let key: String = key.extract()?;
+            let value: serde_json::Value = super::sim::from_python(&key, &value)?;
+            pairs.push((key, value));
+        }
+        let inner = self
+            .inner
+            .with_values(pairs.iter().map(|(k, v)| (k.as_str(), v.clone())))
+            .py_err()?;
+        Ok(Self {
+            inner,
+            base: self.base.clone(),
+        })
+    }
+
+    /// Pickled as its JSON and the directory its relative paths start from.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String, PathBuf))> {
+        let json = serde_json::to_string(&slf.get().inner).map_err(|e| input_error(&e.to_string()))?;
+        let restore = slf.as_any().get_type().getattr("_restore")?;
+        Ok((restore, (json, slf.get().base.clone())))
+    }
+
+    #[staticmethod]
+    fn _restore(json: &str, base: PathBuf) -> PyResult<Self> {
+        Ok(Self {
+            inner: Scenario::from_str(json, Format::Json, "pickled scenario").py_err()?,
+            base,
+        })
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Self>()
+            .map(|o| o.get().inner == self.inner && o.get().base == self.base)
+            .unwrap_or(false)
     }
 
     /// Builds the simulation (loading the model, fetched from PyPI on first use),

@@ -4,9 +4,10 @@ use std::sync::{Arc, Mutex};
 
 use numpy::PyArray1;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 use super::errors::{input_error, IntoPy};
+use super::pickle;
 use super::satellite::PySatellite;
 use super::station::PyGroundStation;
 use super::{time, with_threads};
@@ -114,31 +115,23 @@ impl PySpacecraft {
         to_python(py, &self.inner)
     }
 
-    /// JSON form; ``Spacecraft.from_json`` reads it back.
+    /// JSON form (serde); ``Spacecraft.from_json`` reads it back.
     fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.inner).map_err(|e| input_error(&e.to_string()))
+        pickle::to_json(self)
     }
 
     /// A spacecraft from ``to_json`` output.
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        let inner: Spacecraft =
-            serde_json::from_str(text).map_err(|e| input_error(&format!("invalid spacecraft JSON: {e}")))?;
-        Ok(Self {
-            inner: inner.validated().py_err()?,
-        })
+        pickle::from_json(text)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        let from_json = slf.get_type().getattr("from_json")?;
-        Ok((from_json, (slf.get().to_json()?,)))
+        pickle::reduce(slf)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .map(|o| o.get().inner == self.inner)
-            .unwrap_or(false)
+        pickle::equal(self, other)
     }
 
     fn __repr__(&self) -> String {
@@ -157,6 +150,25 @@ pub(crate) struct PyEvent {
 
 #[pymethods]
 impl PyEvent {
+    /// JSON form (serde); ``Event.from_json`` reads it back.
+    fn to_json(&self) -> PyResult<String> {
+        pickle::to_json(self)
+    }
+
+    /// An event from ``to_json`` output.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        pickle::from_json(text)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        pickle::reduce(slf)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        pickle::equal(self, other)
+    }
+
     #[classattr]
     fn _time_fields() -> (&'static str,) {
         ("time",)
@@ -238,6 +250,62 @@ pub(crate) struct PySimulation {
     inner: Simulation,
     hook_error: HookError,
     info: crate::report::RunInfo,
+    /// The Python functions attached with `add_constraint` / `add_property`, as
+    /// they were given: a pickle carries them (by reference, as pickle does).
+    py_hooks: Vec<PyHook>,
+}
+
+impl PyHook {
+    /// Same kind, target and function object.
+    fn same(&self, other: &Self, py: Python<'_>) -> bool {
+        match (self, other) {
+            (
+                Self::Constraint {
+                    spacecraft: s1,
+                    activity: a1,
+                    function: f1,
+                    name: n1,
+                },
+                Self::Constraint {
+                    spacecraft: s2,
+                    activity: a2,
+                    function: f2,
+                    name: n2,
+                },
+            ) => s1 == s2 && a1 == a2 && n1 == n2 && f1.bind(py).eq(f2.bind(py)).unwrap_or(false),
+            (
+                Self::Property {
+                    spacecraft: s1,
+                    name: n1,
+                    initial: i1,
+                    function: f1,
+                },
+                Self::Property {
+                    spacecraft: s2,
+                    name: n2,
+                    initial: i2,
+                    function: f2,
+                },
+            ) => s1 == s2 && n1 == n2 && i1 == i2 && f1.bind(py).eq(f2.bind(py)).unwrap_or(false),
+            _ => false,
+        }
+    }
+}
+
+/// A Python function attached to the engine.
+enum PyHook {
+    Constraint {
+        spacecraft: String,
+        activity: String,
+        function: Py<PyAny>,
+        name: Option<String>,
+    },
+    Property {
+        spacecraft: String,
+        name: String,
+        initial: f64,
+        function: Py<PyAny>,
+    },
 }
 
 impl PySimulation {
@@ -247,6 +315,7 @@ impl PySimulation {
             inner,
             hook_error: Arc::default(),
             info,
+            py_hooks: Vec::new(),
         }
     }
 }
@@ -281,14 +350,13 @@ impl PySimulation {
             config,
         )
         .py_err()?;
-        Ok(Self {
+        Ok(Self::from_simulation(
             inner,
-            hook_error: Arc::default(),
-            info: crate::report::RunInfo {
+            crate::report::RunInfo {
                 scenario: "simulation".into(),
                 ..Default::default()
             },
-        })
+        ))
     }
 
     /// Current simulation time (UTC datetime).
@@ -379,6 +447,12 @@ impl PySimulation {
         constraint: Py<PyAny>,
         name: Option<String>,
     ) -> PyResult<()> {
+        self.py_hooks.push(PyHook::Constraint {
+            spacecraft: spacecraft.to_string(),
+            activity: activity.to_string(),
+            function: Python::attach(|py| constraint.clone_ref(py)),
+            name: name.clone(),
+        });
         let label = name.unwrap_or_else(|| {
             Python::attach(|py| {
                 constraint
@@ -412,6 +486,12 @@ impl PySimulation {
         initial: f64,
         update: Py<PyAny>,
     ) -> PyResult<()> {
+        self.py_hooks.push(PyHook::Property {
+            spacecraft: spacecraft.to_string(),
+            name: name.to_string(),
+            initial,
+            function: Python::attach(|py| update.clone_ref(py)),
+        });
         let slot = self.hook_error.clone();
         let f = Arc::new(move |view: &SpacecraftView, dt: f64, value: f64| {
             Python::attach(|py| {
@@ -642,20 +722,100 @@ impl PySimulation {
     /// A simulation from ``checkpoint()`` bytes (re-attach Python hooks afterwards).
     #[staticmethod]
     fn restore(blob: &[u8]) -> PyResult<Self> {
-        Ok(Self {
-            inner: Simulation::restore(blob).py_err()?,
-            hook_error: Arc::default(),
-            info: crate::report::RunInfo {
+        Ok(Self::from_simulation(
+            Simulation::restore(blob).py_err()?,
+            crate::report::RunInfo {
                 scenario: "simulation".into(),
                 ..Default::default()
             },
-        })
+        ))
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let restore = slf.get_type().getattr("restore")?;
-        let blob = slf.borrow().checkpoint(slf.py())?;
-        Ok((restore, (blob,)))
+    /// Pickled as its checkpoint, its run description and its Python hooks
+    /// (functions pickle by reference: define them at module level). A
+    /// detector (the real model attached by a scenario) is not carried: a run
+    /// with measured latencies continues only where it is rebuilt from its
+    /// scenario, and says so otherwise.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let this = slf.borrow();
+        let blob = this.checkpoint(py)?;
+        let info = serde_json::to_string(&this.info).map_err(|e| input_error(&e.to_string()))?;
+        let hooks = PyList::empty(py);
+        for hook in &this.py_hooks {
+            let item = match hook {
+                PyHook::Constraint {
+                    spacecraft,
+                    activity,
+                    function,
+                    name,
+                } => (
+                    "constraint",
+                    spacecraft,
+                    activity,
+                    function.clone_ref(py),
+                    name.clone(),
+                )
+                    .into_pyobject(py)?,
+                PyHook::Property {
+                    spacecraft,
+                    name,
+                    initial,
+                    function,
+                } => ("property", spacecraft, name, function.clone_ref(py), *initial).into_pyobject(py)?,
+            };
+            hooks.append(item)?;
+        }
+        let restore = slf.as_any().get_type().getattr("_restore")?;
+        Ok((
+            restore,
+            PyTuple::new(
+                py,
+                [
+                    blob.into_any(),
+                    info.into_pyobject(py)?.into_any(),
+                    hooks.into_any(),
+                ],
+            )?,
+        ))
+    }
+
+    #[staticmethod]
+    fn _restore(blob: &[u8], info: &str, hooks: &Bound<'_, PyList>) -> PyResult<Self> {
+        let mut sim = Self::restore(blob)?;
+        sim.info =
+            serde_json::from_str(info).map_err(|e| input_error(&format!("pickled run description: {e}")))?;
+        for hook in hooks.iter() {
+            let kind: String = hook.get_item(0)?.extract()?;
+            let spacecraft: String = hook.get_item(1)?.extract()?;
+            let key: String = hook.get_item(2)?.extract()?;
+            let function: Py<PyAny> = hook.get_item(3)?.unbind();
+            if kind == "constraint" {
+                let name: Option<String> = hook.get_item(4)?.extract()?;
+                sim.add_constraint(&spacecraft, &key, function, name)?;
+            } else {
+                // The restored state keeps the property's value; `initial` is what it started from.
+                sim.add_property(&spacecraft, &key, hook.get_item(4)?.extract()?, function)?;
+            }
+        }
+        Ok(sim)
+    }
+
+    /// Same state (bit for bit, through the checkpoint), run description and hooks.
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(other) = other.cast::<Self>() else {
+            return Ok(false);
+        };
+        let other = other.borrow();
+        let same_hooks = self.py_hooks.len() == other.py_hooks.len()
+            && self
+                .py_hooks
+                .iter()
+                .zip(&other.py_hooks)
+                .all(|(a, b)| a.same(b, py));
+        Ok(same_hooks
+            && self.info == other.info
+            && self.inner.checkpoint().py_err()? == other.inner.checkpoint().py_err()?)
     }
 
     fn __repr__(&self) -> String {
@@ -665,5 +825,29 @@ impl PySimulation {
             self.inner.stations().len(),
             self.inner.now()
         )
+    }
+}
+
+impl pickle::SerdeValue for PySpacecraft {
+    type Inner = Spacecraft;
+    const WHAT: &'static str = "spacecraft";
+    fn inner(&self) -> &Self::Inner {
+        &self.inner
+    }
+    fn wrap(inner: Self::Inner) -> PyResult<Self> {
+        Ok(Self {
+            inner: inner.validated().py_err()?,
+        })
+    }
+}
+
+impl pickle::SerdeValue for PyEvent {
+    type Inner = Event;
+    const WHAT: &'static str = "event";
+    fn inner(&self) -> &Self::Inner {
+        &self.inner
+    }
+    fn wrap(inner: Self::Inner) -> PyResult<Self> {
+        Ok(Self { inner })
     }
 }

@@ -4,7 +4,8 @@ use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors::{input_error, IntoPy};
+use super::errors::IntoPy;
+use super::pickle;
 use super::satellite::PySatellite;
 use super::time;
 use crate::environment::{GroundStation, HorizonMask};
@@ -133,27 +134,21 @@ impl PyGroundStation {
 
     /// JSON form (serde); ``GroundStation.from_json`` reads it back.
     fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.inner).map_err(|e| input_error(&e.to_string()))
+        pickle::to_json(self)
     }
 
-    /// A station from ``to_json`` output.
+    /// A ground station from ``to_json`` output.
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        serde_json::from_str(text)
-            .map(|inner| Self { inner })
-            .map_err(|e| input_error(&format!("invalid ground station JSON: {e}")))
+        pickle::from_json(text)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        let from_json = slf.get_type().getattr("from_json")?;
-        Ok((from_json, (slf.get().to_json()?,)))
+        pickle::reduce(slf)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .map(|o| o.get().inner == self.inner)
-            .unwrap_or(false)
+        pickle::equal(self, other)
     }
 
     fn __repr__(&self) -> String {
@@ -166,5 +161,16 @@ impl PyGroundStation {
             g.altitude_km * 1_000.0,
             self.inner.min_elevation_deg()
         )
+    }
+}
+
+impl pickle::SerdeValue for PyGroundStation {
+    type Inner = GroundStation;
+    const WHAT: &'static str = "ground station";
+    fn inner(&self) -> &Self::Inner {
+        &self.inner
+    }
+    fn wrap(inner: Self::Inner) -> PyResult<Self> {
+        Ok(Self { inner })
     }
 }

@@ -11,6 +11,7 @@ mod load;
 #[cfg(feature = "onnx")]
 mod run;
 mod satellites;
+mod values;
 
 use std::path::{Path, PathBuf};
 

@@ -115,6 +115,10 @@ pub struct SpacecraftState {
     /// Loads a flight application switched on (rehearsals): name → W.
     #[serde(default)]
     pub external_loads: BTreeMap<String, f64>,
+    /// The latest scheduled start already handled: a decision point can be
+    /// visited twice (a sync point, a run boundary) and must not start it twice.
+    #[serde(default)]
+    pub scheduled_handled_s: Option<f64>,
     /// Positions in the current plan's lists (scratch, reset every run).
     #[serde(skip)]
     pub cursors: Cursors,
@@ -247,6 +251,7 @@ impl SpacecraftState {
             relayed_bytes: vec![0.0; sc.relays.len()],
             onboard: sc.imager.as_ref().map(|_| OnboardState::new(seed, &sc.name)),
             external_loads: BTreeMap::new(),
+            scheduled_handled_s: None,
             cursors: Cursors::default(),
         }
     }
@@ -511,13 +516,17 @@ impl SpacecraftState {
         }
         // Scheduled starts (at or just before now, not yet handled).
         let lookback = self.window(ctx);
-        let due: Vec<usize> = plan
+        let handled = self.scheduled_handled_s.unwrap_or(f64::NEG_INFINITY);
+        let due: Vec<(f64, usize)> = plan
             .scheduled
             .iter()
-            .filter(|(at, _)| *at <= t + EPS && *at > t - lookback)
-            .map(|(_, k)| *k)
+            .filter(|(at, _)| *at <= t + EPS && *at > t - lookback && *at > handled)
+            .copied()
             .collect();
-        for k in due {
+        if let Some(latest) = due.iter().map(|(at, _)| *at).reduce(f64::max) {
+            self.scheduled_handled_s = Some(latest);
+        }
+        for (_, k) in due {
             if self.running.is_some() {
                 log.push((
                     t,

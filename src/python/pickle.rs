@@ -1,0 +1,53 @@
+//! Pickling of the value classes: each wraps a serde type and travels as its
+//! JSON, so `multiprocessing`, `concurrent.futures`, Dask and Ray can ship it.
+//! Equality compares the wrapped values, so an unpickled object equals the
+//! original.
+
+use pyo3::prelude::*;
+use pyo3::PyClass;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::errors::input_error;
+
+/// A Python class around one serde value.
+pub(crate) trait SerdeValue: PyClass + Sized {
+    /// The wrapped Rust value.
+    type Inner: Serialize + DeserializeOwned + PartialEq;
+    /// What the class is called in error messages, e.g. "satellite".
+    const WHAT: &'static str;
+    fn inner(&self) -> &Self::Inner;
+    /// Wraps a value read back from JSON (validating it where the class must).
+    fn wrap(inner: Self::Inner) -> PyResult<Self>;
+}
+
+/// The JSON form of a value.
+pub(crate) fn to_json<T: SerdeValue>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value.inner()).map_err(|e| input_error(&format!("{}: {e}", T::WHAT)))
+}
+
+/// A value from its JSON form.
+pub(crate) fn from_json<T: SerdeValue>(text: &str) -> PyResult<T> {
+    let inner =
+        serde_json::from_str(text).map_err(|e| input_error(&format!("invalid {} JSON: {e}", T::WHAT)))?;
+    T::wrap(inner)
+}
+
+/// `__reduce__`: rebuilt by the class's `from_json` static method.
+pub(crate) fn reduce<'py, T: SerdeValue + PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync>(
+    slf: &Bound<'py, T>,
+) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+    let from_json = slf.as_any().get_type().getattr("from_json")?;
+    Ok((from_json, (to_json(slf.get())?,)))
+}
+
+/// `__eq__`: same class and equal values.
+pub(crate) fn equal<T: SerdeValue + PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync>(
+    value: &T,
+    other: &Bound<'_, PyAny>,
+) -> bool {
+    other
+        .cast::<T>()
+        .map(|o| o.get().inner() == value.inner())
+        .unwrap_or(false)
+}

@@ -1,0 +1,89 @@
+//! Setting values of a scenario by key path (`bus.power.battery.capacity_wh`,
+//! `satellites.0.total`): how a sweep varies one scenario. The result is parsed
+//! as strictly as a file, so a misspelt key is an error that names it.
+
+use serde_json::Value;
+
+use super::{Format, Scenario};
+use crate::error::{Error, Result};
+
+impl Scenario {
+    /// A copy of this scenario with `values` set, each at a dotted key path
+    /// (list items by index). A path must lead through sections the scenario
+    /// has: a section left to the bus preset (`bus.power` unset) must be
+    /// written out before its keys can be varied.
+    ///
+    /// ```
+    /// use orbitedge::scenario::Scenario;
+    /// use serde_json::json;
+    ///
+    /// let base = Scenario::default_scenario()?;
+    /// let varied = base.with_values([("seed", json!(7)), ("satellites.0.altitude_km", json!(600.0))])?;
+    /// assert_eq!(varied.seed, 7);
+    /// assert_ne!(varied, base);
+    /// let typo = base.with_values([("bus.storage.capacity_byte", json!(1e9))]).unwrap_err();
+    /// assert!(typo.to_string().contains("capacity_bytes"), "{typo}"); // did you mean
+    /// assert!(base.with_values([("bus.power.bus_load_w", json!(5.0))]).is_err()); // preset's
+    /// # Ok::<(), orbitedge::Error>(())
+    /// ```
+    pub fn with_values<'a>(&self, values: impl IntoIterator<Item = (&'a str, Value)>) -> Result<Self> {
+        let mut tree = serde_json::to_value(self).map_err(|e| self.error("values", e))?;
+        for (path, value) in values {
+            set(&mut tree, path, value)?;
+        }
+        Self::from_str(&tree.to_string(), Format::Json, "sweep values")
+    }
+}
+
+fn set(tree: &mut Value, path: &str, value: Value) -> Result<()> {
+    let fail = |reason: String| Error::Config {
+        origin: format!("key path {path:?}"),
+        reason,
+    };
+    let keys: Vec<&str> = path.split('.').collect();
+    if keys.iter().any(|k| k.is_empty()) {
+        return Err(fail(
+            "empty key (paths look like bus.storage.capacity_bytes)".into(),
+        ));
+    }
+    let (last, parents) = keys.split_last().ok_or_else(|| fail("empty path".into()))?;
+    let mut node = tree;
+    for (depth, key) in parents.iter().enumerate() {
+        let here = keys[..=depth].join(".");
+        node = match node {
+            Value::Object(map) => map
+                .get_mut(*key)
+                .ok_or_else(|| fail(format!("the scenario has no section {here:?}")))?,
+            Value::Array(items) => {
+                let count = items.len();
+                key.parse::<usize>()
+                    .ok()
+                    .and_then(|k| items.get_mut(k))
+                    .ok_or_else(|| fail(format!("{here:?}: expected an index below {count}")))?
+            }
+            _ => return Err(fail(format!("{here:?} is a value, not a section"))),
+        };
+        if node.is_null() {
+            return Err(fail(format!(
+                "{here:?} is not set in this scenario (the bus preset's values apply): \
+                 write the section out to vary its keys"
+            )));
+        }
+    }
+    match node {
+        Value::Object(map) => {
+            map.insert((*last).to_string(), value);
+        }
+        Value::Array(items) => {
+            let count = items.len();
+            let slot = last
+                .parse::<usize>()
+                .ok()
+                .and_then(|k| items.get_mut(k))
+                .ok_or_else(|| fail(format!("{last:?}: expected an index below {count}")))?;
+            *slot = value;
+        }
+        _ => return Err(fail("the parent is a value, not a section".into())),
+    }
+    Ok(())
+}
