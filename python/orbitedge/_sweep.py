@@ -94,6 +94,7 @@ class SweepError(OrbitEdgeError, RuntimeError):
 
     def __init__(self, result: SweepResult, total: int) -> None:
         self.result = result
+        self.total = total
         lines = [f"{len(result.failures)} of {total} runs failed; the other {len(result.rows)} completed "
                  "(see .result):"]
         for failure in result.failures[:5]:
@@ -101,6 +102,9 @@ class SweepError(OrbitEdgeError, RuntimeError):
         if len(result.failures) > 5:
             lines.append(f"  ... and {len(result.failures) - 5} more")
         super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[Any, tuple[SweepResult, int]]:
+        return (type(self), (self.result, self.total))
 
 
 def summary_metrics(sim: Simulation) -> dict[str, float]:

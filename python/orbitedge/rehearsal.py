@@ -54,6 +54,9 @@ class RehearsalError(OrbitEdgeError):
         #: The server's message.
         self.message = message
 
+    def __reduce__(self) -> tuple[Any, tuple[str, int | None]]:
+        return (type(self), (self.message, self.status))
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -153,6 +156,10 @@ class Client:
                 raise RehearsalError(message, response.status)
             return data
         raise AssertionError("unreachable")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled client (sent to a worker) reconnects on its first request.
+        return {**self.__dict__, "_conn": None}
 
     def close(self) -> None:
         """Close the connection (a later request opens a new one)."""

@@ -66,8 +66,9 @@ def test_value_objects_round_trip(fleet):
     iss = oe.Satellite.from_tle(*ISS, name="ISS")
     windows = oe.access_windows(sats, stations, START, END)
     eclipses = oe.eclipse_intervals(sats, START, END)
-    links = oe.link_windows(sats, START, END)
-    assert windows and eclipses
+    higher = oe.walker_delta(1, 1, 0, altitude_km=800.0, inclination_deg=53.0, epoch=START, prefix="x")
+    links = oe.link_windows([*sats, *higher], START, END)
+    assert windows and eclipses and links
     objects = [iss, *sats, *stations, *spacecraft, *windows, *eclipses, *links]
     for value in objects:
         back = round_trip(value)
@@ -143,3 +144,22 @@ def test_a_lambda_hook_fails_to_pickle_with_pickles_own_error(fleet):
     sim.add_constraint(spacecraft[0].name, "imaging", lambda view: True)
     with pytest.raises((pickle.PicklingError, AttributeError)):
         pickle.dumps(sim)
+
+
+def test_results_errors_and_clients_round_trip():
+    from orbitedge.rehearsal import Client, Decision, RehearsalError, SpacecraftState
+
+    result = oe.SweepResult([{"run": 0, "seed": 1, "x": 2.0, "wall_s": 0.1}],
+                            [{"run": 1, "seed": 2, "values": {"x": -1.0}, "error": "InputError: x", "traceback": ""}])
+    assert round_trip(result) == result
+    error = round_trip(oe.SweepError(result, 2))
+    assert error.result == result and "1 of 2 runs failed" in str(error)
+    refused = round_trip(RehearsalError("unknown spacecraft", 404))
+    assert (refused.status, refused.message, str(refused)) == (404, "unknown spacecraft", "HTTP 404: unknown spacecraft")
+    assert round_trip(Decision(False, ["battery"])) == Decision(False, ["battery"])
+    state = SpacecraftState("a", "t", 1.0, 0.5, 20.0, 30.0, 10.0, 20.0, 290.0, 1.0, None, None, ("Kiruna", "t2"),
+                            {"products": 1e9}, {}, True)
+    assert round_trip(state) == state
+    client = Client("http://127.0.0.1:8642", token="t")
+    back = round_trip(client)
+    assert (back.url, back._token, back._conn) == (client.url, "t", None)
