@@ -204,6 +204,19 @@ def execute(scenario: Scenario, spec: RunSpec, metrics: Metrics | None) -> Outco
         }
 
 
+def execute_many(scenario: Scenario, specs: list[RunSpec], metrics: Metrics | None) -> list[Outcome]:
+    """Runs a chunk of specs in one task: the per-task cost of a pool or a Dask
+    scheduler is paid once per chunk, not once per (possibly 10-ms) run."""
+    return [execute(scenario, spec, metrics) for spec in specs]
+
+
+def chunks(specs: list[RunSpec], workers: int, chunk_size: int | None) -> list[list[RunSpec]]:
+    """Consecutive chunks: ``chunk_size`` runs each, or by default about eight
+    tasks per worker (enough to balance uneven runs, few enough to be cheap)."""
+    size = chunk_size or max(1, math.ceil(len(specs) / (8 * max(workers, 1))))
+    return [specs[k : k + size] for k in range(0, len(specs), size)]
+
+
 def sweep(
     scenario: Scenario | str | os.PathLike[str],
     parameters: Mapping[str, Any] | None = None,
@@ -215,6 +228,7 @@ def sweep(
     client: Any = None,
     errors: str = "raise",
     progress: bool | Callable[[float], None] | None = None,
+    chunk_size: int | None = None,
 ) -> SweepResult:
     """Runs ``scenario`` once per point of a parameter grid and random draw.
 
@@ -237,6 +251,8 @@ def sweep(
             ``result.failures``.
         progress: A callable taking the fraction done, True for a bar on stderr,
             False for none; default: a bar when stderr is a terminal.
+        chunk_size: Runs per task (default: about eight tasks per worker), so
+            short runs do not pay a task's scheduling cost each.
 
     Returns:
         A :class:`SweepResult`: one row per completed run, in run order.
@@ -249,24 +265,29 @@ def sweep(
     report = _progress_callback(progress)
     outcomes: list[Outcome] = []
 
-    def collect(outcome: Outcome) -> None:
-        outcomes.append(outcome)
+    def collect(chunk: list[Outcome]) -> None:
+        outcomes.extend(chunk)
         if report is not None:
             report(len(outcomes) / len(specs))
 
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     if client is not None:
-        _on_dask(client, scenario, specs, metrics, collect)
+        _on_dask(client, scenario, specs, metrics, collect, chunk_size)
     elif workers == 0:
         for spec in specs:
-            collect(execute(scenario, spec, metrics))
+            collect([execute(scenario, spec, metrics)])
     else:
         count = min(workers or os.cpu_count() or 1, len(specs))
         # "spawn": a forked child of a process whose threads (rayon's) hold locks can hang.
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            futures = {pool.submit(execute, scenario, spec, metrics): spec for spec in specs}
+            futures = {
+                pool.submit(execute_many, scenario, chunk, metrics): chunk
+                for chunk in chunks(specs, count, chunk_size)
+            }
             for future in concurrent.futures.as_completed(futures):
-                collect(_outcome(future, futures[future]))
+                collect(_outcomes(future, futures[future]))
 
     rows = sorted((o["ok"] for o in outcomes if "ok" in o), key=lambda row: row[RUN])
     failures = sorted((o["failed"] for o in outcomes if "failed" in o), key=lambda f: f[RUN])
@@ -277,32 +298,43 @@ def sweep(
 
 
 def _on_dask(
-    client: Any, scenario: Scenario, specs: list[RunSpec], metrics: Metrics | None, collect: Callable[[Outcome], None]
+    client: Any,
+    scenario: Scenario,
+    specs: list[RunSpec],
+    metrics: Metrics | None,
+    collect: Callable[[list[Outcome]], None],
+    chunk_size: int | None,
 ) -> None:
     from distributed import as_completed  # optional: pip install "orbitedge[dask]"
 
+    workers = sum(client.nthreads().values()) or 1
+    parts = chunks(specs, workers, chunk_size)
     shared = client.scatter(scenario, broadcast=True)
-    futures = client.map(execute, [shared] * len(specs), specs, [metrics] * len(specs), pure=False)
-    spec_of = {future.key: spec for future, spec in zip(futures, specs)}
+    futures = client.map(execute_many, [shared] * len(parts), parts, [metrics] * len(parts), pure=False)
+    chunk_of = {future.key: chunk for future, chunk in zip(futures, parts)}
     for future in as_completed(futures):  # type: ignore[no-untyped-call]
-        collect(_outcome(future, spec_of[future.key]))
+        collect(_outcomes(future, chunk_of[future.key]))
 
 
-def _outcome(future: Any, spec: RunSpec) -> Outcome:
-    """A finished future's outcome; a worker that died (killed, out of memory) is
-    reported as that run's failure rather than ending the sweep."""
+def _outcomes(future: Any, chunk: list[RunSpec]) -> list[Outcome]:
+    """A finished task's outcomes; a worker that died (killed, out of memory) is
+    reported as its runs' failures rather than ending the sweep."""
     try:
-        return dict(future.result())
+        return list(future.result())
     except Exception as error:
-        return {
-            "failed": {
-                RUN: spec.run,
-                SEED: spec.seed,
-                "values": spec.values,
-                "error": f"worker lost: {type(error).__name__}: {error}",
-                "traceback": "".join(traceback.format_exception(error)),
+        trace = "".join(traceback.format_exception(error))
+        return [
+            {
+                "failed": {
+                    RUN: spec.run,
+                    SEED: spec.seed,
+                    "values": spec.values,
+                    "error": f"worker lost: {type(error).__name__}: {error}",
+                    "traceback": trace,
+                }
             }
-        }
+            for spec in chunk
+        ]
 
 
 def _progress_callback(progress: bool | Callable[[float], None] | None) -> Callable[[float], None] | None:
