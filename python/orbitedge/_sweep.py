@@ -238,8 +238,8 @@ def sweep(
             function ``f(rng) -> value`` is drawn for every run from that run's
             ``numpy.random.Generator``; anything else is a fixed value. Key paths
             are those of the scenario file (``bus.power.battery.capacity_wh``,
-            ``satellites.0.altitude_km``); sections a preset fills in must be
-            written out in the scenario to be varied.
+            ``satellites.0.altitude_km``); a bus section the scenario leaves to
+            its preset takes the preset's values first.
         runs: Runs per grid point (Monte-Carlo repetitions), each with its own seed.
         seed: Master seed: the runs' seeds and draws follow from it alone.
         metrics: ``f(simulation) -> dict`` of a run's results (a module-level

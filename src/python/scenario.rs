@@ -65,7 +65,8 @@ impl PyScenario {
 
     /// A copy with values set by dotted key path, e.g.
     /// ``{"bus.power.battery.capacity_wh": 60.0, "seed": 7, "satellites.0.total": 12}``;
-    /// checked as strictly as a file (a misspelt key names the closest one).
+    /// checked as strictly as a file (a misspelt key names the closest one); a bus
+    /// section left to the preset takes the preset's values first.
     fn with_values(&self, values: &Bound<'_, PyDict>) -> PyResult<Self> {
         let mut pairs = Vec::with_capacity(values.len());
         for (key, value) in values.iter() {

@@ -82,6 +82,14 @@ impl Shared {
     fn session(&self) -> MutexGuard<'_, Session> {
         self.session.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The session and the wall time read once it is locked: what is logged
+    /// under the lock then has non-decreasing wall times.
+    fn session_now(&self) -> (MutexGuard<'_, Session>, f64) {
+        let session = self.session();
+        let wall_s = self.wall_s();
+        (session, wall_s)
+    }
 }
 
 /// A running rehearsal server.
@@ -190,14 +198,16 @@ fn pace(shared: &Shared, mut sink: Option<Box<dyn Write + Send>>) -> Result<()> 
     let slot = shared.pacer.lock().map(|p| p.slot_s()).unwrap_or(0.01);
     let mut next_wall_s = 0.0;
     while !shared.stop.load(Ordering::SeqCst) {
-        let started_wall_s = shared.wall_s();
-        let target_s = shared
-            .pacer
-            .lock()
-            .map(|p| p.target_s(started_wall_s))
-            .unwrap_or(0.0);
         {
+            // The wall time is read under the session lock, so a request that waited
+            // for it is logged after this advance with a later time (the log stays ordered).
             let mut session = shared.session();
+            let started_wall_s = shared.wall_s();
+            let target_s = shared
+                .pacer
+                .lock()
+                .map(|p| p.target_s(started_wall_s))
+                .unwrap_or(0.0);
             session.advance(started_wall_s, target_s)?;
             let reached_s = session.elapsed_s();
             let finished_wall_s = shared.wall_s();
@@ -341,11 +351,10 @@ fn route(shared: &Shared, request: &mut Request) -> Answer {
     let path = url.split('?').next().unwrap_or("");
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = request.method().clone();
-    let wall_s = shared.wall_s();
     match (&method, parts.as_slice()) {
         (Method::Get, ["v1", "health"]) => Ok((200, json!({ "ok": true }))),
         (Method::Get, ["v1", "clock"]) => {
-            let session = shared.session();
+            let (session, wall_s) = shared.session_now();
             let (multiplier, slowed_by_s) = shared
                 .pacer
                 .lock()
@@ -376,31 +385,35 @@ fn route(shared: &Shared, request: &mut Request) -> Answer {
             Ok((200, json!(names)))
         }
         (Method::Get, ["v1", "spacecraft", name, "state"]) => {
-            let view = shared.session().state(wall_s, name)?;
+            let (mut session, wall_s) = shared.session_now();
+            let view = session.state(wall_s, name)?;
             Ok((200, to_json(&view)))
         }
         (Method::Post, ["v1", "spacecraft", name, "may-run"]) => {
             let ask: ActivityRequest = body(request)?;
-            let decision =
-                shared
-                    .session()
-                    .may_run(wall_s, name, &ask.activity, ask.power_w, ask.duration_s)?;
+            let (mut session, wall_s) = shared.session_now();
+            let decision = session.may_run(wall_s, name, &ask.activity, ask.power_w, ask.duration_s)?;
             Ok((200, to_json(&decision)))
         }
         (Method::Post, ["v1", "spacecraft", name, "activities"]) => {
             let ask: ActivityRequest = body(request)?;
-            shared.session().start(wall_s, name, &ask.activity, ask.power_w)?;
+            let (mut session, wall_s) = shared.session_now();
+            session.start(wall_s, name, &ask.activity, ask.power_w)?;
+            drop(session);
             shared.fed.notify_all();
             Ok((201, json!({ "started": ask.activity, "power_w": ask.power_w })))
         }
         (Method::Delete, ["v1", "spacecraft", name, "activities", activity]) => {
-            let power_w = shared.session().stop(wall_s, name, activity)?;
+            let (mut session, wall_s) = shared.session_now();
+            let power_w = session.stop(wall_s, name, activity)?;
+            drop(session);
             shared.fed.notify_all();
             Ok((200, json!({ "stopped": activity, "power_w": power_w })))
         }
         (Method::Post, ["v1", "spacecraft", name, "data"]) => {
             let ask: DataRequest = body(request)?;
-            let stored = shared.session().store(wall_s, name, &ask.partition, ask.bytes)?;
+            let (mut session, wall_s) = shared.session_now();
+            let stored = session.store(wall_s, name, &ask.partition, ask.bytes)?;
             Ok((200, json!({ "stored_bytes": stored, "offered_bytes": ask.bytes })))
         }
         (Method::Get, ["v1", "events"]) => {

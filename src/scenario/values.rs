@@ -1,17 +1,20 @@
 //! Setting values of a scenario by key path (`bus.power.battery.capacity_wh`,
-//! `satellites.0.total`): how a sweep varies one scenario. The result is parsed
-//! as strictly as a file, so a misspelt key is an error that names it.
+//! `satellites.0.total`): how a sweep varies one scenario. A bus section the
+//! scenario leaves to its preset is first written out with the preset's values.
+//! The result is parsed as strictly as a file, so a misspelt key is an error
+//! that names it.
 
 use serde_json::Value;
 
 use super::{Format, Scenario};
 use crate::error::{Error, Result};
+use crate::spacecraft::{RadiationConfig, Spacecraft, StorageConfig};
 
 impl Scenario {
     /// A copy of this scenario with `values` set, each at a dotted key path
     /// (list items by index). A path must lead through sections the scenario
-    /// has: a section left to the bus preset (`bus.power` unset) must be
-    /// written out before its keys can be varied.
+    /// has; a bus section left to the preset (`bus.power` unset) takes the
+    /// preset's values first, so only the key named changes.
     ///
     /// ```
     /// use orbitedge::scenario::Scenario;
@@ -23,15 +26,54 @@ impl Scenario {
     /// assert_ne!(varied, base);
     /// let typo = base.with_values([("bus.storage.capacity_byte", json!(1e9))]).unwrap_err();
     /// assert!(typo.to_string().contains("capacity_bytes"), "{typo}"); // did you mean
-    /// assert!(base.with_values([("bus.power.bus_load_w", json!(5.0))]).is_err()); // preset's
+    /// // The default scenario leaves power to the cubesat_6u preset: the rest of it stays.
+    /// let lighter = base.with_values([("bus.power.bus_load_w", json!(5.0))])?;
+    /// let power = lighter.bus.power.expect("written out");
+    /// assert_eq!((power.bus_load_w, power.battery.capacity_wh), (5.0, 40.0));
+    /// assert!(base.with_values([("imager.targets.9.name", json!("x"))]).is_err()); // no 10th target
     /// # Ok::<(), orbitedge::Error>(())
     /// ```
     pub fn with_values<'a>(&self, values: impl IntoIterator<Item = (&'a str, Value)>) -> Result<Self> {
         let mut tree = serde_json::to_value(self).map_err(|e| self.error("values", e))?;
         for (path, value) in values {
+            write_out_preset_section(&mut tree, path);
             set(&mut tree, path, value)?;
         }
         Self::from_str(&tree.to_string(), Format::Json, "sweep values")
+    }
+}
+
+/// When `path` leads into a bus section the scenario leaves unset, writes the
+/// preset's section into `tree`, as `build` would apply it.
+fn write_out_preset_section(tree: &mut Value, path: &str) {
+    let mut keys = path.split('.');
+    let (Some("bus"), Some(section), Some(_)) = (keys.next(), keys.next(), keys.next()) else {
+        return;
+    };
+    let Some(bus) = tree.get_mut("bus") else {
+        return;
+    };
+    // The preset as set so far (an earlier value of the same call may have changed it).
+    let preset = bus
+        .get("preset")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let Some(slot) = bus.get_mut(section) else {
+        return;
+    };
+    if !slot.is_null() {
+        return;
+    }
+    let filled = match (preset.as_str(), section) {
+        ("cubesat_6u", "power") => serde_json::to_value(Spacecraft::cubesat_6u_power()),
+        ("cubesat_6u", "thermal") => serde_json::to_value(Spacecraft::cubesat_6u_thermal()),
+        (_, "radiation") => serde_json::to_value(RadiationConfig::default()),
+        (_, "storage") => serde_json::to_value(StorageConfig::default()),
+        _ => return,
+    };
+    if let Ok(section) = filled {
+        *slot = section;
     }
 }
 
@@ -65,7 +107,7 @@ fn set(tree: &mut Value, path: &str, value: Value) -> Result<()> {
         };
         if node.is_null() {
             return Err(fail(format!(
-                "{here:?} is not set in this scenario (the bus preset's values apply): \
+                "{here:?} is not set in this scenario and its preset has none: \
                  write the section out to vary its keys"
             )));
         }

@@ -119,13 +119,14 @@ def test_the_application_changes_the_state_it_reads(binary, scenario, tmp_path):
         greedy = sim.may_run(sc, "heater", power_w=500.0, duration_s=3_600.0)
         assert not greedy and any("charge" in r for r in greedy.reasons), greedy.reasons
 
-        # Time moves with the wall clock, 100 simulated seconds per second (a camera on meanwhile).
+        # Time moves with the wall clock, 100 simulated seconds per second (a camera on
+        # meanwhile), within 10 % over 1 s: slots and scheduling jitter on a loaded host.
         sim.start(sc, "camera", power_w=20.0)
         t0 = sim.clock()
-        time.sleep(0.3)
+        time.sleep(1.0)
         t1 = sim.clock()
         sim.stop(sc, "camera")
-        assert (t1["elapsed_s"] - t0["elapsed_s"]) == pytest.approx(100.0 * (t1["wall_s"] - t0["wall_s"]), abs=3.0)
+        assert (t1["elapsed_s"] - t0["elapsed_s"]) == pytest.approx(100.0 * (t1["wall_s"] - t0["wall_s"]), rel=0.1)
         assert server.stop() == 0
 
     log = [json.loads(line) for line in (out / "rehearsal.jsonl").read_text().splitlines()]
@@ -158,7 +159,7 @@ def test_the_application_changes_the_state_it_reads(binary, scenario, tmp_path):
             if line.startswith("| sat-")}
     extra_wh = {name: float(cell.split("/")[2]) for name, cell in rows.items()}
     camera = [e for e in log if e["op"] in ("start", "stop") and e["activity"] == "camera"]
-    camera_wh = 20.0 * (camera[1]["sim_s"] - camera[0]["sim_s"]) / 3_600.0  # ~0.17 Wh: dominates
+    camera_wh = 20.0 * (camera[1]["sim_s"] - camera[0]["sim_s"]) / 3_600.0  # ~0.56 Wh: dominates
     assert extra_wh["sat-P1-S1"] == pytest.approx(camera_wh, abs=0.01), (rows, camera_wh)
     assert extra_wh["sat-P1-S2"] == 0.0, rows
     events = [json.loads(line) for line in (again / "events.jsonl").read_text().splitlines()]
