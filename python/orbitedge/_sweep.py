@@ -130,9 +130,7 @@ def summary_metrics(sim: Simulation) -> dict[str, float]:
     return out
 
 
-def expand(
-    parameters: Mapping[str, Any] | None, runs: int, seed: int
-) -> list[RunSpec]:
+def expand(parameters: Mapping[str, Any] | None, runs: int, seed: int) -> list[RunSpec]:
     """The runs of a sweep, in order: the grid's points (first key slowest), each
     repeated ``runs`` times; every run gets its own seed and draws from
     ``numpy.random.SeedSequence(seed)``."""
@@ -193,15 +191,11 @@ def execute(scenario: Scenario, spec: RunSpec, metrics: Metrics | None) -> Outco
         row[WALL] = time.perf_counter() - started
         return {"ok": row}
     except Exception as error:  # reported with the run's parameters, in the caller
-        return {
-            "failed": {
-                RUN: spec.run,
-                SEED: spec.seed,
-                "values": spec.values,
-                "error": f"{type(error).__name__}: {error}",
-                "traceback": traceback.format_exc(),
-            }
-        }
+        return _failure(spec, f"{type(error).__name__}: {error}", traceback.format_exc())
+
+
+def _failure(spec: RunSpec, error: str, trace: str) -> Outcome:
+    return {"failed": {RUN: spec.run, SEED: spec.seed, "values": spec.values, "error": error, "traceback": trace}}
 
 
 def execute_many(scenario: Scenario, specs: list[RunSpec], metrics: Metrics | None) -> list[Outcome]:
@@ -323,18 +317,7 @@ def _outcomes(future: Any, chunk: list[RunSpec]) -> list[Outcome]:
         return list(future.result())
     except Exception as error:
         trace = "".join(traceback.format_exception(error))
-        return [
-            {
-                "failed": {
-                    RUN: spec.run,
-                    SEED: spec.seed,
-                    "values": spec.values,
-                    "error": f"worker lost: {type(error).__name__}: {error}",
-                    "traceback": trace,
-                }
-            }
-            for spec in chunk
-        ]
+        return [_failure(spec, f"worker lost: {type(error).__name__}: {error}", trace) for spec in chunk]
 
 
 def _progress_callback(progress: bool | Callable[[float], None] | None) -> Callable[[float], None] | None:

@@ -135,3 +135,23 @@ def test_dask_cluster_gives_the_same_table(scenario):
             on_dask = oe.sweep(scenario, PARAMETERS, runs=1, seed=4, client=client, progress=False)
     local = oe.sweep(scenario, PARAMETERS, runs=1, seed=4, workers=2, progress=False)
     assert_same_table(without_wall_time(on_dask), without_wall_time(local))
+
+
+def die_on_50_wh(sim: oe.Simulation) -> dict[str, float]:
+    state = sim.states()[0]
+    if abs(state["battery_wh"] / state["soc"] - 50.0) < 1e-6:
+        import os
+
+        os._exit(3)  # the worker process dies: no exception, no result
+    return {"final_soc": state["soc"]}
+
+
+def test_a_dead_worker_fails_its_runs_and_keeps_the_rest(scenario):
+    grid = {"bus.power.battery.capacity_wh": [40.0, 50.0, 60.0, 70.0]}
+    result = oe.sweep(scenario, grid, seed=5, workers=2, chunk_size=1, metrics=die_on_50_wh,
+                      errors="keep", progress=False)
+    done = {row["run"] for row in result}
+    lost = {failure["run"]: failure for failure in result.failures}
+    assert done | set(lost) == {0, 1, 2, 3} and not done & set(lost)
+    assert 1 in lost and lost[1]["error"].startswith("worker lost")
+    assert lost[1]["values"] == {"bus.power.battery.capacity_wh": 50.0}
