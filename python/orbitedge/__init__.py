@@ -39,6 +39,7 @@ from ._orbitedge import (
     scene_tile,
     walker_delta,
 )
+from . import rehearsal
 from ._columns import to_columns
 from ._sweep import SweepError, SweepResult, summary_metrics, sweep
 from .errors import (
@@ -80,6 +81,7 @@ __all__ = [
     "eclipse_intervals",
     "link_windows",
     "propagate",
+    "rehearsal",
     "scene_tile",
     "summary_metrics",
     "sweep",

@@ -230,6 +230,7 @@ def test_long_poll_delivers_eclipse_entry(binary, scenario, tmp_path):
 
 
 def test_client_rejects_bad_urls_and_dead_servers():
+    assert oe.rehearsal.Client is Client  # reachable after a plain `import orbitedge as oe`
     with pytest.raises(ValueError, match="http://HOST:PORT"):
         Client("ftp://example")
     with pytest.raises(RehearsalError) as caught:
