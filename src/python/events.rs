@@ -36,25 +36,6 @@ pub(crate) struct PyAccessWindow {
 
 #[pymethods]
 impl PyAccessWindow {
-    /// JSON form (serde); ``AccessWindow.from_json`` reads it back.
-    fn to_json(&self) -> PyResult<String> {
-        pickle::to_json(self)
-    }
-
-    /// An access window from ``to_json`` output.
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        pickle::from_json(text)
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        pickle::reduce(slf)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        pickle::equal(self, other)
-    }
-
     #[classattr]
     fn _time_fields() -> (&'static str, &'static str, &'static str) {
         ("rise", "culmination", "set")
@@ -136,25 +117,6 @@ pub(crate) struct PyEclipseInterval {
 
 #[pymethods]
 impl PyEclipseInterval {
-    /// JSON form (serde); ``EclipseInterval.from_json`` reads it back.
-    fn to_json(&self) -> PyResult<String> {
-        pickle::to_json(self)
-    }
-
-    /// An eclipse interval from ``to_json`` output.
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        pickle::from_json(text)
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        pickle::reduce(slf)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        pickle::equal(self, other)
-    }
-
     #[classattr]
     fn _time_fields() -> (&'static str, &'static str) {
         ("start", "end")
@@ -227,25 +189,6 @@ pub(crate) struct PyLinkWindow {
 
 #[pymethods]
 impl PyLinkWindow {
-    /// JSON form (serde); ``LinkWindow.from_json`` reads it back.
-    fn to_json(&self) -> PyResult<String> {
-        pickle::to_json(self)
-    }
-
-    /// A link window from ``to_json`` output.
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        pickle::from_json(text)
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        pickle::reduce(slf)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        pickle::equal(self, other)
-    }
-
     #[classattr]
     fn _time_fields() -> (&'static str, &'static str, &'static str) {
         ("start", "closest_approach", "end")
@@ -391,35 +334,6 @@ pub(crate) fn link_windows(
     Ok(windows.into_iter().map(|inner| PyLinkWindow { inner }).collect())
 }
 
-impl pickle::SerdeValue for PyAccessWindow {
-    type Inner = AccessWindow;
-    const WHAT: &'static str = "access window";
-    fn inner(&self) -> &Self::Inner {
-        &self.inner
-    }
-    fn wrap(inner: Self::Inner) -> PyResult<Self> {
-        Ok(Self { inner })
-    }
-}
-
-impl pickle::SerdeValue for PyEclipseInterval {
-    type Inner = EclipseInterval;
-    const WHAT: &'static str = "eclipse interval";
-    fn inner(&self) -> &Self::Inner {
-        &self.inner
-    }
-    fn wrap(inner: Self::Inner) -> PyResult<Self> {
-        Ok(Self { inner })
-    }
-}
-
-impl pickle::SerdeValue for PyLinkWindow {
-    type Inner = LinkWindow;
-    const WHAT: &'static str = "link window";
-    fn inner(&self) -> &Self::Inner {
-        &self.inner
-    }
-    fn wrap(inner: Self::Inner) -> PyResult<Self> {
-        Ok(Self { inner })
-    }
-}
+pickle::serde_value_class!(PyAccessWindow, AccessWindow, "access window");
+pickle::serde_value_class!(PyEclipseInterval, EclipseInterval, "eclipse interval");
+pickle::serde_value_class!(PyLinkWindow, LinkWindow, "link window");

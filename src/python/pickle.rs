@@ -1,7 +1,9 @@
 //! Pickling of the value classes: each wraps a serde type and travels as its
 //! JSON, so `multiprocessing`, `concurrent.futures`, Dask and Ray can ship it.
 //! Equality compares the wrapped values, so an unpickled object equals the
-//! original.
+//! original. [`serde_value_class!`] gives a class its `to_json`, `from_json`,
+//! `__reduce__` and `__eq__` (a second `#[pymethods]` block, pyo3's
+//! `multiple-pymethods`).
 
 use pyo3::prelude::*;
 use pyo3::PyClass;
@@ -51,3 +53,47 @@ pub(crate) fn equal<T: SerdeValue + PyClass<Frozen = pyo3::pyclass::boolean_stru
         .map(|o| o.get().inner() == value.inner())
         .unwrap_or(false)
 }
+
+/// Makes `$class` (a pyclass with an `inner: $inner` field) a serde value
+/// class: `to_json`, `from_json`, `__reduce__` and `__eq__`. The optional
+/// closure-like tail builds the class from a value read back (e.g. validating it).
+macro_rules! serde_value_class {
+    ($class:ty, $inner:ty, $what:literal) => {
+        $crate::python::pickle::serde_value_class!($class, $inner, $what, |inner| Ok(Self { inner }));
+    };
+    ($class:ty, $inner:ty, $what:literal, |$value:ident| $wrap:expr) => {
+        impl $crate::python::pickle::SerdeValue for $class {
+            type Inner = $inner;
+            const WHAT: &'static str = $what;
+            fn inner(&self) -> &Self::Inner {
+                &self.inner
+            }
+            fn wrap($value: Self::Inner) -> PyResult<Self> {
+                $wrap
+            }
+        }
+
+        #[pymethods]
+        impl $class {
+            /// JSON form (serde); ``from_json`` reads it back.
+            fn to_json(&self) -> PyResult<String> {
+                $crate::python::pickle::to_json(self)
+            }
+
+            /// The object from ``to_json`` output.
+            #[staticmethod]
+            fn from_json(text: &str) -> PyResult<Self> {
+                $crate::python::pickle::from_json(text)
+            }
+
+            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+                $crate::python::pickle::reduce(slf)
+            }
+
+            fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+                $crate::python::pickle::equal(self, other)
+            }
+        }
+    };
+}
+pub(crate) use serde_value_class;

@@ -267,25 +267,6 @@ impl PySatellite {
         )
     }
 
-    /// JSON form (serde); ``Satellite.from_json`` reads it back.
-    fn to_json(&self) -> PyResult<String> {
-        pickle::to_json(self)
-    }
-
-    /// A satellite from ``to_json`` output.
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        pickle::from_json(text)
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        pickle::reduce(slf)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        pickle::equal(self, other)
-    }
-
     fn __repr__(&self) -> String {
         format!("Satellite(name={:?}, model={:?})", self.inner.name, self.model())
     }
@@ -356,13 +337,4 @@ pub(crate) fn propagate<'py>(
     PyTuple::new(py, [p.into_any(), v.into_any()])
 }
 
-impl pickle::SerdeValue for PySatellite {
-    type Inner = Satellite;
-    const WHAT: &'static str = "satellite";
-    fn inner(&self) -> &Self::Inner {
-        &self.inner
-    }
-    fn wrap(inner: Self::Inner) -> PyResult<Self> {
-        Ok(Self { inner })
-    }
-}
+pickle::serde_value_class!(PySatellite, Satellite, "satellite");

@@ -115,25 +115,6 @@ impl PySpacecraft {
         to_python(py, &self.inner)
     }
 
-    /// JSON form (serde); ``Spacecraft.from_json`` reads it back.
-    fn to_json(&self) -> PyResult<String> {
-        pickle::to_json(self)
-    }
-
-    /// A spacecraft from ``to_json`` output.
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        pickle::from_json(text)
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        pickle::reduce(slf)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        pickle::equal(self, other)
-    }
-
     fn __repr__(&self) -> String {
         format!(
             "Spacecraft({:?}, orbit={:?})",
@@ -150,25 +131,6 @@ pub(crate) struct PyEvent {
 
 #[pymethods]
 impl PyEvent {
-    /// JSON form (serde); ``Event.from_json`` reads it back.
-    fn to_json(&self) -> PyResult<String> {
-        pickle::to_json(self)
-    }
-
-    /// An event from ``to_json`` output.
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        pickle::from_json(text)
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        pickle::reduce(slf)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        pickle::equal(self, other)
-    }
-
     #[classattr]
     fn _time_fields() -> (&'static str,) {
         ("time",)
@@ -828,26 +790,7 @@ impl PySimulation {
     }
 }
 
-impl pickle::SerdeValue for PySpacecraft {
-    type Inner = Spacecraft;
-    const WHAT: &'static str = "spacecraft";
-    fn inner(&self) -> &Self::Inner {
-        &self.inner
-    }
-    fn wrap(inner: Self::Inner) -> PyResult<Self> {
-        Ok(Self {
-            inner: inner.validated().py_err()?,
-        })
-    }
-}
-
-impl pickle::SerdeValue for PyEvent {
-    type Inner = Event;
-    const WHAT: &'static str = "event";
-    fn inner(&self) -> &Self::Inner {
-        &self.inner
-    }
-    fn wrap(inner: Self::Inner) -> PyResult<Self> {
-        Ok(Self { inner })
-    }
-}
+pickle::serde_value_class!(PySpacecraft, Spacecraft, "spacecraft", |inner| Ok(Self {
+    inner: inner.validated().py_err()?,
+}));
+pickle::serde_value_class!(PyEvent, Event, "event");

@@ -132,25 +132,6 @@ impl PyGroundStation {
         Ok(dict)
     }
 
-    /// JSON form (serde); ``GroundStation.from_json`` reads it back.
-    fn to_json(&self) -> PyResult<String> {
-        pickle::to_json(self)
-    }
-
-    /// A ground station from ``to_json`` output.
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        pickle::from_json(text)
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        pickle::reduce(slf)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        pickle::equal(self, other)
-    }
-
     fn __repr__(&self) -> String {
         let g = self.inner.location();
         format!(
@@ -164,13 +145,4 @@ impl PyGroundStation {
     }
 }
 
-impl pickle::SerdeValue for PyGroundStation {
-    type Inner = GroundStation;
-    const WHAT: &'static str = "ground station";
-    fn inner(&self) -> &Self::Inner {
-        &self.inner
-    }
-    fn wrap(inner: Self::Inner) -> PyResult<Self> {
-        Ok(Self { inner })
-    }
-}
+pickle::serde_value_class!(PyGroundStation, GroundStation, "ground station");
