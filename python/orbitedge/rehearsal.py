@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import pathlib
+import select
 import shutil
 import socket
 import subprocess
@@ -345,13 +346,15 @@ def launch(
     assert process.stdout is not None
     # The server prints its URL as its first line once it listens.
     deadline = time.monotonic() + ready_timeout_s
-    line = process.stdout.readline().strip()
+    readable, _, _ = select.select([process.stdout], [], [], ready_timeout_s)
+    line = process.stdout.readline().strip() if readable else ""
     if not line.startswith("http://"):
         process.kill()
         process.wait()
         errors.seek(0)
         err = errors.read()
-        raise RehearsalError(f"`{' '.join(command)}` did not start: {err.strip() or line or 'no output'}")
+        why = err.strip() or line or f"no address within {ready_timeout_s} s"
+        raise RehearsalError(f"`{' '.join(command)}` did not start: {why}")
     server = Server(process, line, token)
     while time.monotonic() < deadline:
         try:

@@ -55,13 +55,13 @@ pub fn markdown(rehearsed: &Summary, simulated: &Summary) -> String {
         .spacecraft
         .iter()
         .zip(&simulated.spacecraft)
-        .chain(std::iter::once((&rehearsed.totals, &simulated.totals)));
-    for (r, s) in rows {
-        let name = if std::ptr::eq(r, &rehearsed.totals) {
-            "**total**"
-        } else {
-            r.name.as_str()
-        };
+        .map(|(r, s)| (r.name.as_str(), r, s))
+        .chain(std::iter::once((
+            "**total**",
+            &rehearsed.totals,
+            &simulated.totals,
+        )));
+    for (name, r, s) in rows {
         let _ = writeln!(out, "| {name} | {} |", cells(r, s).join(" | "));
     }
     out

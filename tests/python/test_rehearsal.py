@@ -236,3 +236,20 @@ def test_client_rejects_bad_urls_and_dead_servers():
     with pytest.raises(RehearsalError) as caught:
         Client("http://127.0.0.1:9", timeout_s=1.0).health()  # discard port: nothing listens
     assert caught.value.status is None
+
+
+def test_launch_reports_a_server_that_does_not_start(binary, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SCENARIO.replace("duration_h = 6.0", "duration_hours = 6.0"))
+    with pytest.raises(RehearsalError, match="duration_h"):
+        launch(bad, binary=binary, out=tmp_path / "out")
+
+
+def test_launch_gives_up_on_a_silent_server(tmp_path):
+    silent = tmp_path / "silent-orbitedge"
+    silent.write_text("#!/bin/sh\nsleep 30\n")
+    silent.chmod(0o755)
+    started = time.monotonic()
+    with pytest.raises(RehearsalError, match="no address within 0.5 s"):
+        launch(binary=silent, ready_timeout_s=0.5)
+    assert time.monotonic() - started < 10.0  # killed, not waited for
