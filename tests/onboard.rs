@@ -6,68 +6,35 @@
 use std::sync::Arc;
 
 use orbitedge::compute::{
-    ComputerConfig, DeviceProfile, ImagerConfig, Job, Latency, ModelSpec, Policy, RestartPolicy, Target,
+    ComputerConfig, DeviceProfile, ImagerConfig, Job, Latency, Policy, RestartPolicy, Target,
 };
-use orbitedge::orbit::walker::WalkerDelta;
 use orbitedge::prelude::*;
 use orbitedge::sim::{Detection, EventKind, Simulation, Stepping, TileDetector};
-use orbitedge::spacecraft::{RadiationConfig, RadioConfig, RateModel, Spacecraft};
+use orbitedge::spacecraft::{RadiationConfig, Spacecraft};
 use proptest::prelude::*;
 
-fn epoch() -> Epoch {
-    Epoch::from_gregorian_utc_at_midnight(2024, 3, 1)
-}
-
-/// ukis-csmask-sized model: 20 GFLOP per tile (≈ 2.5 s on the iX5 profile).
-fn model() -> ModelSpec {
-    ModelSpec {
-        name: "cloud-detector".into(),
-        flops: 20e9,
-        peak_memory_bytes: 3e8,
-        path: None,
-    }
-}
+mod common;
+use common::{cubesats, epoch, ix5, kiruna};
 
 fn spacecraft(
     count: usize,
     computer: impl Fn(ComputerConfig) -> ComputerConfig,
     radiation: RadiationConfig,
 ) -> Vec<Spacecraft> {
-    let pattern = WalkerDelta {
-        total: count as u32,
-        planes: count as u32,
-        phasing: 0,
-        altitude_km: 550.0,
-        inclination_deg: 97.6,
-    };
-    Satellite::walker("sat", &pattern, epoch(), AnalyticModel::J2)
-        .unwrap()
-        .into_iter()
-        .map(|s| {
-            let mut sc = Spacecraft::cubesat_6u(s.name.clone(), s);
-            sc.radiation = radiation;
-            sc.radios = vec![RadioConfig {
-                name: "x-band".into(),
-                rate: RateModel::Fixed { rate_bps: 20e6 },
-                transmit_power_w: 10.0,
-                partitions: vec!["products".into(), "images".into()],
-                stations: vec![],
-            }];
-            sc.imager = Some(ImagerConfig {
-                capture_interval_s: 60.0,
-                ..Default::default()
-            });
-            sc.computer = Some(computer(ComputerConfig::new(
-                DeviceProfile::shipped("unibap-ix5").unwrap(),
-                model(),
-            )));
-            sc
-        })
-        .collect()
+    let mut fleet = cubesats("sat", count as u32, count as u32, 0, &["products", "images"]);
+    for sc in &mut fleet {
+        sc.radiation = radiation;
+        sc.imager = Some(ImagerConfig {
+            capture_interval_s: 60.0,
+            ..Default::default()
+        });
+        sc.computer = Some(computer(ix5()));
+    }
+    fleet
 }
 
 fn stations() -> Vec<GroundStation> {
-    vec![GroundStation::new("Kiruna", 67.8558, 20.9644, 390.0, 5.0).unwrap()]
+    vec![kiruna()]
 }
 
 fn run(scs: Vec<Spacecraft>, hours: f64, stepping: Stepping) -> Simulation {

@@ -7,44 +7,17 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use orbitedge::orbit::walker::WalkerDelta;
-use orbitedge::prelude::*;
 use orbitedge::rehearsal::server::{serve, RunningServer, ServeConfig};
 use orbitedge::rehearsal::{replay, LagPolicy, LogEntry, Pacer, Session};
 use orbitedge::report::Summary;
 use orbitedge::sim::Simulation;
-use orbitedge::spacecraft::{RadioConfig, RateModel, Spacecraft};
 use serde_json::{json, Value};
 
-fn epoch() -> Epoch {
-    Epoch::from_gregorian_utc_at_midnight(2024, 3, 1)
-}
+mod common;
+use common::{cubesats, epoch, kiruna};
 
 fn simulation() -> Simulation {
-    let pattern = WalkerDelta {
-        total: 2,
-        planes: 2,
-        phasing: 0,
-        altitude_km: 550.0,
-        inclination_deg: 97.6,
-    };
-    let spacecraft = Satellite::walker("sat", &pattern, epoch(), AnalyticModel::J2)
-        .unwrap()
-        .into_iter()
-        .map(|s| {
-            let mut sc = Spacecraft::cubesat_6u(s.name.clone(), s);
-            sc.radios = vec![RadioConfig {
-                name: "x-band".into(),
-                rate: RateModel::Fixed { rate_bps: 20e6 },
-                transmit_power_w: 10.0,
-                partitions: vec![],
-                stations: vec![],
-            }];
-            sc
-        })
-        .collect();
-    let stations = vec![GroundStation::new("Kiruna", 67.8558, 20.9644, 390.0, 5.0).unwrap()];
-    Simulation::new(epoch(), spacecraft, stations, 11).unwrap()
+    Simulation::new(epoch(), cubesats("sat", 2, 2, 0, &[]), vec![kiruna()], 11).unwrap()
 }
 
 fn start(token: Option<&str>) -> RunningServer {

@@ -5,65 +5,34 @@
 
 use std::path::Path;
 
-use orbitedge::compute::{ComputerConfig, DeviceProfile, ImagerConfig, ModelSpec, Target};
-use orbitedge::orbit::walker::WalkerDelta;
+use orbitedge::compute::{ImagerConfig, Target};
 use orbitedge::prelude::*;
 use orbitedge::report::intervals::{intervals, JobOutcome};
 use orbitedge::report::plots::write_plots;
 use orbitedge::report::Summary;
 use orbitedge::sim::{Simulation, Stepping};
-use orbitedge::spacecraft::{RadioConfig, RateModel, Spacecraft};
 
-fn epoch() -> Epoch {
-    Epoch::from_gregorian_utc_at_midnight(2024, 3, 1)
-}
+mod common;
+use common::{cubesats, epoch, ix5, kiruna};
 
 fn one_day() -> Simulation {
-    let pattern = WalkerDelta {
-        total: 4,
-        planes: 2,
-        phasing: 1,
-        altitude_km: 550.0,
-        inclination_deg: 97.6,
-    };
-    let spacecraft = Satellite::walker("eo", &pattern, epoch(), AnalyticModel::J2)
-        .unwrap()
-        .into_iter()
-        .map(|s| {
-            let mut sc = Spacecraft::cubesat_6u(s.name.clone(), s);
-            sc.radios = vec![RadioConfig {
-                name: "x-band".into(),
-                rate: RateModel::Fixed { rate_bps: 20e6 },
-                transmit_power_w: 10.0,
-                partitions: vec!["products".into(), "images".into()],
-                stations: vec![],
-            }];
-            sc.imager = Some(ImagerConfig {
-                capture_interval_s: 60.0,
-                targets: vec![Target {
-                    name: "Europe".into(),
-                    latitude_deg: 48.0,
-                    longitude_deg: 10.0,
-                    radius_km: 1500.0,
-                    priority: 0,
-                }],
-                ..Default::default()
-            });
-            let model = ModelSpec {
-                name: "cloud-detector".into(),
-                flops: 20e9,
-                peak_memory_bytes: 3e8,
-                path: None,
-            };
-            sc.computer = Some(ComputerConfig::new(
-                DeviceProfile::shipped("unibap-ix5").unwrap(),
-                model,
-            ));
-            sc
-        })
-        .collect();
+    let mut spacecraft = cubesats("eo", 4, 2, 1, &["products", "images"]);
+    for sc in &mut spacecraft {
+        sc.imager = Some(ImagerConfig {
+            capture_interval_s: 60.0,
+            targets: vec![Target {
+                name: "Europe".into(),
+                latitude_deg: 48.0,
+                longitude_deg: 10.0,
+                radius_km: 1500.0,
+                priority: 0,
+            }],
+            ..Default::default()
+        });
+        sc.computer = Some(ix5());
+    }
     let stations = vec![
-        GroundStation::new("Kiruna", 67.8558, 20.9644, 390.0, 5.0).unwrap(),
+        kiruna(),
         GroundStation::new("Matera", 40.6486, 16.7046, 536.0, 5.0).unwrap(),
     ];
     let mut sim = Simulation::new(epoch(), spacecraft, stations, 3).unwrap();
