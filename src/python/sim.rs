@@ -214,60 +214,9 @@ pub(crate) struct PySimulation {
     info: crate::report::RunInfo,
     /// The Python functions attached with `add_constraint` / `add_property`, as
     /// they were given: a pickle carries them (by reference, as pickle does).
-    py_hooks: Vec<PyHook>,
-}
-
-impl PyHook {
-    /// Same kind, target and function object.
-    fn same(&self, other: &Self, py: Python<'_>) -> bool {
-        match (self, other) {
-            (
-                Self::Constraint {
-                    spacecraft: s1,
-                    activity: a1,
-                    function: f1,
-                    name: n1,
-                },
-                Self::Constraint {
-                    spacecraft: s2,
-                    activity: a2,
-                    function: f2,
-                    name: n2,
-                },
-            ) => s1 == s2 && a1 == a2 && n1 == n2 && f1.bind(py).eq(f2.bind(py)).unwrap_or(false),
-            (
-                Self::Property {
-                    spacecraft: s1,
-                    name: n1,
-                    initial: i1,
-                    function: f1,
-                },
-                Self::Property {
-                    spacecraft: s2,
-                    name: n2,
-                    initial: i2,
-                    function: f2,
-                },
-            ) => s1 == s2 && n1 == n2 && i1 == i2 && f1.bind(py).eq(f2.bind(py)).unwrap_or(false),
-            _ => false,
-        }
-    }
-}
-
-/// A Python function attached to the engine.
-enum PyHook {
-    Constraint {
-        spacecraft: String,
-        activity: String,
-        function: Py<PyAny>,
-        name: Option<String>,
-    },
-    Property {
-        spacecraft: String,
-        name: String,
-        initial: f64,
-        function: Py<PyAny>,
-    },
+    /// Each as `(kind, spacecraft, activity or property, function, name or initial)`:
+    /// the arguments `_restore` re-attaches it with.
+    py_hooks: Vec<Py<PyTuple>>,
 }
 
 impl PySimulation {
@@ -409,12 +358,17 @@ impl PySimulation {
         constraint: Py<PyAny>,
         name: Option<String>,
     ) -> PyResult<()> {
-        self.py_hooks.push(PyHook::Constraint {
-            spacecraft: spacecraft.to_string(),
-            activity: activity.to_string(),
-            function: Python::attach(|py| constraint.clone_ref(py)),
-            name: name.clone(),
-        });
+        let hook = Python::attach(|py| {
+            (
+                "constraint",
+                spacecraft,
+                activity,
+                constraint.clone_ref(py),
+                name.clone(),
+            )
+                .into_pyobject(py)
+                .map(Bound::unbind)
+        })?;
         let label = name.unwrap_or_else(|| {
             Python::attach(|py| {
                 constraint
@@ -437,7 +391,9 @@ impl PySimulation {
         });
         self.inner
             .add_constraint(spacecraft, activity, &label, f)
-            .py_err()
+            .py_err()?;
+        self.py_hooks.push(hook); // only once attached: a pickle must re-attach cleanly
+        Ok(())
     }
 
     /// Adds a custom property to one spacecraft: ``update(view, dt_s, value) -> value``.
@@ -448,12 +404,11 @@ impl PySimulation {
         initial: f64,
         update: Py<PyAny>,
     ) -> PyResult<()> {
-        self.py_hooks.push(PyHook::Property {
-            spacecraft: spacecraft.to_string(),
-            name: name.to_string(),
-            initial,
-            function: Python::attach(|py| update.clone_ref(py)),
-        });
+        let hook = Python::attach(|py| {
+            ("property", spacecraft, name, update.clone_ref(py), initial)
+                .into_pyobject(py)
+                .map(Bound::unbind)
+        })?;
         let slot = self.hook_error.clone();
         let f = Arc::new(move |view: &SpacecraftView, dt: f64, value: f64| {
             Python::attach(|py| {
@@ -466,7 +421,9 @@ impl PySimulation {
                 })
             })
         });
-        self.inner.add_property(spacecraft, name, initial, f).py_err()
+        self.inner.add_property(spacecraft, name, initial, f).py_err()?;
+        self.py_hooks.push(hook);
+        Ok(())
     }
 
     /// Telemetry as a dict of numpy columns (one row per spacecraft per sample).
@@ -703,31 +660,7 @@ impl PySimulation {
         let this = slf.borrow();
         let blob = this.checkpoint(py)?;
         let info = serde_json::to_string(&this.info).map_err(|e| input_error(&e.to_string()))?;
-        let hooks = PyList::empty(py);
-        for hook in &this.py_hooks {
-            let item = match hook {
-                PyHook::Constraint {
-                    spacecraft,
-                    activity,
-                    function,
-                    name,
-                } => (
-                    "constraint",
-                    spacecraft,
-                    activity,
-                    function.clone_ref(py),
-                    name.clone(),
-                )
-                    .into_pyobject(py)?,
-                PyHook::Property {
-                    spacecraft,
-                    name,
-                    initial,
-                    function,
-                } => ("property", spacecraft, name, function.clone_ref(py), *initial).into_pyobject(py)?,
-            };
-            hooks.append(item)?;
-        }
+        let hooks = PyList::new(py, this.py_hooks.iter().map(|h| h.bind(py)))?;
         let restore = slf.as_any().get_type().getattr("_restore")?;
         Ok((
             restore,
@@ -769,12 +702,11 @@ impl PySimulation {
             return Ok(false);
         };
         let other = other.borrow();
-        let same_hooks = self.py_hooks.len() == other.py_hooks.len()
-            && self
-                .py_hooks
-                .iter()
-                .zip(&other.py_hooks)
-                .all(|(a, b)| a.same(b, py));
+        // Python equality of the tuples: same targets, the same function objects.
+        let mut same_hooks = self.py_hooks.len() == other.py_hooks.len();
+        for (a, b) in self.py_hooks.iter().zip(&other.py_hooks) {
+            same_hooks = same_hooks && a.bind(py).eq(b.bind(py))?;
+        }
         Ok(same_hooks
             && self.info == other.info
             && self.inner.checkpoint().py_err()? == other.inner.checkpoint().py_err()?)

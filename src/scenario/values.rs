@@ -96,13 +96,7 @@ fn set(tree: &mut Value, path: &str, value: Value) -> Result<()> {
             Value::Object(map) => map
                 .get_mut(*key)
                 .ok_or_else(|| fail(format!("the scenario has no section {here:?}")))?,
-            Value::Array(items) => {
-                let count = items.len();
-                key.parse::<usize>()
-                    .ok()
-                    .and_then(|k| items.get_mut(k))
-                    .ok_or_else(|| fail(format!("{here:?}: expected an index below {count}")))?
-            }
+            Value::Array(items) => item(items, key, &here).map_err(fail)?,
             _ => return Err(fail(format!("{here:?} is a value, not a section"))),
         };
         if node.is_null() {
@@ -116,16 +110,17 @@ fn set(tree: &mut Value, path: &str, value: Value) -> Result<()> {
         Value::Object(map) => {
             map.insert((*last).to_string(), value);
         }
-        Value::Array(items) => {
-            let count = items.len();
-            let slot = last
-                .parse::<usize>()
-                .ok()
-                .and_then(|k| items.get_mut(k))
-                .ok_or_else(|| fail(format!("{last:?}: expected an index below {count}")))?;
-            *slot = value;
-        }
+        Value::Array(items) => *item(items, last, last).map_err(fail)? = value,
         _ => return Err(fail("the parent is a value, not a section".into())),
     }
     Ok(())
+}
+
+/// The list item an index key names, or why not (`here` names it in the message).
+fn item<'a>(items: &'a mut [Value], key: &str, here: &str) -> std::result::Result<&'a mut Value, String> {
+    let count = items.len();
+    key.parse::<usize>()
+        .ok()
+        .and_then(|k| items.get_mut(k))
+        .ok_or_else(|| format!("{here:?}: expected an index below {count}"))
 }

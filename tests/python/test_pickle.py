@@ -110,6 +110,8 @@ def test_onnx_model_pickles_with_its_bytes(tmp_path):
 
 def test_simulation_round_trips_with_its_hooks(fleet):
     sim = simulation(fleet)
+    with pytest.raises(oe.OrbitEdgeError):  # not attached, so not pickled either
+        sim.add_constraint("nobody", "imaging", battery_floor)
     sim.run("2024-03-01T01:00:00Z")
     back = round_trip(sim)
     assert back == sim
