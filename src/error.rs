@@ -118,6 +118,51 @@ pub enum Error {
     /// is already running or stopping one that is not.
     #[error("{0}")]
     Conflict(String),
+    /// An orbit that would pass through the Earth (perigee below the surface plus
+    /// [`crate::orbit::MIN_PERIGEE_ALTITUDE_KM`]).
+    #[error("orbit{}: {reason}", name_suffix(.name))]
+    InvalidOrbit {
+        /// Satellite name, when known.
+        name: Option<String>,
+        /// What is wrong, with the numbers.
+        reason: String,
+    },
+    /// A checkpoint could not be decoded, or decoded into an inconsistent state.
+    #[error("checkpoint: {reason}")]
+    Checkpoint {
+        /// What is wrong, with where in the checkpoint.
+        reason: String,
+    },
+    /// The work or memory a request needs exceeds what is allowed: refused before
+    /// starting instead of aborting the process half-way.
+    #[error("{what} needs {estimate}, more than the limit of {limit}; {hint}")]
+    ResourceLimit {
+        /// What was asked for.
+        what: String,
+        /// The estimate, with its unit.
+        estimate: String,
+        /// The limit, with its unit.
+        limit: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// Writing or reading an output file or directory failed (not an input problem).
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// What the operating system said.
+        reason: String,
+    },
+    /// A bug in orbitedge or in a library it uses (a caught panic): the message
+    /// says where; please report it.
+    #[error("internal error in {context}: {message} (please report this at https://github.com/orbitedge/orbitedge/issues)")]
+    Internal {
+        /// The operation that failed.
+        context: String,
+        /// The panic message.
+        message: String,
+    },
     /// The propagator could not produce a state (e.g. SGP4 decay, diverging solution).
     #[error("propagation failed at {epoch}: {reason}")]
     Propagation {
@@ -136,6 +181,19 @@ fn name_suffix(name: &Option<String>) -> String {
 }
 
 impl Error {
+    /// An [`Error::Internal`] from a caught panic's payload.
+    pub fn from_panic(context: &str, payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        Error::Internal {
+            context: context.to_string(),
+            message,
+        }
+    }
+
     /// Shorthand for [`Error::InvalidParameter`].
     pub(crate) fn parameter(name: &'static str, value: f64, expected: &'static str) -> Self {
         Error::InvalidParameter {
@@ -180,4 +238,11 @@ pub(crate) fn ensure_interval(start: Epoch, end: Epoch) -> Result<()> {
     } else {
         Err(Error::InvalidInterval { start, end })
     }
+}
+
+/// Runs `f`, turning a panic (a bug here or in a dependency such as tract) into
+/// [`Error::Internal`]: a library must not take its caller down with it.
+pub fn catch_panic<T>(context: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(Error::from_panic(context, payload.as_ref())))
 }

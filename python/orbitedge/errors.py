@@ -34,8 +34,28 @@ class ShapeError(InputError):
     """An input array does not have the shape the model was built for."""
 
 
+class OrbitError(InputError):
+    """An orbit that would pass through the Earth (perigee below the surface plus a margin)."""
+
+
+class CheckpointError(InputError):
+    """Checkpoint bytes that are corrupted, from another version, or inconsistent."""
+
+
+class ResourceLimitError(InputError):
+    """A request whose estimated work or memory exceeds the limit (the message gives both)."""
+
+
 class PropagationError(OrbitEdgeError, RuntimeError):
     """A propagator could not produce a state (for example, the satellite decayed)."""
+
+
+class OutputError(OrbitEdgeError, OSError):
+    """Writing an output (a report, a file) failed; the message names the path."""
+
+
+class InternalError(OrbitEdgeError, RuntimeError):
+    """A bug in orbitedge or a library it uses, caught before it could crash Python."""
 
 
 __all__ = [
@@ -46,5 +66,10 @@ __all__ = [
     "EphemerisError",
     "ModelError",
     "ShapeError",
+    "OrbitError",
+    "CheckpointError",
+    "ResourceLimitError",
     "PropagationError",
+    "OutputError",
+    "InternalError",
 ]

@@ -31,6 +31,17 @@ pub use ephemeris::Ephemeris;
 pub use j2::J2Orbit;
 pub use kepler::KeplerOrbit;
 
+/// Lowest perigee altitude an orbit may have, km above the WGS84 equatorial
+/// radius (the documented margin over the surface): an orbit whose perigee
+/// lies lower passes through the dense atmosphere (or the Earth) on every
+/// revolution and could not be flown, so it is refused as an input error.
+/// Between this and [`LOW_PERIGEE_WARNING_KM`] an orbit is accepted with a warning.
+pub const MIN_PERIGEE_ALTITUDE_KM: f64 = 50.0;
+
+/// Perigee altitude below which an orbit is accepted but warned about, km
+/// (drag would bring it down within days; none of the models here has drag).
+pub const LOW_PERIGEE_WARNING_KM: f64 = 100.0;
+
 /// Position and velocity in TEME.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StateVector {

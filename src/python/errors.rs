@@ -31,6 +31,11 @@ pub(crate) fn to_py(error: Error) -> PyErr {
         Error::Propagation { .. } => "PropagationError",
         Error::Model { .. } | Error::ModelFile { .. } => "ModelError",
         Error::ShapeMismatch { .. } => "ShapeError",
+        Error::InvalidOrbit { .. } => "OrbitError",
+        Error::Checkpoint { .. } => "CheckpointError",
+        Error::ResourceLimit { .. } => "ResourceLimitError",
+        Error::Io { .. } => "OutputError",
+        Error::Internal { .. } => "InternalError",
         _ => "InputError",
     };
     raise(class, &error.to_string())
