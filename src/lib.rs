@@ -47,7 +47,7 @@ pub mod time;
 #[cfg(feature = "python")]
 mod python;
 
-pub use error::{Error, Result};
+pub use error::{catch_panic, Error, Result};
 pub use satellite::Satellite;
 
 /// The names most programs need.
