@@ -632,6 +632,19 @@ impl PySimulation {
         self.inner.events_jsonl()
     }
 
+    /// From now on, writes telemetry to `out_dir/timeline.csv` and events to
+    /// `out_dir/events.jsonl` as the run advances, holding none in memory (for
+    /// long runs; `telemetry()` and `events()` then return only the latest chunk).
+    fn stream_to(&mut self, out_dir: std::path::PathBuf) -> PyResult<()> {
+        self.inner.stream_to(out_dir).py_err()
+    }
+
+    /// Whether outputs are streamed to disk (`stream_to`).
+    #[getter]
+    fn streaming(&self) -> bool {
+        self.inner.is_streaming()
+    }
+
     /// The whole simulation as bytes (hooks excluded).
     fn checkpoint<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let bytes = self.inner.checkpoint().py_err()?;

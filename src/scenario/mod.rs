@@ -322,12 +322,14 @@ impl Scenario {
             self.seed,
             config,
         )?;
+        let stepping = self
+            .step_s
+            .map_or(Stepping::EventDriven, |step_s| Stepping::Fixed { step_s });
+        simulation.check_run_to(self.duration_h * 3_600.0, stepping)?;
         Ok(Prepared {
             simulation,
             until: start + hifitime::Duration::from_seconds(self.duration_h * 3_600.0),
-            stepping: self
-                .step_s
-                .map_or(Stepping::EventDriven, |step_s| Stepping::Fixed { step_s }),
+            stepping,
         })
     }
 }

@@ -17,5 +17,8 @@ pub mod telemetry;
 pub use events::{Event, EventKind};
 pub use hooks::{Detection, SpacecraftHooks, SpacecraftView, TileDetector};
 pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
-pub use simulation::{Simulation, SimulationConfig, Stepping};
+pub use simulation::{
+    RunEstimate, RunLimits, Simulation, SimulationConfig, Stepping, MAX_EXTERNAL_LOAD_W, MAX_WRITE_BYTES,
+    PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
+};
 pub use telemetry::{Sample, Telemetry};

@@ -351,12 +351,18 @@ impl SpacecraftState {
             return Ok(());
         }
         let imaging = crate::sim::state::find_from(&plan.imaging, t, &mut self.cursors.imaging).is_some();
-        // Captures at or before `t` not yet taken.
+        // Captures at or before `t` not yet taken (a decision point can be
+        // visited twice: a sync point, a run boundary).
+        let handled = self.captures_handled_s.unwrap_or(f64::NEG_INFINITY);
         while let Some(&(at, priority)) = plan.captures.get(self.cursors.capture) {
             if at > t + EPS {
                 break;
             }
             self.cursors.capture += 1;
+            if at <= handled {
+                continue;
+            }
+            self.captures_handled_s = Some(at);
             if self.alive && !self.browned_out {
                 self.capture(sc, imager, at, priority, log)?;
             }

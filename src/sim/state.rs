@@ -119,9 +119,52 @@ pub struct SpacecraftState {
     /// visited twice (a sync point, a run boundary) and must not start it twice.
     #[serde(default)]
     pub scheduled_handled_s: Option<f64>,
+    /// The latest capture instant already taken (same reason).
+    #[serde(default)]
+    pub captures_handled_s: Option<f64>,
+    /// When each activity last stopped, s (−∞ if never): an activity is not
+    /// started again automatically at the instant it stopped, so a condition
+    /// that only time can change (storage full, battery at its floor) cannot
+    /// make the engine start and stop it forever without time passing.
+    #[serde(default)]
+    pub last_stop_s: Vec<f64>,
+    /// Where to continue when the last run stopped inside a sub-step (see
+    /// [`Resume`]); `None` at every natural breakpoint.
+    #[serde(default)]
+    pub(crate) resume: Option<Box<Resume>>,
     /// Positions in the current plan's lists (scratch, reset every run).
     #[serde(skip)]
     pub cursors: Cursors,
+}
+
+/// The state at the start of a sub-step that a run's end cut short.
+///
+/// An uninterrupted run integrates that sub-step whole, with the environment
+/// at its midpoint, and decides nothing inside it. A run that ends inside it
+/// shows the state at its end (the sub-step's rates applied up to there) but
+/// keeps this copy, and the next run continues from it as if it had never
+/// stopped: results do not depend on how a run is cut. Any input at the cut
+/// (a load switched, data written) makes the cut a real breakpoint instead
+/// ([`SpacecraftState::commit`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Resume {
+    /// Start of the interrupted sub-step, s.
+    pub(crate) at_s: f64,
+    /// The state there (after the decisions taken at the sub-step's start).
+    pub(crate) state: SpacecraftState,
+}
+
+/// One call of [`SpacecraftState::advance`]: from `from_s` to `to_s`, where
+/// `sync_s` (≥ `to_s`) is the next sync point. `to_s < sync_s` means the run
+/// ends there (a cut that an uninterrupted run would not make).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Span {
+    /// Start, s.
+    pub from_s: f64,
+    /// End of this call, s.
+    pub to_s: f64,
+    /// The sync point bounding the call, s.
+    pub sync_s: f64,
 }
 
 /// Where the last lookups in a plan's sorted lists ended: time only moves
@@ -252,8 +295,17 @@ impl SpacecraftState {
             onboard: sc.imager.as_ref().map(|_| OnboardState::new(seed, &sc.name)),
             external_loads: BTreeMap::new(),
             scheduled_handled_s: None,
+            captures_handled_s: None,
+            last_stop_s: vec![f64::NEG_INFINITY; sc.activities.len()],
+            resume: None,
             cursors: Cursors::default(),
         }
+    }
+
+    /// Makes the current instant a breakpoint: an input changes the state here,
+    /// so the next run continues from this state, not from a cut sub-step.
+    pub(crate) fn commit(&mut self) {
+        self.resume = None;
     }
 
     /// State of charge (NaN without a power model).
@@ -330,6 +382,13 @@ impl SpacecraftState {
                 }
             }
         }
+        if let Some(flow) = activity.produces.as_ref().filter(|f| f.bytes_per_s > 0.0) {
+            if let Ok(partition) = sc.storage.index(&flow.partition) {
+                if self.storage.free_bytes(partition) < 1.0 {
+                    reasons.push(format!("storage partition {} is full", flow.partition));
+                }
+            }
+        }
         if let Some(flow) = &activity.consumes {
             if let Ok(partition) = sc.storage.index(&flow.partition) {
                 if self.storage.used_bytes[partition] < 1.0 {
@@ -367,6 +426,9 @@ impl SpacecraftState {
 
     fn stop(&mut self, sc: &Spacecraft, t: f64, completed: bool, reason: &str, log: &mut Log) {
         if let Some(running) = self.running.take() {
+            if let Some(stopped) = self.last_stop_s.get_mut(running.activity) {
+                *stopped = t;
+            }
             let activity = sc.activities[running.activity].name.clone();
             let reason = reason.to_string();
             log.push((
@@ -380,38 +442,55 @@ impl SpacecraftState {
         }
     }
 
-    /// Advances from `from_s` to `to_s`.
-    #[allow(clippy::too_many_arguments)]
+    /// Advances over `span`. Decisions are taken at breakpoints only; a span
+    /// that ends between two (a cut) leaves a [`Resume`] for the next call.
     pub fn advance(
         &mut self,
         sc: &Spacecraft,
         hooks: &SpacecraftHooks,
         plan: &Plan,
         ctx: &Context<'_>,
-        from_s: f64,
-        to_s: f64,
+        span: Span,
         log: &mut Log,
     ) -> Result<()> {
-        let mut t = from_s;
+        if span.to_s - span.from_s <= EPS && span.to_s < span.sync_s {
+            return Ok(()); // nothing to integrate and nothing to decide
+        }
+        let mut t = span.from_s;
+        let mut decide = true;
+        if let Some(resume) = self.resume.take() {
+            // Continue the cut sub-step from its start, as an uncut run does.
+            t = resume.at_s;
+            *self = resume.state;
+            self.cursors = Cursors::default();
+            decide = false;
+        }
         let mut stalled = 0;
-        while t < to_s - EPS {
-            self.discrete_updates(sc, hooks, plan, ctx, t, log)?;
-            let next = self.next_breakpoint(plan, ctx, t, to_s);
-            let reached = self.integrate(sc, hooks, plan, ctx, t, next, log)?;
-            // Thresholds may stop a step where it began (then the discrete state has
-            // changed); a run of those means a bug, reported rather than looped on.
+        while t < span.to_s - EPS {
+            if decide {
+                self.discrete_updates(sc, hooks, plan, ctx, t, log)?;
+            }
+            decide = true;
+            let next = self.next_breakpoint(plan, ctx, t, span.sync_s);
+            let (reached, cut) = self.integrate(sc, hooks, plan, ctx, (t, next, span.to_s.min(next)), log)?;
+            if cut {
+                return Ok(());
+            }
+            // The restart rule (`last_stop_s`) bounds how often a step can end
+            // where it began; a long run of those would be a bug, reported
+            // rather than looped on.
             stalled = if reached > t + EPS { 0 } else { stalled + 1 };
             if stalled > 1_000 {
-                return Err(crate::Error::Propagation {
-                    epoch: ctx.axis.epoch(t),
-                    reason: format!("engine made no progress for {} (internal error)", sc.name),
+                return Err(crate::Error::Internal {
+                    context: format!("the engine at {}", ctx.axis.epoch(t)),
+                    message: format!("no progress for {}", sc.name),
                 });
             }
             t = reached;
         }
         // Settle what happens exactly at the end (edges, ends) so the state at
         // `to_s` is the state just after it.
-        self.discrete_updates(sc, hooks, plan, ctx, to_s, log)?;
+        self.discrete_updates(sc, hooks, plan, ctx, span.to_s, log)?;
         Ok(())
     }
 
@@ -557,6 +636,13 @@ impl SpacecraftState {
                 if !activity.auto || t - self.last_auto_start_s[k] < activity.cooldown_s - EPS {
                     continue;
                 }
+                if self
+                    .last_stop_s
+                    .get(k)
+                    .is_some_and(|stopped| (t - stopped).abs() <= EPS)
+                {
+                    continue; // stopped at this very instant: wait for time to pass
+                }
                 if self.unmet(sc, k, hooks, t).is_empty() {
                     self.last_auto_start_s[k] = t;
                     self.start(sc, k, t, log);
@@ -662,34 +748,25 @@ impl SpacecraftState {
         next
     }
 
-    /// Integrates the continuous state from `t` towards `end`; returns where it
-    /// stopped (earlier than `end` when a threshold was reached).
-    #[allow(clippy::too_many_arguments)]
+    /// Integrates the continuous state from `t` towards the breakpoint `end`,
+    /// stopping at `stop` (≤ `end`) when the run ends first. Returns where it
+    /// stopped (earlier when a threshold was reached) and whether that is a cut:
+    /// a stop between breakpoints, which leaves a [`Resume`].
     fn integrate(
         &mut self,
         sc: &Spacecraft,
         hooks: &SpacecraftHooks,
         plan: &Plan,
         ctx: &Context<'_>,
-        t: f64,
-        end: f64,
+        (t, end, stop): (f64, f64, f64),
         log: &mut Log,
-    ) -> Result<f64> {
+    ) -> Result<(f64, bool)> {
         if ctx.paseos {
             // One step, no split at eclipse edges: all-or-nothing charging as PASEOS.
-            let both_ends_sunlit =
-                Self::light_at(plan, t) == Light::Sunlit && Self::light_at(plan, end - EPS) == Light::Sunlit;
-            let light = if both_ends_sunlit {
-                Light::Sunlit
-            } else {
-                Light::Umbra
-            };
-            let start_light = if Self::light_at(plan, t) == Light::Sunlit {
-                Light::Sunlit
-            } else {
-                Light::Umbra
-            };
-            return self.substep(sc, hooks, plan, ctx, (light, start_light), t, end, log);
+            let sunlit = |x: f64| Self::light_at(plan, x) == Light::Sunlit;
+            let shade = |lit: bool| if lit { Light::Sunlit } else { Light::Umbra };
+            let lights = (shade(sunlit(t) && sunlit(end - EPS)), shade(sunlit(t)));
+            return self.cuttable_substep(sc, hooks, plan, ctx, lights, (t, end, stop), log);
         }
         // `discrete_updates` settled the light at `t` and no light edge lies
         // inside (t, end): it holds for the whole segment.
@@ -704,9 +781,10 @@ impl SpacecraftState {
         let mut s0 = t;
         while s0 < end - EPS {
             let s1 = (((s0 + EPS) / substep).floor() * substep + substep).min(end);
-            let reached = self.substep(sc, hooks, plan, ctx, (light, light), s0, s1, log)?;
-            if reached < s1 - EPS {
-                return Ok(reached);
+            let (reached, cut) =
+                self.cuttable_substep(sc, hooks, plan, ctx, (light, light), (s0, s1, stop), log)?;
+            if cut || reached < s1 - EPS {
+                return Ok((reached, cut));
             }
             s0 = s1;
             // Queued work that may now start (or must now wait) needs a decision.
@@ -715,10 +793,50 @@ impl SpacecraftState {
                 .as_ref()
                 .is_some_and(|o| o.blocked != self.deferral(sc, s1).map(|d| d.0))
             {
-                return Ok(s1);
+                return Ok((s1, false));
+            }
+            if s1 >= stop - EPS && s1 < end - EPS {
+                // The run ends on a sub-step boundary between breakpoints.
+                self.resume = Some(Box::new(Resume {
+                    at_s: s1,
+                    state: self.clone(),
+                }));
+                return Ok((s1, true));
             }
         }
-        Ok(end)
+        Ok((end, false))
+    }
+
+    /// A sub-step [s0, s1] that the run's end may cut at `stop`: the rates are
+    /// always those of the whole sub-step, so the state up to `stop` and any
+    /// threshold before it are exactly those of an uncut run.
+    #[allow(clippy::too_many_arguments)]
+    fn cuttable_substep(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        lights: (Light, Light),
+        (s0, s1, stop): (f64, f64, f64),
+        log: &mut Log,
+    ) -> Result<(f64, bool)> {
+        if stop >= s1 - EPS {
+            return Ok((
+                self.substep(sc, hooks, plan, ctx, lights, (s0, s1, s1), log)?.0,
+                false,
+            ));
+        }
+        let resume = Resume {
+            at_s: s0,
+            state: self.clone(),
+        };
+        let (reached, cut) = self.substep(sc, hooks, plan, ctx, lights, (s0, s1, stop), log)?;
+        if cut {
+            self.resume = Some(Box::new(resume));
+        }
+        // Otherwise a threshold came first: a real breakpoint, as in an uncut run.
+        Ok((reached, cut))
     }
 
     /// Environment at `t`: state, Sun, visible fraction.
@@ -802,10 +920,9 @@ impl SpacecraftState {
         plan: &Plan,
         ctx: &Context<'_>,
         (light, thermal_light): (Light, Light),
-        s0: f64,
-        s1: f64,
+        (s0, s1, stop): (f64, f64, f64),
         log: &mut Log,
-    ) -> Result<f64> {
+    ) -> Result<(f64, bool)> {
         let mid = 0.5 * (s0 + s1);
         let (state, sun, fraction) = self.environment(sc, plan, ctx, light, mid)?;
         let thermal_fraction = if thermal_light == light {
@@ -900,6 +1017,12 @@ impl SpacecraftState {
                 consider(s0 + (limit - self.dose_rad) / rate, Threshold::DoseLimit);
             }
         }
+        // A run that ends before the first threshold (`stop` < `s1`) applies the
+        // sub-step's rates up to its end; the threshold is for the next run.
+        let preview = split > stop;
+        if preview {
+            split = stop;
+        }
         let dt = split - s0;
         // Apply the interval.
         if let Some(battery) = &mut self.battery {
@@ -969,6 +1092,9 @@ impl SpacecraftState {
             self.properties.insert(name.clone(), update(&view, dt, current));
         }
 
+        if preview {
+            return Ok((split, true)); // consequences and limit checks: the next run's
+        }
         // Consequences of the threshold.
         match cause {
             None => {}
@@ -1048,7 +1174,7 @@ impl SpacecraftState {
                 self.preempt_job(computer, split, &reason, false, log);
             }
         }
-        Ok(split)
+        Ok((split, false))
     }
 
     /// Unserved power (W) over the last interval, from the battery's own accounting.

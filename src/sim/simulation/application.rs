@@ -3,8 +3,27 @@
 //! from the current simulated time, and both are logged as events.
 
 use super::Simulation;
-use crate::error::{ensure_non_negative, Error, Result};
+use crate::error::{Error, Result};
 use crate::sim::events::{Event, EventKind};
+
+/// The largest load an application may switch on, W (1 MW: far above any
+/// spacecraft bus; a bigger number is a unit mistake, not a load).
+pub const MAX_EXTERNAL_LOAD_W: f64 = 1e6;
+
+/// The most data one write may store, bytes (1 PB).
+pub const MAX_WRITE_BYTES: f64 = 1e15;
+
+fn ensure_within(name: &'static str, value: f64, max: f64, expected: &'static str) -> Result<f64> {
+    if value.is_finite() && (0.0..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            value,
+            expected,
+        })
+    }
+}
 
 impl Simulation {
     fn log_now(&mut self, sc: usize, kind: EventKind) {
@@ -31,7 +50,8 @@ impl Simulation {
 
     /// Starts a load named `name` drawing `power_w` on `spacecraft` from now
     /// until [`Simulation::stop_external_load`]. It heats the spacecraft like
-    /// any other load. Errors: unknown spacecraft, negative or non-finite power,
+    /// any other load. Errors: unknown spacecraft, power not in
+    /// [0, [`MAX_EXTERNAL_LOAD_W`]],
     /// a load of that name already on.
     ///
     /// ```
@@ -51,7 +71,12 @@ impl Simulation {
     /// ```
     pub fn start_external_load(&mut self, spacecraft: &str, name: &str, power_w: f64) -> Result<()> {
         let sc = self.index_of(spacecraft)?;
-        ensure_non_negative("power_w", power_w)?;
+        ensure_within(
+            "power_w",
+            power_w,
+            MAX_EXTERNAL_LOAD_W,
+            "a finite number in [0, 1e6] W",
+        )?;
         let loads = &mut self.states[sc].external_loads;
         if loads.contains_key(name) {
             return Err(Error::Conflict(format!(
@@ -59,6 +84,7 @@ impl Simulation {
             )));
         }
         loads.insert(name.to_string(), power_w);
+        self.states[sc].commit();
         self.shift_latest_load(sc, power_w);
         self.log_now(
             sc,
@@ -76,6 +102,7 @@ impl Simulation {
             .external_loads
             .remove(name)
             .ok_or_else(|| Error::Conflict(format!("activity {name:?} of {spacecraft} is not running")))?;
+        self.states[sc].commit();
         self.shift_latest_load(sc, -power_w);
         self.log_now(
             sc,
@@ -91,8 +118,14 @@ impl Simulation {
     /// stored (less when the partition fills up, which is logged).
     pub fn store_data(&mut self, spacecraft: &str, partition: &str, bytes: f64) -> Result<f64> {
         let sc = self.index_of(spacecraft)?;
-        ensure_non_negative("bytes", bytes)?;
+        ensure_within(
+            "bytes",
+            bytes,
+            MAX_WRITE_BYTES,
+            "a finite number in [0, 1e15] bytes",
+        )?;
         let p = self.spacecraft[sc].storage.index(partition)?;
+        self.states[sc].commit();
         let stored = self.states[sc].storage.store(p, bytes);
         if stored < bytes {
             self.log_now(

@@ -1,0 +1,408 @@
+//! The run loop: planning blocks → sync points → every spacecraft advanced in
+//! parallel between two sync points → events merged in (time, spacecraft) order.
+//!
+//! A run may end anywhere. Sync points (telemetry instants and block ends) are
+//! fixed to the simulation start, so they are the same however a run is cut;
+//! the run's end, when it is not one of them, is a *cut*: the spacecraft states
+//! show that instant but decide nothing there (see `state::Resume`), relays
+//! wait for the next sync point, and nothing is sampled. Results therefore do
+//! not depend on how a run is cut into calls, nor on a checkpoint in between.
+
+use std::sync::Arc;
+
+use hifitime::Epoch;
+use rayon::prelude::*;
+
+use super::planning::{block_of, block_span};
+use super::{Simulation, Stepping};
+use crate::environment::sun::SunTable;
+use crate::error::{ensure_positive, Error, Result};
+use crate::sim::events::{Event, EventKind};
+use crate::sim::state::{Context, Light, Log, Plan, SpacecraftState, Span};
+use crate::sim::telemetry::Sample;
+use crate::time::{seconds_between, TimeAxis};
+
+/// Chunks of sync intervals between progress reports.
+const PROGRESS_CHUNKS: usize = 100;
+
+/// Where one step of the loop ends.
+#[derive(Debug, Clone, Copy)]
+struct Sync {
+    /// Where the step ends, s.
+    at_s: f64,
+    /// The sync point at or after `at_s` (equal unless the run ends at a cut).
+    bound_s: f64,
+    /// A telemetry instant.
+    sample: bool,
+}
+
+impl Sync {
+    fn natural(&self) -> bool {
+        self.at_s == self.bound_s
+    }
+}
+
+impl Simulation {
+    /// As [`Simulation::run`], calling `progress(fraction done)` between chunks;
+    /// when it returns false the run stops there, with a consistent state.
+    /// Returns whether the run reached `until`.
+    pub fn run_with_progress(
+        &mut self,
+        until: Epoch,
+        stepping: Stepping,
+        progress: &mut dyn FnMut(f64) -> bool,
+    ) -> Result<bool> {
+        let to_s = seconds_between(self.start, until);
+        if to_s.is_nan() || to_s <= self.elapsed_s {
+            return Err(Error::InvalidInterval {
+                start: self.now(),
+                end: until,
+            });
+        }
+        if let Stepping::Fixed { step_s } = stepping {
+            ensure_positive("step_s", step_s)?;
+        }
+        self.check_run_to(to_s, stepping)?;
+        let from_s = self.elapsed_s;
+        if from_s == 0.0 && self.telemetry.is_empty() {
+            self.initial_samples(stepping)?;
+        }
+        let syncs = self.sync_points(from_s, to_s);
+        let relays = self.spacecraft.iter().any(|sc| !sc.relays.is_empty());
+        // Relays couple spacecraft: exchange data at every sync point.
+        let chunk = if relays {
+            1
+        } else {
+            syncs.len().div_ceil(PROGRESS_CHUNKS).max(1)
+        };
+        let mut next = 0;
+        let mut block = block_of(from_s);
+        while next < syncs.len() {
+            block = block_of(self.elapsed_s);
+            let block_end = block_span(block).1;
+            let count = syncs[next..]
+                .iter()
+                .take(chunk)
+                .take_while(|s| s.at_s <= block_end)
+                .count()
+                .max(1);
+            let group = &syncs[next..next + count];
+            self.advance_group(block, group, stepping)?;
+            next += count;
+            if self.elapsed_s == block_end {
+                self.update_holders(block)?;
+            }
+            self.flush_stream()?;
+            let done = (self.elapsed_s - from_s) / (to_s - from_s);
+            if !progress(done) && next < syncs.len() {
+                return Ok(false);
+            }
+        }
+        self.latest = self.samples_at(block, stepping, to_s)?;
+        Ok(true)
+    }
+
+    /// Sync points in (from_s, to_s], ending with `to_s`.
+    fn sync_points(&self, from_s: f64, to_s: f64) -> Vec<Sync> {
+        let interval = self.config.telemetry_interval_s;
+        let mut points: Vec<(f64, bool)> = Vec::new();
+        let mut k = (from_s / interval).floor() + 1.0;
+        while k * interval < to_s - 1e-9 {
+            points.push((k * interval, true));
+            k += 1.0;
+        }
+        let mut block = block_of(from_s);
+        while block_span(block).1 < to_s - 1e-9 {
+            points.push((block_span(block).1, false));
+            block += 1;
+        }
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        points.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            kept.1 |= same && later.1;
+            same
+        });
+        let mut syncs: Vec<Sync> = points
+            .into_iter()
+            .filter(|(t, _)| *t > from_s)
+            .map(|(at_s, sample)| Sync {
+                at_s,
+                bound_s: at_s,
+                sample,
+            })
+            .collect();
+        let on_grid = is_sample_time(to_s, interval);
+        let block_end = (to_s / super::PLAN_BLOCK_S).round() * super::PLAN_BLOCK_S;
+        let natural = on_grid || (to_s - block_end).abs() < 1e-9;
+        let bound_s = if natural {
+            to_s
+        } else {
+            (((to_s / interval).floor() + 1.0) * interval).min(block_span(block_of(to_s)).1)
+        };
+        syncs.push(Sync {
+            at_s: to_s,
+            bound_s,
+            sample: on_grid,
+        });
+        syncs
+    }
+
+    /// The plans of `block` with the current schedule (searched once per block).
+    fn plans(&mut self, block: u64) -> Result<Arc<Vec<Plan>>> {
+        if self.plan_cache.block != Some(block) {
+            let geometry = self.plan_block(block)?;
+            self.plan_cache = super::PlanCache {
+                block: Some(block),
+                geometry: Arc::new(geometry),
+                with_schedule: None,
+            };
+        }
+        if let Some(plans) = &self.plan_cache.with_schedule {
+            return Ok(Arc::clone(plans));
+        }
+        let plans = Arc::new(self.with_schedule(block, (*self.plan_cache.geometry).clone()));
+        self.plan_cache.with_schedule = Some(Arc::clone(&plans));
+        Ok(plans)
+    }
+
+    /// The light at the start and the first telemetry row.
+    fn initial_samples(&mut self, stepping: Stepping) -> Result<()> {
+        let plans = self.plans(0)?;
+        for (state, plan) in self.states.iter_mut().zip(plans.iter()) {
+            state.light = plan
+                .light
+                .iter()
+                .find(|(a, b, _)| *a <= 0.0 && 0.0 < *b)
+                .map_or(Light::Sunlit, |(_, _, l)| *l);
+        }
+        for sample in self.samples_at(0, stepping, 0.0)? {
+            self.telemetry.push(&sample);
+        }
+        Ok(())
+    }
+
+    /// A sample of every spacecraft at `t` (in `block`).
+    fn samples_at(&mut self, block: u64, stepping: Stepping, t: f64) -> Result<Vec<Sample>> {
+        let plans = self.plans(block)?;
+        let env = self.block_environment(block);
+        let ctx = env.context(&self.config, stepping);
+        self.states
+            .iter()
+            .enumerate()
+            .map(|(i, state)| state.sample(&self.spacecraft[i], i, &plans[i], &ctx, t))
+            .collect()
+    }
+
+    /// The Sun table, time axis and stations of a block, fixed by the block alone.
+    fn block_environment(&self, block: u64) -> BlockEnvironment {
+        let (from_s, to_s) = block_span(block);
+        let start = TimeAxis::new(self.start, self.start);
+        let axis = TimeAxis::new(self.start, start.epoch(to_s));
+        BlockEnvironment {
+            sun: SunTable::new(&axis, from_s, to_s, 3_600.0),
+            axis,
+            station_names: self.stations.iter().map(|s| s.name().to_string()).collect(),
+            station_positions: self.stations.iter().map(|s| *s.position_ecef_km()).collect(),
+        }
+    }
+
+    /// Advances every spacecraft through `group` (sync points of one block).
+    fn advance_group(&mut self, block: u64, group: &[Sync], stepping: Stepping) -> Result<()> {
+        let plans = self.plans(block)?;
+        for state in &mut self.states {
+            state.cursors = Default::default(); // positions in another block's lists
+        }
+        let env = self.block_environment(block);
+        let ctx = env.context(&self.config, stepping);
+        let from = self.elapsed_s;
+        let (spacecraft, hooks) = (&self.spacecraft, &self.hooks);
+        let results: Vec<Result<(Log, Vec<Sample>)>> = self
+            .states
+            .par_iter_mut()
+            .enumerate()
+            .map(|(i, state)| advance_one(state, i, &spacecraft[i], &hooks[i], &plans[i], &ctx, from, group))
+            .collect();
+        let mut events = Vec::new();
+        let mut samples = Vec::with_capacity(results.len());
+        for (i, result) in results.into_iter().enumerate() {
+            let (log, rows) = result?;
+            events.extend(log.into_iter().map(|(t, kind)| (t, i, kind)));
+            samples.push(rows);
+        }
+        let last = group[group.len() - 1];
+        if last.natural() && self.spacecraft.iter().any(|sc| !sc.relays.is_empty()) {
+            let relay_from = self.relay_from_s;
+            events.extend(self.exchange_relays(&plans, relay_from, last.at_s)?);
+            self.relay_from_s = last.at_s;
+        }
+        self.push_events(events, &env.axis);
+        // Every spacecraft sampled the same instants: interleave in (time, spacecraft) order.
+        let rows = samples.first().map_or(0, Vec::len);
+        for j in 0..rows {
+            for per_spacecraft in &samples {
+                self.telemetry.push(&per_spacecraft[j]);
+            }
+        }
+        self.elapsed_s = last.at_s;
+        let before = self.schedule.len();
+        self.schedule.retain(|(at, _, _)| *at > last.at_s + 1e-9);
+        if self.schedule.len() != before {
+            self.plan_cache.with_schedule = None;
+        }
+        Ok(())
+    }
+
+    /// Forwards data over every relay for the line of sight within [from_s, to_s]
+    /// (sequentially, in spacecraft then relay order); returns the window-end events.
+    fn exchange_relays(
+        &mut self,
+        plans: &[Plan],
+        from_s: f64,
+        to_s: f64,
+    ) -> Result<Vec<(f64, usize, EventKind)>> {
+        let mut events = Vec::new();
+        for (i, plan) in plans.iter().enumerate() {
+            for (r, relay) in self.spacecraft[i].relays.iter().enumerate() {
+                let peer = self.index_of(&relay.peer)?;
+                let windows = &plan.relay_windows[r];
+                let overlap: f64 = windows
+                    .iter()
+                    .map(|(a, b)| (b.min(to_s) - a.max(from_s)).max(0.0))
+                    .sum();
+                let usable = |s: &SpacecraftState| s.alive && !s.browned_out;
+                if overlap > 0.0 && usable(&self.states[i]) && usable(&self.states[peer]) {
+                    let target = self.spacecraft[peer].storage.index(&relay.peer_partition)?;
+                    let sources: Vec<usize> = if relay.partitions.is_empty() {
+                        (0..self.spacecraft[i].storage.partitions.len()).collect()
+                    } else {
+                        relay
+                            .partitions
+                            .iter()
+                            .map(|p| self.spacecraft[i].storage.index(p))
+                            .collect::<Result<_>>()?
+                    };
+                    let mut budget =
+                        (relay.rate_bps / 8.0 * overlap).min(self.states[peer].storage.free_bytes(target));
+                    let mut moved = 0.0;
+                    for p in sources {
+                        let taken = self.states[i].storage.take(p, budget);
+                        budget -= taken;
+                        moved += taken;
+                    }
+                    self.states[peer].storage.store(target, moved);
+                    self.states[i].relay_window_bytes[r] += moved;
+                    self.states[i].relayed_bytes[r] += moved;
+                }
+                for (_, end) in windows.iter().filter(|(_, b)| *b > from_s && *b <= to_s) {
+                    events.push((
+                        *end,
+                        i,
+                        EventKind::DataRelayed {
+                            relay: relay.name.clone(),
+                            peer: relay.peer.clone(),
+                            bytes: std::mem::take(&mut self.states[i].relay_window_bytes[r]),
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    fn push_events(&mut self, mut events: Vec<(f64, usize, EventKind)>, axis: &TimeAxis) {
+        events.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(a.2.rank().cmp(&b.2.rank()))
+                .then(a.1.cmp(&b.1))
+        });
+        for (t, i, kind) in events {
+            self.events.push(Event {
+                time: axis.epoch(t),
+                elapsed_s: t,
+                spacecraft: self.spacecraft[i].name.clone(),
+                spacecraft_index: i,
+                kind,
+            });
+        }
+    }
+
+    /// The station each spacecraft holds at the end of `block`: where the next
+    /// block's assignment starts.
+    fn update_holders(&mut self, block: u64) -> Result<()> {
+        let plans = self.plans(block)?;
+        let now = self.elapsed_s;
+        for holder in self.station_holder.iter_mut() {
+            *holder = None;
+        }
+        for (i, plan) in plans.iter().enumerate() {
+            for (a, b, station) in &plan.contacts {
+                if *a <= now && now < *b + 1e-9 && self.states[i].contact == Some(*station) {
+                    self.station_holder[*station] = Some(i);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a block's spacecraft share: the Sun, the time axis, the stations.
+struct BlockEnvironment {
+    sun: SunTable,
+    axis: TimeAxis,
+    station_names: Vec<String>,
+    station_positions: Vec<nalgebra::Vector3<f64>>,
+}
+
+impl BlockEnvironment {
+    fn context<'a>(&'a self, config: &'a super::SimulationConfig, stepping: Stepping) -> Context<'a> {
+        let step_s = match stepping {
+            Stepping::Fixed { step_s } => Some(step_s),
+            Stepping::EventDriven => None,
+        };
+        Context {
+            sun: &self.sun,
+            paseos: config.paseos_compatible && step_s.is_some(),
+            axis: &self.axis,
+            shadow: &config.shadow,
+            station_names: &self.station_names,
+            step_s,
+            max_substep_s: config.max_substep_s,
+            station_positions: &self.station_positions,
+        }
+    }
+}
+
+/// One spacecraft through the sync points of a group; its events and samples.
+#[allow(clippy::too_many_arguments)]
+fn advance_one(
+    state: &mut SpacecraftState,
+    index: usize,
+    sc: &crate::spacecraft::Spacecraft,
+    hooks: &crate::sim::hooks::SpacecraftHooks,
+    plan: &Plan,
+    ctx: &Context<'_>,
+    from_s: f64,
+    group: &[Sync],
+) -> Result<(Log, Vec<Sample>)> {
+    let mut log = Log::new();
+    let mut samples = Vec::new();
+    let mut t = from_s;
+    for sync in group {
+        let span = Span {
+            from_s: t,
+            to_s: sync.at_s,
+            sync_s: sync.bound_s,
+        };
+        state.advance(sc, hooks, plan, ctx, span, &mut log)?;
+        if sync.sample && sync.natural() {
+            samples.push(state.sample(sc, index, plan, ctx, sync.at_s)?);
+        }
+        t = sync.at_s;
+    }
+    Ok((log, samples))
+}
+
+pub(super) fn is_sample_time(t: f64, interval: f64) -> bool {
+    let k = (t / interval).round();
+    (t - k * interval).abs() < 1e-6
+}

@@ -1,0 +1,269 @@
+//! A run cut into any pieces — and checkpointed and restored at any instant —
+//! gives the same events and states as one uninterrupted call (issue 12,
+//! defect 1). The comparison is of checkpoint bytes: every event, telemetry
+//! row and state field, bit for bit (MessagePack stores each `f64` exactly).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use orbitedge::compute::{ImagerConfig, Target};
+use orbitedge::prelude::*;
+use orbitedge::sim::{EventKind, Simulation, Stepping};
+use orbitedge::spacecraft::{
+    ActivityConfig, DataFlow, Preconditions, RadiationConfig, RelayConfig, Spacecraft,
+};
+use proptest::prelude::*;
+
+mod common;
+use common::{cubesats, epoch, ix5, kiruna};
+
+/// Imaging cubesats with every model on: imager over two targets and the iX5,
+/// an auto activity that fills storage, radiation, a relay between the first two.
+fn fleet(count: u32) -> Vec<Spacecraft> {
+    let planes = count.min(3);
+    let mut fleet = cubesats(
+        "sat",
+        count,
+        planes,
+        u32::from(planes > 1),
+        &["products", "images", "raw"],
+    );
+    let first_two: Vec<String> = fleet.iter().take(2).map(|s| s.name.clone()).collect();
+    for (k, sc) in fleet.iter_mut().enumerate() {
+        sc.imager = Some(ImagerConfig {
+            capture_interval_s: 60.0,
+            targets: vec![
+                target("Europe", 48.0, 10.0, 2_500.0, 2),
+                target("Sahara", 23.0, 12.0, 2_000.0, 1),
+            ],
+            ..Default::default()
+        });
+        sc.computer = Some(ix5());
+        sc.radiation = RadiationConfig {
+            data_corruption_per_s: 1.0 / 3_000.0,
+            corruption_bytes_per_event: 1e6,
+            restart_per_s: 1.0 / 7_200.0,
+            failure_per_s: 0.0,
+            dose_rate_rad_per_s: 1e-4,
+            dose_limit_rad: None,
+        };
+        sc.storage.capacity_bytes = 4e9;
+        sc.activities = vec![ActivityConfig {
+            name: "survey".into(),
+            power_w: 6.0,
+            duration_s: None,
+            preconditions: Preconditions {
+                min_soc: Some(0.5),
+                ..Default::default()
+            },
+            produces: Some(DataFlow {
+                partition: "raw".into(),
+                bytes_per_s: 4e5,
+            }),
+            consumes: None,
+            auto: true,
+            cooldown_s: 0.0,
+        }];
+        if k < 2 && first_two.len() == 2 {
+            sc.relays = vec![RelayConfig {
+                name: "isl".into(),
+                peer: first_two[1 - k].clone(),
+                rate_bps: 1e6,
+                partitions: vec![],
+                peer_partition: "raw".into(),
+                grazing_altitude_km: 100.0,
+                max_range_km: None,
+            }];
+        }
+    }
+    fleet
+}
+
+fn target(name: &str, latitude_deg: f64, longitude_deg: f64, radius_km: f64, priority: u32) -> Target {
+    Target {
+        name: name.into(),
+        latitude_deg,
+        longitude_deg,
+        radius_km,
+        priority,
+    }
+}
+
+fn stations() -> Vec<GroundStation> {
+    vec![
+        kiruna(),
+        GroundStation::new("Svalbard", 78.2298, 15.4078, 500.0, 5.0).unwrap(),
+    ]
+}
+
+fn new_sim(count: u32) -> Simulation {
+    Simulation::new(epoch(), fleet(count), stations(), 11).unwrap()
+}
+
+fn at(s: f64) -> Epoch {
+    epoch() + Duration::from_seconds(s)
+}
+
+/// Runs to each cut in turn (the last is the end); restores from a checkpoint
+/// after the cuts listed in `restore_after`.
+fn run_cut(count: u32, cuts: &[f64], restore_after: &[usize], stepping: Stepping) -> Simulation {
+    let mut sim = new_sim(count);
+    for (k, &cut) in cuts.iter().enumerate() {
+        sim.run(at(cut), stepping).unwrap();
+        if restore_after.contains(&k) {
+            sim = Simulation::restore(&sim.checkpoint().unwrap()).unwrap();
+        }
+    }
+    sim
+}
+
+fn captures(sim: &Simulation) -> usize {
+    sim.events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::ImageCaptured { .. }))
+        .count()
+}
+
+/// The first difference between two runs, for a readable failure.
+fn first_difference(a: &Simulation, b: &Simulation) -> String {
+    for (x, y) in a.events().iter().zip(b.events()) {
+        if x != y {
+            return format!("event {x:?} vs {y:?}");
+        }
+    }
+    if a.events().len() != b.events().len() {
+        return format!("{} vs {} events", a.events().len(), b.events().len());
+    }
+    for (k, (x, y)) in a.states().iter().zip(b.states()).enumerate() {
+        if serde_json::to_string(x).unwrap() != serde_json::to_string(y).unwrap() {
+            return format!("state of spacecraft {k} differs");
+        }
+    }
+    if a.telemetry() != b.telemetry() {
+        let (x, y) = (a.telemetry(), b.telemetry());
+        for k in 0..x.len().min(y.len()) {
+            if x.elapsed_s[k] != y.elapsed_s[k]
+                || x.soc[k] != y.soc[k]
+                || x.power_out_w[k] != y.power_out_w[k]
+            {
+                return format!(
+                    "telemetry row {k} ({} vs {} rows): t {} vs {}, soc {} vs {}, out {} vs {}",
+                    x.len(),
+                    y.len(),
+                    x.elapsed_s[k],
+                    y.elapsed_s[k],
+                    x.soc[k],
+                    y.soc[k],
+                    x.power_out_w[k],
+                    y.power_out_w[k]
+                );
+            }
+        }
+        return format!("telemetry: {} vs {} rows or other columns", x.len(), y.len());
+    }
+    "other fields differ".into()
+}
+
+fn assert_same(uncut: &Simulation, cut: &Simulation, what: &str) {
+    assert!(
+        uncut.checkpoint().unwrap() == cut.checkpoint().unwrap(),
+        "{what}: {}",
+        first_difference(uncut, cut)
+    );
+}
+
+fn pieces(step_s: f64, end_s: f64) -> Vec<f64> {
+    let n = (end_s / step_s).round() as usize;
+    (1..=n).map(|k| k as f64 * step_s).collect()
+}
+
+#[test]
+fn imaging_fleet_gives_the_same_run_in_any_pieces() {
+    let end = 6.0 * 3_600.0;
+    let uncut = run_cut(6, &[end], &[], Stepping::EventDriven);
+    assert!(captures(&uncut) > 10, "the fleet images: {}", captures(&uncut));
+    for step in [10.0, 30.0, 120.0, 3_600.0, 1_234.5] {
+        let mut cuts = pieces(step, end);
+        if cuts.last() != Some(&end) {
+            cuts.push(end);
+        }
+        let cut = run_cut(6, &cuts, &[], Stepping::EventDriven);
+        assert_eq!(captures(&cut), captures(&uncut), "{step} s pieces");
+        assert_same(&uncut, &cut, &format!("{step} s pieces"));
+    }
+}
+
+#[test]
+fn fixed_steps_give_the_same_run_in_any_pieces_and_across_checkpoints() {
+    let end = 4.0 * 3_600.0;
+    let stepping = Stepping::Fixed { step_s: 20.0 };
+    let uncut = run_cut(3, &[end], &[], stepping);
+    let cuts = [7.3, 19.99, 20.0, 600.0, 1_000.123, 3_600.0, 7_777.7, end];
+    let cut = run_cut(3, &cuts, &[1, 4, 6], stepping);
+    assert_same(&uncut, &cut, "fixed steps, cut and restored");
+}
+
+#[test]
+fn a_run_ending_at_a_cut_equals_the_same_run_in_pieces() {
+    // Both end between breakpoints: the state shown there and the sub-step
+    // kept for resuming are the same.
+    let end = 5_000.5;
+    let uncut = run_cut(2, &[end], &[], Stepping::EventDriven);
+    let cut = run_cut(2, &[333.3, 2_500.0, 4_999.0, end], &[2], Stepping::EventDriven);
+    assert_same(&uncut, &cut, "ending at a cut");
+}
+
+#[test]
+fn runs_across_planning_blocks_and_a_day_of_hour_pieces() {
+    let end = 86_400.0;
+    let uncut = run_cut(2, &[end], &[], Stepping::EventDriven);
+    let cut = run_cut(2, &pieces(3_600.0, end), &[5, 17], Stepping::EventDriven);
+    assert_same(&uncut, &cut, "24 one-hour pieces");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// Random cut points and checkpoint instants, both kinds of stepping.
+    #[test]
+    fn random_cuts_and_checkpoints(
+        mut cuts in proptest::collection::vec(1.0f64..10_800.0, 1..12),
+        restores in proptest::collection::vec(0usize..12, 0..3),
+        fixed in any::<bool>(),
+    ) {
+        let end = 10_800.0;
+        cuts.sort_by(f64::total_cmp);
+        cuts.dedup();
+        cuts.push(end);
+        let stepping = if fixed { Stepping::Fixed { step_s: 30.0 } } else { Stepping::EventDriven };
+        let uncut = run_cut(2, &[end], &[], stepping);
+        let cut = run_cut(2, &cuts, &restores, stepping);
+        prop_assert!(
+            uncut.checkpoint().unwrap() == cut.checkpoint().unwrap(),
+            "cuts {:?}: {}", cuts, first_difference(&uncut, &cut)
+        );
+    }
+}
+
+/// Defect 2: an auto activity whose output fills storage (cooldown 0) is
+/// refused while the partition is full instead of restarting forever.
+#[test]
+fn an_auto_activity_that_fills_storage_waits_instead_of_stalling() {
+    let mut fleet = fleet(1);
+    fleet[0].storage.capacity_bytes = 2e8; // full in minutes
+    fleet[0].radios.clear(); // never emptied
+    let mut sim = Simulation::new(epoch(), fleet, vec![], 3).unwrap();
+    sim.run(at(86_400.0), Stepping::EventDriven).unwrap();
+    let full = sim
+        .events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::StorageFull { .. }))
+        .count();
+    let starts = sim
+        .events()
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::ActivityStarted { activity } if activity == "survey"))
+        .count();
+    assert!(full >= 1, "storage fills");
+    // After filling, only corruption (which frees a little) lets it start again.
+    assert!(starts < 200, "{starts} starts");
+}
