@@ -171,6 +171,20 @@ pub enum Error {
         /// What the propagator reported.
         reason: String,
     },
+    /// A model input holding NaN or infinite values: tract turns them into a
+    /// confident-looking output (an all-NaN tile becomes a clear-sky mask), so
+    /// they are refused before running.
+    #[error("input has {count} non-finite value(s) (NaN or ±inf) among {total}, the first ({first_value}) at index {first_index:?}; replace them (e.g. masked or saturated pixels) before running the model")]
+    NonFiniteInput {
+        /// How many values are NaN or infinite.
+        count: usize,
+        /// Number of values in the input.
+        total: usize,
+        /// Index (one per dimension of the input shape) of the first one.
+        first_index: Vec<usize>,
+        /// That value: `NaN`, `inf` or `-inf`.
+        first_value: String,
+    },
 }
 
 fn name_suffix(name: &Option<String>) -> String {

@@ -237,3 +237,20 @@ fn ukis_csmask_report_is_plausible_when_present() {
         "{r:?}"
     );
 }
+
+#[test]
+fn ukis_csmask_beyond_the_memory_limits_is_refused_when_present() {
+    // At 8192 px (the imager's largest tile) the UNet's first activations alone
+    // exceed 2 GiB: refused up front (a 100000 px tile used to abort in tract).
+    let path = "models/ukis-csmask-4b-l1c-fp32.onnx";
+    if !std::path::Path::new(path).exists() {
+        eprintln!("skipped: {path} not present");
+        return;
+    }
+    for side in [8192, 100_000] {
+        match OnnxModel::from_path(path, Some(&[1, 4, side, side])) {
+            Err(Error::ResourceLimit { what, estimate, .. }) => println!("{side} px: {what}: {estimate}"),
+            other => panic!("{side} px: {other:?}"),
+        }
+    }
+}

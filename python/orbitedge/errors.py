@@ -46,6 +46,10 @@ class ResourceLimitError(InputError):
     """A request whose estimated work or memory exceeds the limit (the message gives both)."""
 
 
+class NonFiniteInputError(InputError):
+    """A model input holds NaN or infinite values (the message counts them and gives the first index)."""
+
+
 class PropagationError(OrbitEdgeError, RuntimeError):
     """A propagator could not produce a state (for example, the satellite decayed)."""
 
@@ -69,6 +73,7 @@ __all__ = [
     "OrbitError",
     "CheckpointError",
     "ResourceLimitError",
+    "NonFiniteInputError",
     "PropagationError",
     "OutputError",
     "InternalError",

@@ -71,6 +71,12 @@ impl Target {
     }
 }
 
+/// Largest tile width and height accepted, pixels. A tile becomes a model
+/// input of bands × tile_px² float32 values and the model's intermediate
+/// tensors are several times that: at 8192 px one 4-band input is already
+/// 1 GiB, beyond what onboard hardware handles per tile.
+pub const MAX_TILE_PX: u32 = 8192;
+
 /// An imaging payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,7 +84,7 @@ pub struct ImagerConfig {
     /// Spectral bands per tile (4: blue, green, red, NIR).
     #[serde(default = "default_bands")]
     pub bands: u32,
-    /// Tile width and height, pixels.
+    /// Tile width and height, pixels (1 to [`MAX_TILE_PX`]).
     #[serde(default = "default_tile_px")]
     pub tile_px: u32,
     /// Bits per pixel and band.
@@ -158,6 +164,13 @@ impl ImagerConfig {
             if value == 0 {
                 return Err(Error::parameter(name, 0.0, "at least 1"));
             }
+        }
+        if self.tile_px > MAX_TILE_PX {
+            return Err(Error::parameter(
+                "tile_px",
+                f64::from(self.tile_px),
+                "at most 8192 (MAX_TILE_PX)",
+            ));
         }
         ensure_positive("capture_interval_s", self.capture_interval_s)?;
         ensure_non_negative("imager power_w", self.power_w)?;
@@ -242,6 +255,22 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.validated().is_err());
+        // The tile size is bounded: 100000 px used to abort in tract's optimiser.
+        let huge = ImagerConfig {
+            tile_px: 100_000,
+            ..Default::default()
+        };
+        match huge.validated() {
+            Err(Error::InvalidParameter { name, value, .. }) => {
+                assert_eq!((name, value), ("tile_px", 100_000.0));
+            }
+            other => panic!("{other:?}"),
+        }
+        let largest = ImagerConfig {
+            tile_px: MAX_TILE_PX,
+            ..Default::default()
+        };
+        assert!(largest.validated().is_ok());
         let target = Target {
             name: "x".into(),
             latitude_deg: 91.0,

@@ -14,6 +14,10 @@ pub mod float32;
 pub mod imager;
 #[cfg(feature = "onnx")]
 pub mod model;
+#[cfg(feature = "onnx")]
+pub mod model_budget;
+#[cfg(feature = "onnx")]
+pub mod onnx_check;
 pub mod scene;
 pub mod scheduler;
 

@@ -33,8 +33,10 @@ use tract_onnx::tract_core::internal::Cost;
 use tract_onnx::tract_core::ops::konst::Const;
 use tract_onnx::tract_core::plan::SimpleState;
 
-use crate::error::{Error, Result};
+use crate::compute::{model_budget, onnx_check};
+use crate::error::{catch_panic, Error, Result};
 
+pub use crate::compute::model_budget::ModelLimits;
 pub use crate::compute::Precision;
 
 /// What a model is, for checking it fits a device.
@@ -168,27 +170,68 @@ impl OnnxModel {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        let model = Self::load_bytes(&bytes, input_shape, widen).map_err(|e| match e {
-            Error::Model { reason } => Error::ModelFile {
-                path: path.display().to_string(),
-                reason,
-            },
-            other => other,
-        })?;
+        let model =
+            Self::load_bytes(&bytes, input_shape, widen, &ModelLimits::default()).map_err(|e| match e {
+                Error::Model { reason } => Error::ModelFile {
+                    path: path.display().to_string(),
+                    reason,
+                },
+                other => other,
+            })?;
         Ok((model, bytes))
     }
 
     /// Loads a model from the bytes of an ONNX file.
+    ///
+    /// Safe on arbitrary bytes (the fuzzing entry point, with [`OnnxModel::run`]):
+    /// every failure is an [`Error`] — [`Error::Model`] for a file that is not a
+    /// valid model, [`Error::ResourceLimit`] for one that would need more memory
+    /// than [`ModelLimits::default`], and [`Error::Internal`] if tract still
+    /// panics (a bug to report: the checks of [`crate::compute::onnx_check`]
+    /// missed a case).
     pub fn from_bytes(bytes: &[u8], input_shape: Option<&[usize]>) -> Result<Self> {
-        Self::load_bytes(bytes, input_shape, false)
+        Self::load_bytes(bytes, input_shape, false, &ModelLimits::default())
     }
 
     /// As [`OnnxModel::from_bytes`], widening float16 to float32 on load.
     pub fn from_bytes_as_float32(bytes: &[u8], input_shape: Option<&[usize]>) -> Result<Self> {
-        Self::load_bytes(bytes, input_shape, true)
+        Self::load_bytes(bytes, input_shape, true, &ModelLimits::default())
     }
 
-    pub(crate) fn load_bytes(bytes: &[u8], input_shape: Option<&[usize]>, widen: bool) -> Result<Self> {
+    /// As [`OnnxModel::from_bytes`] (widened to float32 when `widen`), with
+    /// other memory limits than the defaults.
+    pub fn from_bytes_with_limits(
+        bytes: &[u8],
+        input_shape: Option<&[usize]>,
+        widen: bool,
+        limits: &ModelLimits,
+    ) -> Result<Self> {
+        Self::load_bytes(bytes, input_shape, widen, limits)
+    }
+
+    /// Loads, turning a panic inside tract into [`Error::Internal`].
+    pub(crate) fn load_bytes(
+        bytes: &[u8],
+        input_shape: Option<&[usize]>,
+        widen: bool,
+        limits: &ModelLimits,
+    ) -> Result<Self> {
+        catch_panic("loading an ONNX model", || {
+            Self::load_checked(bytes, input_shape, widen, limits)
+        })
+    }
+
+    /// Reads and checks the file, fixes the input, infers types within the
+    /// limits, optimises and plans (see [`crate::compute::model_budget`]).
+    fn load_checked(
+        bytes: &[u8],
+        input_shape: Option<&[usize]>,
+        widen: bool,
+        limits: &ModelLimits,
+    ) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(model_error("the file is empty (0 bytes)"));
+        }
         let onnx = tract_onnx::onnx();
         let mut proto = onnx
             .proto_model_for_read(&mut &*bytes)
@@ -196,7 +239,8 @@ impl OnnxModel {
         let graph = proto
             .graph
             .as_mut()
-            .ok_or_else(|| model_error("the file has no graph"))?;
+            .ok_or_else(|| model_error("not a readable ONNX file (it has no graph)"))?;
+        onnx_check::check_graph(graph, limits)?;
         let (parameters, precision) = inspect_weights(graph);
         let run_precision = if widen {
             crate::compute::float32::widen_graph(graph);
@@ -209,6 +253,7 @@ impl OnnxModel {
             Some(shape) => shape.to_vec(),
             None => declared_input_shape(graph)?,
         };
+        model_budget::check_input_shape(&shape, limits)?;
         // Intermediate shape hints may carry symbols (a free batch size) that clash with
         // the concrete input fixed here: they are optional, so tract infers them instead.
         graph.value_info.clear();
@@ -228,10 +273,13 @@ impl OnnxModel {
                 .set_output_fact(k, InferenceFact::default())
                 .map_err(model_error)?;
         }
+        model_budget::analyse_within(&mut model, limits)?;
         let optimise_error =
             |e: TractError| model_error(format!("cannot optimise for input {shape:?}: {}", root_cause(&e)));
         // `into_optimized` in two steps, to weigh the constants in between.
         let mut typed = model.into_typed().map_err(optimise_error)?;
+        let order = typed.eval_order().map_err(optimise_error)?;
+        model_budget::check_typed(&typed, &order, limits, "after type inference")?;
         typed.declutter().map_err(optimise_error)?;
         let weight_bytes = constant_bytes(&typed);
         typed.optimize().map_err(optimise_error)?;
@@ -241,6 +289,12 @@ impl OnnxModel {
             .and_then(|f| f.shape.as_concrete().map(|s| s.to_vec()))
             .unwrap_or_default();
         let plan = typed.into_runnable().map_err(model_error)?;
+        model_budget::check_typed(
+            plan.model(),
+            plan.order_without_consts(),
+            limits,
+            "after optimisation",
+        )?;
         let cost = plan_cost(&plan)?;
         Ok(Self {
             plan,
@@ -269,10 +323,33 @@ impl OnnxModel {
     ///
     /// tract copies `input` once into its own (aligned) tensor; the run is
     /// single-threaded.
+    ///
+    /// Refused before running: a shape other than the plan's
+    /// ([`Error::ShapeMismatch`]), a length that does not match the shape, and
+    /// NaN or infinite values ([`Error::NonFiniteInput`]: tract would turn them
+    /// into a confident-looking output). An output holding NaN or infinite
+    /// values is an [`Error::Model`]; a panic inside tract an [`Error::Internal`].
     pub fn run(&self, input: &[f32], shape: &[usize]) -> Result<Output> {
         let tensor = self.input_tensor(input, shape)?;
-        let outputs = self.plan.run(tvec!(tensor.into_tvalue())).map_err(model_error)?;
-        first_output(&outputs)
+        self.execute(tensor)
+    }
+
+    /// Runs the plan on a checked input tensor; checks the output is finite.
+    fn execute(&self, tensor: Tensor) -> Result<Output> {
+        let output = catch_panic("running an ONNX model", || {
+            let outputs = self.plan.run(tvec!(tensor.into_tvalue())).map_err(model_error)?;
+            first_output(&outputs)
+        })?;
+        match first_non_finite(&output.values, &output.shape) {
+            None => Ok(output),
+            Some(found) => Err(model_error(format!(
+                "the model produced {} non-finite value(s) (NaN or ±inf) among {} from a finite input, the first ({}) at index {:?}",
+                found.count,
+                output.values.len(),
+                found.value,
+                found.index
+            ))),
+        }
     }
 
     /// Runs the model on a stack of inputs: `shape` is the plan's input shape
@@ -299,11 +376,15 @@ impl OnnxModel {
             });
         }
         check_len(input, shape)?;
+        check_finite(input, shape)?;
         let tiles = shape[0] / tile_batch;
         let tile_len: usize = tile_shape.iter().product();
         let outputs: Vec<Output> = (0..tiles)
             .into_par_iter()
-            .map(|k| self.run(&input[k * tile_len..(k + 1) * tile_len], tile_shape))
+            .map(|k| {
+                let tile = &input[k * tile_len..(k + 1) * tile_len];
+                self.execute(Tensor::from_shape(tile_shape, tile).map_err(model_error)?)
+            })
             .collect::<Result<_>>()?;
         let mut shape = outputs
             .first()
@@ -323,6 +404,10 @@ impl OnnxModel {
     /// under a microsecond per node.
     pub fn profile(&self, input: &[f32], shape: &[usize], runs: usize) -> Result<Vec<NodeTiming>> {
         let tensor = self.input_tensor(input, shape)?;
+        catch_panic("profiling an ONNX model", || self.profile_tensor(tensor, runs))
+    }
+
+    fn profile_tensor(&self, tensor: Tensor, runs: usize) -> Result<Vec<NodeTiming>> {
         let model = self.plan.model();
         let order = self.plan.order_without_consts();
         let mut slot = vec![usize::MAX; model.nodes().len()];
@@ -366,7 +451,7 @@ impl OnnxModel {
                     op: node.op.name().to_string(),
                     mean_s: total[k] / runs as f64,
                     min_s: fastest[k],
-                    flops: 2 * node_fma(model, id)?,
+                    flops: node_fma(model, id)?.saturating_mul(2),
                 })
             })
             .collect()
@@ -380,7 +465,58 @@ impl OnnxModel {
             });
         }
         check_len(input, shape)?;
+        check_finite(input, shape)?;
         Tensor::from_shape(shape, input).map_err(model_error)
+    }
+}
+
+/// The fuzzing entry point: loads `bytes` as [`OnnxModel::from_bytes`] does
+/// (the input shape the file declares) and runs the model once on an input of
+/// that shape filled with 0.25. Never panics, whatever the bytes: a panic
+/// inside tract comes back as [`Error::Internal`], which a fuzzer should count
+/// as a finding (a case the checks before tract missed).
+#[doc(hidden)]
+pub fn load_and_run(bytes: &[u8]) -> Result<Output> {
+    let model = OnnxModel::from_bytes(bytes, None)?;
+    let shape = model.report().input_shape.clone();
+    let input = vec![0.25f32; shape.iter().product()];
+    model.run(&input, &shape)
+}
+
+/// The non-finite values of a tensor: how many, the first one and where.
+struct NonFinite {
+    count: usize,
+    index: Vec<usize>,
+    value: String,
+}
+
+/// Counts the NaN and infinite values of `values` (row-major, `shape`).
+fn first_non_finite(values: &[f32], shape: &[usize]) -> Option<NonFinite> {
+    let first = values.iter().position(|v| !v.is_finite())?;
+    let count = values[first..].iter().filter(|v| !v.is_finite()).count();
+    let mut index = vec![0; shape.len()];
+    let mut rest = first;
+    for (slot, &dim) in index.iter_mut().zip(shape).rev() {
+        *slot = rest % dim.max(1);
+        rest /= dim.max(1);
+    }
+    Some(NonFinite {
+        count,
+        index,
+        value: values[first].to_string(),
+    })
+}
+
+/// Refuses an input holding NaN or infinite values (see [`OnnxModel::run`]).
+fn check_finite(input: &[f32], shape: &[usize]) -> Result<()> {
+    match first_non_finite(input, shape) {
+        None => Ok(()),
+        Some(found) => Err(Error::NonFiniteInput {
+            count: found.count,
+            total: input.len(),
+            first_index: found.index,
+            first_value: found.value,
+        }),
     }
 }
 
@@ -446,64 +582,19 @@ fn node_fma(model: &TypedModel, id: usize) -> Result<u64> {
     Ok(fma)
 }
 
-/// Bytes a node's outputs hold while alive. A lazy im2col output is a view of
-/// its input plus offset tables made at plan time: its fact announces the
-/// whole unfolded matrix, which is never materialised, so it counts nothing.
-fn node_output_bytes(model: &TypedModel, id: usize) -> u64 {
-    let node = model.node(id);
-    if node.op.name() == "LazyIm2col" {
-        return 0;
-    }
-    node.outputs.iter().map(|o| fact_bytes(&o.fact)).sum()
-}
-
-fn fact_bytes(fact: &TypedFact) -> u64 {
-    fact.mem_size()
-        .to_i64()
-        .ok()
-        .and_then(|b| u64::try_from(b).ok())
-        .unwrap_or(0)
-}
-
 fn plan_cost(plan: &TypedSimplePlan) -> Result<PlanCost> {
     let model = plan.model();
     let mut flops = 0u64;
     for node in model.nodes() {
-        flops = flops.saturating_add(2 * node_fma(model, node.id)?);
-    }
-    // Lifetimes along the execution order: a node's outputs live from its step
-    // to the last step that reads them; model outputs until the end.
-    let order = plan.order_without_consts();
-    let mut last_use = vec![None::<usize>; model.nodes().len()];
-    for (step, &id) in order.iter().enumerate() {
-        for input in &model.node(id).inputs {
-            last_use[input.node] = Some(step);
-        }
-    }
-    for output in model.output_outlets().map_err(model_error)? {
-        last_use[output.node] = Some(order.len());
-    }
-    let mut dying: Vec<Vec<usize>> = vec![vec![]; order.len() + 1];
-    for (step, &id) in order.iter().enumerate() {
-        // An output nobody reads still exists during its own step.
-        dying[last_use[id].unwrap_or(step)].push(id);
-    }
-    let node_bytes = |id: usize| node_output_bytes(model, id);
-    let (mut live, mut peak) = (0u64, 0u64);
-    for (step, &id) in order.iter().enumerate() {
-        live += node_bytes(id);
-        peak = peak.max(live);
-        for &gone in &dying[step] {
-            live -= node_bytes(gone);
-        }
+        flops = flops.saturating_add(node_fma(model, node.id)?.saturating_mul(2));
     }
     Ok(PlanCost {
         flops,
-        peak_activation_bytes: peak,
+        peak_activation_bytes: model_budget::peak_live_bytes(model, plan.order_without_consts())?,
     })
 }
 
-fn root_cause(error: &TractError) -> String {
+pub(crate) fn root_cause(error: &TractError) -> String {
     error
         .chain()
         .map(|c| c.to_string())
@@ -541,8 +632,12 @@ fn inspect_weights(graph: &pb::GraphProto) -> (u64, Precision) {
     let parameters = graph
         .initializer
         .iter()
-        .map(|t| t.dims.iter().map(|d| (*d).max(0) as u64).product::<u64>())
-        .sum();
+        .map(|t| {
+            t.dims
+                .iter()
+                .fold(1u64, |n, d| n.saturating_mul((*d).max(0) as u64))
+        })
+        .fold(0u64, u64::saturating_add);
     let float16 = graph
         .initializer
         .iter()

@@ -8,7 +8,7 @@ use pyo3::types::PyBytes;
 
 use super::errors::IntoPy;
 use crate::compute::fetch;
-use crate::compute::model::{OnnxModel, Output};
+use crate::compute::model::{ModelLimits, OnnxModel, Output};
 use crate::compute::scene::{Scene, SceneConfig};
 
 /// An ONNX model, optimised once for a fixed input shape and run by tract.
@@ -52,13 +52,18 @@ impl PyOnnxModel {
     /// Loads a model from the bytes of an ONNX file.
     #[staticmethod]
     #[pyo3(signature = (data, input_shape = None))]
-    fn from_bytes(data: &[u8], input_shape: Option<Vec<usize>>) -> PyResult<Self> {
-        Self::load(data.to_vec(), input_shape, false)
+    fn from_bytes(py: Python<'_>, data: &[u8], input_shape: Option<Vec<usize>>) -> PyResult<Self> {
+        Self::load(py, data.to_vec(), input_shape, false)
     }
 
     #[staticmethod]
-    fn _restore(data: Vec<u8>, input_shape: Option<Vec<usize>>, widened: bool) -> PyResult<Self> {
-        Self::load(data, input_shape, widened)
+    fn _restore(
+        py: Python<'_>,
+        data: Vec<u8>,
+        input_shape: Option<Vec<usize>>,
+        widened: bool,
+    ) -> PyResult<Self> {
+        Self::load(py, data, input_shape, widened)
     }
 
     /// Pickled with the file's bytes (a worker needs no access to the file).
@@ -89,6 +94,8 @@ impl PyOnnxModel {
     }
 
     /// Runs the model on a float32 array of the input shape (the GIL is released).
+    /// A wrong shape raises ``ShapeError``; NaN or infinite values raise
+    /// ``NonFiniteInputError`` (tract would turn them into a confident mask).
     fn run<'py>(
         &self,
         py: Python<'py>,
@@ -118,9 +125,19 @@ impl PyOnnxModel {
 }
 
 impl PyOnnxModel {
-    fn load(bytes: Vec<u8>, input_shape: Option<Vec<usize>>, widened: bool) -> PyResult<Self> {
+    /// Loads with the GIL released (checking and optimising a model takes a while).
+    fn load(
+        py: Python<'_>,
+        bytes: Vec<u8>,
+        input_shape: Option<Vec<usize>>,
+        widened: bool,
+    ) -> PyResult<Self> {
+        let limits = ModelLimits::default();
+        let inner = py
+            .detach(|| OnnxModel::load_bytes(&bytes, input_shape.as_deref(), widened, &limits))
+            .py_err()?;
         Ok(Self {
-            inner: OnnxModel::load_bytes(&bytes, input_shape.as_deref(), widened).py_err()?,
+            inner,
             source: Arc::new(bytes),
             widened,
             input_shape,

@@ -36,6 +36,7 @@ pub(crate) fn to_py(error: Error) -> PyErr {
         Error::ResourceLimit { .. } => "ResourceLimitError",
         Error::Io { .. } => "OutputError",
         Error::Internal { .. } => "InternalError",
+        Error::NonFiniteInput { .. } => "NonFiniteInputError",
         _ => "InputError",
     };
     raise(class, &error.to_string())
