@@ -42,6 +42,7 @@ pub mod satellite;
 pub mod scenario;
 pub mod sim;
 pub mod spacecraft;
+pub mod threads;
 pub mod time;
 
 #[cfg(feature = "python")]

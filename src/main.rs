@@ -1,21 +1,34 @@
 //! `orbitedge`: run scenarios, check them, and look at their windows, eclipses
 //! and devices from the command line.
 //!
-//! Exit codes: 0 success, 2 bad input (the message says what and where), 1
-//! internal error.
+//! Exit codes (see `cli/exit.rs`): 0 success, also when the reader of standard
+//! output closes it early (`| head`); 1 a failure while working; 2 bad input
+//! (the message says what and where).
+//!
+//! Everything is checked before the work it would waste: thread counts and
+//! other numbers, the scenario, and that the report directory can be written.
+//! Standard output is written through one locked handle with `?`, never
+//! `println!`, so a closed pipe ends the command instead of panicking.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use orbitedge::compute::DeviceProfile;
 use orbitedge::prelude::*;
-use orbitedge::scenario::{run_scenario, RunOptions, Scenario, DEFAULT_SCENARIO_TOML};
-use orbitedge::Error;
+use orbitedge::report::write::prepare_report_dir;
+use orbitedge::scenario::{run_scenario, RunOptions, RunOutcome, Scenario, DEFAULT_SCENARIO_TOML};
+use orbitedge::threads::{check_thread_count, with_threads};
 
+#[path = "cli/exit.rs"]
+mod exit;
 #[path = "cli/rehearse.rs"]
 mod rehearse;
+#[path = "cli/tables.rs"]
+mod tables;
+
+use exit::{note, Failure};
 
 /// Spacecraft, their resources and the machine learning they run on board.
 #[derive(Parser)]
@@ -35,11 +48,13 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Seed (overrides the scenario's).
-        #[arg(long)]
+        // Numeric flags take `-1` as their (refused) value: clap would call it
+        // an unknown flag and suggest `-- -1`.
+        #[arg(long, allow_negative_numbers = true)]
         seed: Option<u64>,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
+        /// Worker threads, 1 to 256 (default: one per core).
+        #[arg(long, allow_negative_numbers = true)]
+        threads: Option<i64>,
         /// No progress output.
         #[arg(long)]
         quiet: bool,
@@ -93,7 +108,7 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Seed (overrides the scenario's; use the rehearsal's).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         seed: Option<u64>,
         /// Also run the scenario without the application, to the same time, and
         /// compare (energy, battery, temperature, data): comparison.md.
@@ -109,29 +124,6 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-}
-
-/// A failure and its exit code.
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-impl From<Error> for Failure {
-    fn from(error: Error) -> Self {
-        let internal = matches!(error, Error::Propagation { .. });
-        Failure {
-            code: if internal { 1 } else { 2 },
-            message: error.to_string(),
-        }
-    }
-}
-
-fn bad_input(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 2,
-        message: message.into(),
-    }
 }
 
 fn load(scenario: Option<&Path>) -> Result<(Scenario, PathBuf), Failure> {
@@ -165,61 +157,61 @@ impl Span {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match execute(cli.command) {
+    let mut out = std::io::stdout().lock();
+    match execute(cli.command, &mut out).and_then(|()| Ok(out.flush()?)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            eprintln!("error: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
+        Err(failure) => failure.exit(),
     }
 }
 
-fn execute(command: Command) -> Result<(), Failure> {
+fn execute(command: Command, out: &mut impl Write) -> Result<(), Failure> {
     match command {
         Command::Run {
             scenario,
-            out,
+            out: out_dir,
             seed,
             threads,
             quiet,
             json,
         } => {
+            // Before anything is loaded (`with_threads` checks again when it starts the pool).
+            threads.map(check_thread_count).transpose()?;
             let (scenario, base) = load(scenario.as_deref())?;
-            let run = || run_command(&scenario, &base, out, seed, quiet, json);
-            match threads {
-                Some(0) => Err(bad_input("--threads must be at least 1")),
-                Some(n) => rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build()
-                    .map_err(|e| bad_input(format!("cannot start {n} threads: {e}")))?
-                    .install(run),
-                None => run(),
-            }
+            let out_dir = out_dir.unwrap_or_else(|| PathBuf::from(&scenario.outputs.dir));
+            check_report_dir(&out_dir)?;
+            let outcome = with_threads(threads, || run_command(&scenario, &base, out_dir, seed, quiet))??;
+            print_run(out, &outcome, json, quiet)
         }
         Command::Serve { scenario, options } => {
             let (scenario, base) = load(scenario.as_deref())?;
-            rehearse::serve_command(&scenario, &base, options)
+            rehearse::serve_command(&scenario, &base, options, out)
         }
         Command::Replay {
             log,
             scenario,
-            out,
+            out: out_dir,
             seed,
             compare,
         } => {
             let (scenario, base) = load(scenario.as_deref())?;
-            rehearse::replay_command(&scenario, &base, &log, out, seed, compare)
+            let options = rehearse::ReplayOptions {
+                out: out_dir,
+                seed,
+                compare,
+            };
+            rehearse::replay_command(&scenario, &base, &log, options, out)
         }
         Command::Validate { scenario } => {
             let (parsed, base) = Scenario::from_path(&scenario)?;
             let prepared = parsed.prepare(&base)?;
-            println!(
+            writeln!(
+                out,
                 "{}: ok ({} spacecraft, {} stations, {} h)",
                 scenario.display(),
                 prepared.simulation.spacecraft().len(),
                 prepared.simulation.stations().len(),
                 parsed.duration_h
-            );
+            )?;
             Ok(())
         }
         Command::Windows { scenario, csv } => {
@@ -231,39 +223,7 @@ fn execute(command: Command) -> Result<(), Failure> {
                 span.end,
                 &SearchConfig::default(),
             )?;
-            if csv {
-                println!("satellite,station,rise,culmination,set,duration_s,max_elevation_deg");
-            } else {
-                println!(
-                    "{:<14} {:<10} {:<24} {:<24} {:>9} {:>8}",
-                    "satellite", "station", "rise (UTC)", "set (UTC)", "length s", "max el°"
-                );
-            }
-            for w in &windows {
-                if csv {
-                    println!(
-                        "{},{},{},{},{},{:.3},{:.3}",
-                        w.satellite,
-                        w.station,
-                        w.rise,
-                        w.culmination,
-                        w.set,
-                        w.duration_s(),
-                        w.max_elevation_deg
-                    );
-                } else {
-                    println!(
-                        "{:<14} {:<10} {:<24} {:<24} {:>9.1} {:>8.2}",
-                        w.satellite,
-                        w.station,
-                        short(w.rise),
-                        short(w.set),
-                        w.duration_s(),
-                        w.max_elevation_deg
-                    );
-                }
-            }
-            Ok(())
+            Ok(tables::windows(out, &windows, csv)?)
         }
         Command::Eclipses { scenario, csv } => {
             let span = Span::of(scenario.as_deref())?;
@@ -274,96 +234,57 @@ fn execute(command: Command) -> Result<(), Failure> {
                 &ShadowConfig::default(),
                 &SearchConfig::default(),
             )?;
-            if csv {
-                println!("satellite,kind,start,end,duration_s");
-            } else {
-                println!(
-                    "{:<14} {:<9} {:<24} {:<24} {:>9}",
-                    "satellite", "kind", "start (UTC)", "end (UTC)", "length s"
-                );
-            }
-            for e in &eclipses {
-                let kind = match e.kind {
-                    EclipseKind::Umbra => "umbra",
-                    EclipseKind::Penumbra => "penumbra",
-                };
-                let length = (e.end - e.start).to_seconds();
-                if csv {
-                    println!("{},{kind},{},{},{length:.3}", e.satellite, e.start, e.end);
-                } else {
-                    println!(
-                        "{:<14} {:<9} {:<24} {:<24} {:>9.1}",
-                        e.satellite,
-                        kind,
-                        short(e.start),
-                        short(e.end),
-                        length
-                    );
-                }
-            }
-            Ok(())
+            Ok(tables::eclipses(out, &eclipses, csv)?)
         }
         Command::Devices { json } => {
             let profiles = DeviceProfile::all_shipped()?;
             if json {
-                let text = serde_json::to_string_pretty(&profiles).map_err(|e| Failure {
-                    code: 1,
-                    message: e.to_string(),
-                })?;
-                println!("{text}");
+                writeln!(out, "{}", to_json(&profiles)?)?;
+                Ok(())
             } else {
-                println!(
-                    "{:<12} {:>7} {:>7} {:>7} {:>9} {:>7}  summary",
-                    "device", "idle W", "busy W", "GFLOP/s", "RAM GiB", "boot s"
-                );
-                for p in &profiles {
-                    println!(
-                        "{:<12} {:>7.1} {:>7.1} {:>7.1} {:>9.1} {:>7.0}  {}",
-                        p.name,
-                        p.power_idle_w.value,
-                        p.power_busy_w.value,
-                        p.throughput_gflops.value,
-                        p.ram_bytes.value / (1u64 << 30) as f64,
-                        p.boot_s.value,
-                        p.summary
-                    );
-                }
-                println!("\nEvery number carries a source and a confidence: `orbitedge devices --json`.");
+                Ok(tables::devices(out, &profiles)?)
             }
-            Ok(())
         }
         Command::Init { path, force } => {
             if path.exists() && !force {
-                return Err(bad_input(format!(
+                return Err(Failure::bad_input(format!(
                     "{} exists; use --force to overwrite it",
                     path.display()
                 )));
             }
             std::fs::write(&path, DEFAULT_SCENARIO_TOML)
-                .map_err(|e| bad_input(format!("cannot write {}: {e}", path.display())))?;
-            println!(
+                .map_err(|e| Failure::bad_input(format!("cannot write {}: {e}", path.display())))?;
+            writeln!(
+                out,
                 "wrote {}; run it with `orbitedge run {}`",
                 path.display(),
                 path.display()
-            );
+            )?;
             Ok(())
         }
     }
 }
 
-fn short(epoch: hifitime::Epoch) -> String {
-    let text = epoch.to_string();
-    text.get(..19).unwrap_or(&text).replace('T', " ")
+/// Refuses a report directory that cannot be written (a file, no permission)
+/// before any work is done: bad input, exit code 2.
+fn check_report_dir(dir: &Path) -> Result<(), Failure> {
+    prepare_report_dir(dir).map_err(|e| Failure::bad_input(format!("report directory {e}")))
 }
 
+/// Pretty JSON of a value that always serialises (a failure is a bug).
+fn to_json(value: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value).map_err(|e| Failure::failed(format!("internal error: {e}")))
+}
+
+/// Runs the scenario with progress on standard error (a bar on a terminal,
+/// plain lines otherwise, nothing with `quiet`).
 fn run_command(
     scenario: &Scenario,
     base: &Path,
-    out: Option<PathBuf>,
+    out_dir: PathBuf,
     seed: Option<u64>,
     quiet: bool,
-    json: bool,
-) -> Result<(), Failure> {
+) -> orbitedge::Result<RunOutcome> {
     let terminal = std::io::stderr().is_terminal();
     let bar = (!quiet && terminal).then(|| {
         let bar = indicatif::ProgressBar::new(1_000);
@@ -386,7 +307,7 @@ fn run_command(
                 // Plain lines off a terminal: on each new status and every 10 %.
                 let decile = (done * 10.0).floor() as i64;
                 if status != last_line.0 || decile != last_line.1 {
-                    eprintln!("{status}: {:.0} %", done * 100.0);
+                    note(format_args!("{status}: {:.0} %", done * 100.0));
                     last_line = (status.to_string(), decile);
                 }
             }
@@ -398,39 +319,42 @@ fn run_command(
         scenario,
         base,
         RunOptions {
-            out_dir: out,
+            out_dir: Some(out_dir),
             seed,
             progress: &mut progress,
         },
-    )?;
+    );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    outcome
+}
+
+/// What `run` prints: the summary as JSON, or a few lines and the files.
+fn print_run(out: &mut impl Write, outcome: &RunOutcome, json: bool, quiet: bool) -> Result<(), Failure> {
     if json {
-        let text = serde_json::to_string_pretty(&outcome.report).map_err(|e| Failure {
-            code: 1,
-            message: e.to_string(),
-        })?;
-        println!("{text}");
+        writeln!(out, "{}", to_json(&outcome.report)?)?;
     } else if !quiet {
         let t = &outcome.report.summary.totals;
-        println!(
+        writeln!(
+            out,
             "{}: {} spacecraft, {:.1} h simulated in {:.1} s",
             outcome.report.run.scenario,
             outcome.report.summary.spacecraft.len(),
             outcome.report.summary.duration_s / 3_600.0,
             outcome.report.run.wall_s
-        );
-        println!(
+        )?;
+        writeln!(
+            out,
             "images: {} captured, {} inferred on board, {} dropped as cloudy, {} downlinked; {:.1} MB of downlink saved",
             t.images_captured,
             t.images_inferred,
             t.images_dropped_cloudy,
             t.images_downlinked,
             t.bytes_saved / 1e6
-        );
+        )?;
         for file in &outcome.files {
-            println!("  {}", file.display());
+            writeln!(out, "  {}", file.display())?;
         }
     }
     Ok(())

@@ -256,7 +256,7 @@ pub(crate) fn access_windows(
     start: &Bound<'_, PyAny>,
     end: &Bound<'_, PyAny>,
     tolerance_s: f64,
-    threads: Option<usize>,
+    threads: Option<i64>,
 ) -> PyResult<Vec<PyAccessWindow>> {
     let (start, end) = interval(start, end)?;
     let sats = self::satellites(satellites);
@@ -286,7 +286,7 @@ pub(crate) fn eclipse_intervals(
     model: &str,
     atmosphere_km: f64,
     tolerance_s: f64,
-    threads: Option<usize>,
+    threads: Option<i64>,
 ) -> PyResult<Vec<PyEclipseInterval>> {
     let (start, end) = interval(start, end)?;
     let shadow = ShadowConfig {
@@ -319,7 +319,7 @@ pub(crate) fn link_windows(
     grazing_altitude_km: f64,
     max_range_km: Option<f64>,
     tolerance_s: f64,
-    threads: Option<usize>,
+    threads: Option<i64>,
 ) -> PyResult<Vec<PyLinkWindow>> {
     let (start, end) = interval(start, end)?;
     let los = LineOfSight::new(grazing_altitude_km, max_range_km).py_err()?;

@@ -16,17 +16,10 @@ mod time;
 
 use pyo3::prelude::*;
 
-/// Runs `work` on `threads` rayon threads, or on the global pool when `None`.
-pub(crate) fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> PyResult<T> {
-    match threads {
-        None => Ok(work()),
-        Some(0) => Err(errors::input_error("threads must be >= 1, got 0")),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map(|pool| pool.install(work))
-            .map_err(|e| errors::input_error(&format!("cannot start {n} threads: {e}"))),
-    }
+/// Runs `work` on `threads` rayon threads, or on the global pool when `None`;
+/// the count is checked by [`crate::threads::with_threads`], as the CLI's is.
+pub(crate) fn with_threads<T: Send>(threads: Option<i64>, work: impl FnOnce() -> T + Send) -> PyResult<T> {
+    crate::threads::with_threads(threads, work).map_err(errors::to_py)
 }
 
 /// The compiled core of the `orbitedge` package.

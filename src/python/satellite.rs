@@ -324,7 +324,7 @@ pub(crate) fn propagate<'py>(
     py: Python<'py>,
     satellites: Vec<PySatellite>,
     epochs: &Bound<'py, PyAny>,
-    threads: Option<usize>,
+    threads: Option<i64>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let epochs = time::epochs(epochs)?;
     let sats = self::satellites(satellites);

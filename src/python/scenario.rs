@@ -115,7 +115,7 @@ impl PyScenario {
         py: Python<'py>,
         seed: Option<u64>,
         progress: Option<&Bound<'py, PyAny>>,
-        threads: Option<usize>,
+        threads: Option<i64>,
     ) -> PyResult<Bound<'py, PySimulation>> {
         let built = py
             .detach(|| build_scenario(&self.inner, &self.base, seed))

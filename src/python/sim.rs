@@ -293,7 +293,7 @@ impl PySimulation {
         until: &Bound<'_, PyAny>,
         step_s: Option<f64>,
         progress: Option<&Bound<'_, PyAny>>,
-        threads: Option<usize>,
+        threads: Option<i64>,
     ) -> PyResult<()> {
         let until = time::epoch(until)?;
         let stepping = match step_s {

@@ -33,16 +33,120 @@ pub struct Report {
     pub summary: Summary,
 }
 
-fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Config {
-        origin: path.display().to_string(),
-        reason: format!("cannot write: {e}"),
+fn io_error(path: &Path, action: &str, e: std::io::Error) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        reason: format!("cannot {action}: {e}"),
     }
 }
 
-fn write(path: PathBuf, text: &str, written: &mut Vec<PathBuf>) -> Result<()> {
-    std::fs::write(&path, text).map_err(|e| io_error(&path, e))?;
-    written.push(path);
+/// Where a report is written, inside its directory, before it replaces the
+/// previous one: same filesystem, so moving the files in is a rename.
+const STAGING_DIR: &str = ".orbitedge-partial";
+
+/// Every file a report can consist of. A new report removes the ones of a
+/// previous report that it does not write itself (the plots of a run with
+/// plots, under a run without), so no file is left that disagrees with the new
+/// numbers; other files in the directory (a rehearsal log, notes) are kept.
+const REPORT_FILES: [&str; 11] = [
+    "summary.json",
+    "summary.md",
+    "timeline.csv",
+    "events.jsonl",
+    "inferences.jsonl",
+    "ground_tracks.png",
+    "ground_tracks.svg",
+    "power_thermal.png",
+    "power_thermal.svg",
+    "timeline.png",
+    "timeline.svg",
+];
+
+/// The file that says a report is complete: moved in last, after the previous
+/// one's is removed first, so an interrupted replacement shows as a report
+/// without a summary rather than new numbers beside old event logs.
+const COMPLETE_MARKER: &str = "summary.json";
+
+/// Makes sure a report can be written into `dir`, before any work that would
+/// be lost otherwise: creates it (and missing parents, like `mkdir -p`), and
+/// refuses a path that is a file or a directory it cannot write into.
+pub fn prepare_report_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Io {
+            path: dir.display().to_string(),
+            reason: "exists and is not a directory".into(),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, "create the directory", e))?;
+    // Writing is what must work: try it (permissions alone do not say, e.g.
+    // for root or on a read-only mount).
+    Staging::create(dir).map(drop)
+}
+
+/// The staging directory of one report; removed when dropped (on failure the
+/// previous report is left as it was).
+struct Staging {
+    dir: PathBuf,
+}
+
+impl Staging {
+    /// A fresh, empty staging directory in `target` (one left by an
+    /// interrupted run is removed first).
+    fn create(target: &Path) -> Result<Self> {
+        let dir = target.join(STAGING_DIR);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| io_error(&dir, "remove the leftover", e))?;
+        }
+        std::fs::create_dir(&dir).map_err(|e| io_error(target, "write into the directory", e))?;
+        Ok(Self { dir })
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Writes a report with `write` (given a directory, it writes files there and
+/// returns their names) and replaces the report in `dir` with it only once
+/// every file is written: a failure or an interruption while writing leaves
+/// the previous report intact. Returns the paths in `dir`, in `write`'s order.
+fn replace_report(dir: &Path, write: impl FnOnce(&Path) -> Result<Vec<String>>) -> Result<Vec<PathBuf>> {
+    prepare_report_dir(dir)?;
+    let staging = Staging::create(dir)?;
+    let names = write(&staging.dir)?;
+    let finished = |name: &str| dir.join(name);
+    remove_if_present(&finished(COMPLETE_MARKER))?;
+    for name in names.iter().filter(|n| *n != COMPLETE_MARKER) {
+        move_in(&staging.dir, dir, name)?;
+    }
+    for stale in REPORT_FILES.iter().filter(|n| !names.iter().any(|m| m == *n)) {
+        remove_if_present(&finished(stale))?;
+    }
+    if names.iter().any(|n| n == COMPLETE_MARKER) {
+        move_in(&staging.dir, dir, COMPLETE_MARKER)?;
+    }
+    Ok(names.iter().map(|n| finished(n)).collect())
+}
+
+fn move_in(staging: &Path, dir: &Path, name: &str) -> Result<()> {
+    let to = dir.join(name);
+    std::fs::rename(staging.join(name), &to).map_err(|e| io_error(&to, "replace", e))
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(path, "remove", e)),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `text` to `dir/name` and records the name.
+fn write(dir: &Path, name: &str, text: &str, written: &mut Vec<String>) -> Result<()> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|e| io_error(&path, "write", e))?;
+    written.push(name.to_string());
     Ok(())
 }
 
@@ -50,26 +154,36 @@ fn write(path: PathBuf, text: &str, written: &mut Vec<PathBuf>) -> Result<()> {
 /// `inferences.jsonl` (the records that replay the run) into `dir`, and with
 /// `plots` the plots as PNG and SVG (when built with the `plots` feature);
 /// returns the paths written.
+///
+/// The files are written beside `dir`'s previous report and replace it only
+/// when all are written (see `replace_report`): Ctrl-C or a full disk half-way
+/// leaves the previous report whole, never a mixture of two runs. Failures are
+/// [`Error::Io`].
 pub fn write_report(
     sim: &Simulation,
     info: &RunInfo,
     dir: &Path,
     plots: bool,
 ) -> Result<(Report, Vec<PathBuf>)> {
-    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let report = Report {
         run: info.clone(),
         summary: Summary::of(sim),
     };
+    let written = replace_report(dir, |staging| write_files(sim, &report, staging, plots))?;
+    Ok((report, written))
+}
+
+/// Writes every file of the report into `dir`; returns their names.
+fn write_files(sim: &Simulation, report: &Report, dir: &Path, plots: bool) -> Result<Vec<String>> {
     let mut written = Vec::new();
-    let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Config {
-        origin: "summary.json".into(),
-        reason: e.to_string(),
+    let json = serde_json::to_string_pretty(report).map_err(|e| Error::Internal {
+        context: "writing summary.json".into(),
+        message: e.to_string(),
     })?;
-    write(dir.join("summary.json"), &json, &mut written)?;
-    write(dir.join("summary.md"), &markdown(&report), &mut written)?;
-    write(dir.join("timeline.csv"), &sim.telemetry_csv(), &mut written)?;
-    write(dir.join("events.jsonl"), &sim.events_jsonl(), &mut written)?;
+    write(dir, "summary.json", &json, &mut written)?;
+    write(dir, "summary.md", &markdown(report), &mut written)?;
+    write(dir, "timeline.csv", &sim.telemetry_csv(), &mut written)?;
+    write(dir, "events.jsonl", &sim.events_jsonl(), &mut written)?;
     let records: String = sim
         .inference_records()
         .iter()
@@ -81,14 +195,17 @@ pub fn write_report(
             Some(value.to_string() + "\n")
         })
         .collect();
-    write(dir.join("inferences.jsonl"), &records, &mut written)?;
+    write(dir, "inferences.jsonl", &records, &mut written)?;
     #[cfg(feature = "plots")]
     if plots {
-        written.extend(crate::report::plots::write_plots(sim, dir)?);
+        for path in crate::report::plots::write_plots(sim, dir)? {
+            let name = path.file_name().map(|n| n.to_string_lossy().to_string());
+            written.extend(name);
+        }
     }
     #[cfg(not(feature = "plots"))]
     let _ = plots;
-    Ok((report, written))
+    Ok(written)
 }
 
 fn hours(seconds: f64) -> String {
@@ -233,4 +350,104 @@ pub fn markdown(report: &Report) -> String {
          `inferences.jsonl` (every inference: replay the run with it), plots (`*.png`, `*.svg`)."
     );
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory holding a previous report: its summary, events and a plot,
+    /// and a file that is not the report's.
+    fn previous_report(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("orbitedge-write-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for file in ["summary.json", "events.jsonl", "timeline.png", "notes.txt"] {
+            std::fs::write(dir.join(file), "old").unwrap();
+        }
+        dir
+    }
+
+    fn read(dir: &Path, name: &str) -> Option<String> {
+        std::fs::read_to_string(dir.join(name)).ok()
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_new_report_replaces_the_previous_one_without_stale_files() {
+        let dir = previous_report("replace");
+        let written = replace_report(&dir, |staging| {
+            let mut names = Vec::new();
+            write(staging, "summary.json", "new", &mut names)?;
+            write(staging, "events.jsonl", "new", &mut names)?;
+            Ok(names)
+        })
+        .unwrap();
+        assert_eq!(written, vec![dir.join("summary.json"), dir.join("events.jsonl")]);
+        // The old plot is gone (this report has none), the user's file stays.
+        assert_eq!(files_in(&dir), ["events.jsonl", "notes.txt", "summary.json"]);
+        assert_eq!(read(&dir, "summary.json").as_deref(), Some("new"));
+        assert_eq!(read(&dir, "events.jsonl").as_deref(), Some("new"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failure_half_way_leaves_the_previous_report_intact() {
+        let dir = previous_report("failure");
+        let error = replace_report(&dir, |staging| {
+            let mut names = Vec::new();
+            write(staging, "summary.json", "new", &mut names)?;
+            // A full disk, say, at the second file.
+            write(&staging.join("no-such-dir"), "events.jsonl", "new", &mut names)?;
+            Ok(names)
+        })
+        .unwrap_err();
+        assert!(matches!(error, Error::Io { .. }), "{error:?}");
+        assert!(error.to_string().contains("events.jsonl"), "{error}");
+        // Everything as it was, and no staging directory left behind.
+        assert_eq!(
+            files_in(&dir),
+            ["events.jsonl", "notes.txt", "summary.json", "timeline.png"]
+        );
+        assert_eq!(read(&dir, "summary.json").as_deref(), Some("old"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_interrupted_run_s_staging_directory_is_cleared_by_the_next() {
+        let dir = previous_report("leftover");
+        std::fs::create_dir_all(dir.join(STAGING_DIR)).unwrap();
+        std::fs::write(dir.join(STAGING_DIR).join("summary.json"), "half").unwrap();
+        replace_report(&dir, |staging| {
+            let mut names = Vec::new();
+            write(staging, "summary.json", "new", &mut names)?;
+            Ok(names)
+        })
+        .unwrap();
+        assert_eq!(files_in(&dir), ["notes.txt", "summary.json"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_report_directory_that_is_a_file_is_an_io_error() {
+        let dir = previous_report("file");
+        for path in [dir.join("notes.txt"), dir.join("notes.txt").join("sub")] {
+            let error = prepare_report_dir(&path).unwrap_err();
+            assert!(matches!(error, Error::Io { .. }), "{error:?}");
+            assert!(error.to_string().contains("notes.txt"), "{error}");
+        }
+        // Missing parents are created.
+        prepare_report_dir(&dir.join("a").join("b")).unwrap();
+        assert!(dir.join("a").join("b").is_dir());
+        assert!(!dir.join("a").join("b").join(STAGING_DIR).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

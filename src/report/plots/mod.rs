@@ -69,9 +69,11 @@ pub trait Figure {
 /// What drawing on a backend returns.
 pub type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
+/// A plot that could not be drawn into its file: an output failure (the
+/// backend's errors are its file's), not an input problem.
 fn plot_error(path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::Config {
-        origin: path.display().to_string(),
+    Error::Io {
+        path: path.display().to_string(),
         reason: format!("cannot draw the plot: {reason}"),
     }
 }
