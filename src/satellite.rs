@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::orbit::omm::parse_omm;
+use crate::orbit::validity::{low_perigee_warning, perigee_altitude_km, with_name};
 use crate::orbit::walker::WalkerDelta;
 use crate::orbit::{
-    ClassicalElements, Ephemeris, J2Orbit, KeplerOrbit, MotionBounds, Orbit, Propagator, Sgp4Orbit,
-    StateVector,
+    ClassicalElements, Ephemeris, J2Orbit, KeplerOrbit, MotionBounds, Orbit, OrbitSpec, Propagator,
+    Sgp4Orbit, StateVector,
 };
 
 /// Which analytic model propagates elements or a state given by the user.
@@ -51,11 +52,28 @@ impl std::str::FromStr for AnalyticModel {
 /// # Ok::<(), orbitedge::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SatelliteSpec")]
 pub struct Satellite {
     /// Display name (not required to be unique).
     pub name: String,
     /// How it moves.
     pub orbit: Orbit,
+}
+
+/// What a [`Satellite`] is read from: its orbit is built (and checked) only
+/// once the name is known, so an orbit it cannot fly is refused by name.
+#[derive(Deserialize)]
+struct SatelliteSpec {
+    name: String,
+    orbit: OrbitSpec,
+}
+
+impl TryFrom<SatelliteSpec> for Satellite {
+    type Error = Error;
+    fn try_from(spec: SatelliteSpec) -> Result<Self> {
+        let orbit = Orbit::try_from(spec.orbit).map_err(|e| with_name(e, &spec.name))?;
+        Ok(Self::new(spec.name, orbit))
+    }
 }
 
 impl Satellite {
@@ -65,6 +83,25 @@ impl Satellite {
             name: name.into(),
             orbit: orbit.into(),
         }
+    }
+
+    /// A satellite from its JSON form (serde), with the typed error of the
+    /// orbit check ([`Error::InvalidOrbit`], [`Error::Ephemeris`], …) rather
+    /// than serde's text of it.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let spec: SatelliteSpec = serde_json::from_str(text).map_err(|e| Error::Config {
+            origin: "satellite JSON".into(),
+            reason: e.to_string(),
+        })?;
+        spec.try_into()
+    }
+
+    /// What is accepted but doubtful about this satellite (a perigee lower
+    /// than [`crate::orbit::LOW_PERIGEE_WARNING_KM`]), as sentences; empty when
+    /// nothing is. Bindings raise them as warnings, the CLI prints them.
+    pub fn warnings(&self) -> Vec<String> {
+        let altitude_km = perigee_altitude_km(self.orbit.perigee_radius_km());
+        low_perigee_warning(&self.name, altitude_km).into_iter().collect()
     }
 
     /// SGP4 satellite from a two-line element set.
@@ -96,10 +133,12 @@ impl Satellite {
         state: &StateVector,
         model: AnalyticModel,
     ) -> Result<Self> {
-        let orbit: Orbit = match model {
-            AnalyticModel::Kepler => KeplerOrbit::from_state(epoch, state)?.into(),
-            AnalyticModel::J2 => J2Orbit::from_state(epoch, state)?.into(),
+        let name = name.into();
+        let orbit: Result<Orbit> = match model {
+            AnalyticModel::Kepler => KeplerOrbit::from_state(epoch, state).map(Orbit::from),
+            AnalyticModel::J2 => J2Orbit::from_state(epoch, state).map(Orbit::from),
         };
+        let orbit = orbit.map_err(|e| with_name(e, &name))?;
         Ok(Self::new(name, orbit))
     }
 
@@ -110,10 +149,12 @@ impl Satellite {
         elements: ClassicalElements,
         model: AnalyticModel,
     ) -> Result<Self> {
-        let orbit: Orbit = match model {
-            AnalyticModel::Kepler => KeplerOrbit::new(epoch, elements)?.into(),
-            AnalyticModel::J2 => J2Orbit::new(epoch, elements)?.into(),
+        let name = name.into();
+        let orbit: Result<Orbit> = match model {
+            AnalyticModel::Kepler => KeplerOrbit::new(epoch, elements).map(Orbit::from),
+            AnalyticModel::J2 => J2Orbit::new(epoch, elements).map(Orbit::from),
         };
+        let orbit = orbit.map_err(|e| with_name(e, &name))?;
         Ok(Self::new(name, orbit))
     }
 

@@ -3,6 +3,7 @@
 Every error derives from :class:`OrbitEdgeError`. Problems with what was passed
 in are also :class:`ValueError` (so ``except ValueError`` keeps working);
 failures during a computation (an orbit that decays) are :class:`RuntimeError`.
+:class:`LowPerigeeWarning` is a warning (``warnings.warn``), not an error.
 """
 
 
@@ -62,6 +63,10 @@ class InternalError(OrbitEdgeError, RuntimeError):
     """A bug in orbitedge or a library it uses, caught before it could crash Python."""
 
 
+class LowPerigeeWarning(UserWarning):
+    """An orbit accepted with a perigee below 100 km: drag (not modelled) would end it within days."""
+
+
 __all__ = [
     "OrbitEdgeError",
     "InputError",
@@ -77,4 +82,5 @@ __all__ = [
     "PropagationError",
     "OutputError",
     "InternalError",
+    "LowPerigeeWarning",
 ]

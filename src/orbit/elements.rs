@@ -30,7 +30,10 @@ pub struct ClassicalElements {
 }
 
 impl ClassicalElements {
-    /// Checks that the elements describe an elliptic orbit above the Earth's centre.
+    /// Checks that the elements describe an elliptic orbit (finite, a > 0,
+    /// 0 ≤ e < 1, inclination in [0°, 180°]). Whether it clears the Earth is the
+    /// orbit constructors' check ([`crate::orbit::validity`]): elements alone
+    /// are also used for geometry that needs no Earth.
     ///
     /// ```
     /// use orbitedge::orbit::ClassicalElements;
@@ -61,6 +64,12 @@ impl ClassicalElements {
         ensure_finite("argument_of_perigee_deg", self.argument_of_perigee_deg)?;
         ensure_finite("mean_anomaly_deg", self.mean_anomaly_deg)?;
         Ok(self)
+    }
+
+    /// Perigee radius a·(1 − e), km (the orbit's lowest point; for mean
+    /// elements, its mean).
+    pub fn perigee_radius_km(&self) -> f64 {
+        self.semi_major_axis_km * (1.0 - self.eccentricity)
     }
 
     /// Mean motion, rad/s.

@@ -11,6 +11,7 @@ use hifitime::Epoch;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::orbit::validity::check_perigee;
 use crate::orbit::{MotionBounds, Propagator, StateVector};
 use crate::time::seconds_between;
 
@@ -39,7 +40,7 @@ pub struct Ephemeris {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct EphemerisSpec {
+pub(crate) struct EphemerisSpec {
     epochs: Vec<Epoch>,
     states: Vec<StateVector>,
 }
@@ -61,7 +62,8 @@ impl From<Ephemeris> for EphemerisSpec {
 }
 
 impl Ephemeris {
-    /// An ephemeris from strictly increasing epochs and their states (at least two).
+    /// An ephemeris from strictly increasing epochs and their finite states (at
+    /// least two), none lower than [`crate::orbit::MIN_PERIGEE_ALTITUDE_KM`].
     pub fn new(epochs: Vec<Epoch>, states: Vec<StateVector>) -> Result<Self> {
         let invalid = |reason: String| Error::Ephemeris { reason };
         if epochs.len() != states.len() {
@@ -93,13 +95,15 @@ impl Ephemeris {
             return Err(invalid(format!("sample {k} has a non-finite component")));
         }
         let radii = states.iter().map(|s| s.position_km.norm());
+        let min_radius_km = radii.clone().fold(f64::INFINITY, f64::min);
+        check_perigee(min_radius_km)?;
         let radial_speeds = states
             .iter()
             .map(|s| (s.position_km.dot(&s.velocity_km_s) / s.position_km.norm()).abs());
         // Samples bound the motion between them only approximately: widen generously.
         let bounds = MotionBounds {
-            max_radius_km: radii.clone().fold(0.0, f64::max) * 1.01,
-            min_radius_km: radii.fold(f64::INFINITY, f64::min) * 0.99,
+            max_radius_km: radii.fold(0.0, f64::max) * 1.01,
+            min_radius_km: min_radius_km * 0.99,
             max_speed_km_s: states.iter().map(|s| s.velocity_km_s.norm()).fold(0.0, f64::max) * 1.05,
             max_radial_speed_km_s: radial_speeds.fold(0.0, f64::max) * 1.2 + 0.05,
         };
@@ -109,6 +113,14 @@ impl Ephemeris {
             offsets_s,
             bounds,
         })
+    }
+
+    /// Lowest tabulated radius, km (the ephemeris' perigee as far as its samples tell).
+    pub fn min_radius_km(&self) -> f64 {
+        self.states
+            .iter()
+            .map(|s| s.position_km.norm())
+            .fold(f64::INFINITY, f64::min)
     }
 
     /// First and last tabulated epochs.

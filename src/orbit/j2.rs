@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::constants::{EARTH_EQUATORIAL_RADIUS_KM, EARTH_J2, EARTH_MU_KM3_S2};
 use crate::error::Result;
 use crate::orbit::elements::{eccentric_anomaly, perifocal_axes, ClassicalElements};
+use crate::orbit::validity::check_perigee;
 use crate::orbit::{MotionBounds, Propagator, StateVector};
 
 /// Secular drift rates of the mean elements, rad/s.
@@ -68,7 +69,7 @@ pub struct J2Orbit {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct J2Spec {
+pub(crate) struct J2Spec {
     epoch: Epoch,
     elements: ClassicalElements,
 }
@@ -90,9 +91,11 @@ impl From<J2Orbit> for J2Spec {
 }
 
 impl J2Orbit {
-    /// Orbit from mean elements at `epoch`.
+    /// Orbit from mean elements at `epoch` (validated like
+    /// [`crate::orbit::KeplerOrbit::new`], the perigee from the mean elements).
     pub fn new(epoch: Epoch, elements: ClassicalElements) -> Result<Self> {
         let elements = elements.validated()?;
+        check_perigee(elements.perigee_radius_km())?;
         Ok(Self {
             epoch,
             elements,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::constants::EARTH_MU_KM3_S2;
 use crate::error::Result;
 use crate::orbit::elements::{eccentric_anomaly, perifocal_axes, ClassicalElements};
+use crate::orbit::validity::check_perigee;
 use crate::orbit::{MotionBounds, Propagator, StateVector};
 
 /// A two-body orbit.
@@ -37,7 +38,7 @@ pub struct KeplerOrbit {
 
 /// The serialised form: what a user wrote, not the cached derived quantities.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct KeplerSpec {
+pub(crate) struct KeplerSpec {
     epoch: Epoch,
     elements: ClassicalElements,
 }
@@ -59,9 +60,11 @@ impl From<KeplerOrbit> for KeplerSpec {
 }
 
 impl KeplerOrbit {
-    /// Orbit from classical elements at `epoch` (validated: 0 ≤ e < 1, a > 0, finite).
+    /// Orbit from classical elements at `epoch` (validated: 0 ≤ e < 1, a > 0,
+    /// finite, perigee at least [`crate::orbit::MIN_PERIGEE_ALTITUDE_KM`] up).
     pub fn new(epoch: Epoch, elements: ClassicalElements) -> Result<Self> {
         let elements = elements.validated()?;
+        check_perigee(elements.perigee_radius_km())?;
         let (perigee_axis, normal_axis) = perifocal_axes(
             elements.inclination_deg.to_radians(),
             elements.raan_deg.to_radians(),

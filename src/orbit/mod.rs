@@ -17,6 +17,7 @@ pub mod j2;
 pub mod kepler;
 pub mod omm;
 pub mod sgp4;
+pub mod validity;
 pub mod walker;
 
 use hifitime::Epoch;
@@ -34,8 +35,10 @@ pub use kepler::KeplerOrbit;
 /// Lowest perigee altitude an orbit may have, km above the WGS84 equatorial
 /// radius (the documented margin over the surface): an orbit whose perigee
 /// lies lower passes through the dense atmosphere (or the Earth) on every
-/// revolution and could not be flown, so it is refused as an input error.
-/// Between this and [`LOW_PERIGEE_WARNING_KM`] an orbit is accepted with a warning.
+/// revolution and could not be flown, so it is refused as an input error
+/// ([`crate::Error::InvalidOrbit`], see [`validity`]). Between this and
+/// [`LOW_PERIGEE_WARNING_KM`] an orbit is accepted with a warning
+/// ([`crate::Satellite::warnings`]).
 pub const MIN_PERIGEE_ALTITUDE_KM: f64 = 50.0;
 
 /// Perigee altitude below which an orbit is accepted but warned about, km
@@ -107,8 +110,11 @@ pub trait Propagator: Send + Sync {
 }
 
 /// Every built-in orbit model.
+///
+/// Deserialisation goes through [`OrbitSpec`] and the models' constructors, so
+/// an orbit read from a file or a checkpoint is checked like one built in code.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "model", rename_all = "snake_case")]
+#[serde(tag = "model", rename_all = "snake_case", try_from = "OrbitSpec")]
 #[non_exhaustive]
 pub enum Orbit {
     /// Two-body motion.
@@ -128,6 +134,17 @@ impl Orbit {
             Orbit::J2(o) => o,
             Orbit::Sgp4(o) => o.as_ref(),
             Orbit::Ephemeris(o) => o,
+        }
+    }
+
+    /// Lowest radius of the orbit, km: a·(1 − e) from the (mean) elements, or
+    /// the lowest tabulated radius of an ephemeris.
+    pub fn perigee_radius_km(&self) -> f64 {
+        match self {
+            Orbit::Kepler(o) => o.elements().perigee_radius_km(),
+            Orbit::J2(o) => o.elements().perigee_radius_km(),
+            Orbit::Sgp4(o) => o.perigee_radius_km(),
+            Orbit::Ephemeris(o) => o.min_radius_km(),
         }
     }
 
@@ -159,6 +176,30 @@ impl Propagator for Orbit {
 
     fn motion_bounds(&self) -> MotionBounds {
         self.inner().motion_bounds()
+    }
+}
+
+/// What an [`Orbit`] is read from: each model's specification, not yet checked.
+/// Keeping it apart lets a [`crate::Satellite`] name itself in the error of an
+/// orbit it cannot fly.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub(crate) enum OrbitSpec {
+    Kepler(kepler::KeplerSpec),
+    J2(j2::J2Spec),
+    Sgp4(Box<::sgp4::Elements>),
+    Ephemeris(ephemeris::EphemerisSpec),
+}
+
+impl TryFrom<OrbitSpec> for Orbit {
+    type Error = crate::Error;
+    fn try_from(spec: OrbitSpec) -> Result<Self> {
+        Ok(match spec {
+            OrbitSpec::Kepler(s) => Orbit::Kepler(s.try_into()?),
+            OrbitSpec::J2(s) => Orbit::J2(s.try_into()?),
+            OrbitSpec::Sgp4(s) => Orbit::Sgp4(Box::new(Sgp4Orbit::from_elements(*s)?)),
+            OrbitSpec::Ephemeris(s) => Orbit::Ephemeris(s.try_into()?),
+        })
     }
 }
 

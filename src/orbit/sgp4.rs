@@ -12,6 +12,7 @@ use hifitime::Epoch;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::orbit::validity::{check_perigee, with_name};
 use crate::orbit::{MotionBounds, Propagator, StateVector};
 
 /// WGS72 gravitational parameter, km³/s² (what TLE mean motions are fitted with).
@@ -40,6 +41,7 @@ pub struct Sgp4Orbit {
     constants: sgp4::Constants,
     epoch: Epoch,
     bounds: MotionBounds,
+    perigee_radius_km: f64,
 }
 
 impl TryFrom<sgp4::Elements> for Sgp4Orbit {
@@ -115,6 +117,7 @@ impl Sgp4Orbit {
             elements.mean_motion * (std::f64::consts::PI / 720.0),
         )
         .map_err(|e| invalid(format!("{e}")))?;
+        let perigee_radius_km = mean_perigee_radius_km(&orbit);
         let constants = sgp4::Constants::new(
             sgp4::WGS72,
             sgp4::iau_epoch_to_sidereal_time,
@@ -123,6 +126,10 @@ impl Sgp4Orbit {
             orbit,
         )
         .map_err(|e| invalid(format!("eccentricity must be in [0, 1), got {}", e.0)))?;
+        check_perigee(perigee_radius_km).map_err(|e| match elements.object_name.as_deref() {
+            Some(name) => with_name(e, name),
+            None => e,
+        })?;
         let unix_ns = elements
             .datetime
             .and_utc()
@@ -135,7 +142,14 @@ impl Sgp4Orbit {
             constants,
             epoch,
             bounds,
+            perigee_radius_km,
         })
+    }
+
+    /// Perigee radius of the mean elements, km: a″·(1 − e) with a″ from the
+    /// un-Kozai'd (Brouwer) mean motion, as the reference SGP4 computes it.
+    pub fn perigee_radius_km(&self) -> f64 {
+        self.perigee_radius_km
     }
 
     /// The mean elements (as parsed; also the serialised form, Celestrak OMM JSON keys).
@@ -188,6 +202,13 @@ impl Propagator for Sgp4Orbit {
     fn motion_bounds(&self) -> MotionBounds {
         self.bounds
     }
+}
+
+/// a″·(1 − e) in km, where a″ = (kₑ/n″)^(2/3) Earth radii (WGS72) and n″ is
+/// the Brouwer mean motion the `sgp4` crate recovered from the Kozai one.
+fn mean_perigee_radius_km(orbit: &sgp4::Orbit) -> f64 {
+    let a_earth_radii = (sgp4::WGS72.ke / orbit.mean_motion).powf(2.0 / 3.0);
+    a_earth_radii * (1.0 - orbit.eccentricity) * sgp4::WGS72.ae
 }
 
 /// Conservative motion bounds from the mean elements. Near-Earth: room for

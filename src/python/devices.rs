@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 
-use super::errors::{input_error, IntoPy};
+use super::errors::{guard, input_error, IntoPy};
 use crate::compute::DeviceProfile;
 
 fn to_python<'py>(py: Python<'py>, profile: &DeviceProfile) -> PyResult<Bound<'py, PyAny>> {
@@ -14,15 +14,19 @@ fn to_python<'py>(py: Python<'py>, profile: &DeviceProfile) -> PyResult<Bound<'p
 /// The shipped device profiles, as dicts (every number with its source and confidence).
 #[pyfunction]
 pub(crate) fn device_profiles(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
-    DeviceProfile::all_shipped()
-        .py_err()?
-        .iter()
-        .map(|p| to_python(py, p))
-        .collect()
+    guard("device_profiles", || {
+        DeviceProfile::all_shipped()
+            .py_err()?
+            .iter()
+            .map(|p| to_python(py, p))
+            .collect()
+    })
 }
 
 /// One device profile, by shipped name (``"unibap-ix5"``) or ``.toml`` path, as a dict.
 #[pyfunction]
 pub(crate) fn device_profile<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    to_python(py, &DeviceProfile::resolve(name).py_err()?)
+    guard("device_profile", || {
+        to_python(py, &DeviceProfile::resolve(name).py_err()?)
+    })
 }

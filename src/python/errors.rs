@@ -1,4 +1,5 @@
-//! Maps [`crate::Error`] variants to the exception classes of `orbitedge.errors`.
+//! Maps [`crate::Error`] variants to the exception classes of `orbitedge.errors`,
+//! and keeps panics from crossing into Python ([`guard`]).
 
 use pyo3::prelude::*;
 
@@ -51,4 +52,17 @@ impl<T> IntoPy<T> for crate::Result<T> {
     fn py_err(self) -> PyResult<T> {
         self.map_err(to_py)
     }
+}
+
+/// Runs the body of a Python entry point, turning a panic (a bug here or in a
+/// library) into `orbitedge.errors.InternalError`. Without it pyo3 raises
+/// `PanicException`, a `BaseException` that `except Exception` (and so most
+/// applications, sweeps and servers) does not catch.
+///
+/// Every `#[pyfunction]` and every method that calls into the core runs its
+/// body here; accessors that only return a stored field do not need to.
+pub(crate) fn guard<T>(context: &str, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    crate::error::catch_panic(context, || Ok(body()))
+        .map_err(to_py)
+        .and_then(|result| result)
 }

@@ -4,7 +4,7 @@ use hifitime::Epoch;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors::IntoPy;
+use super::errors::{guard, IntoPy};
 use super::pickle;
 use super::satellite::{satellites, shadow_model, PySatellite};
 use super::station::PyGroundStation;
@@ -258,20 +258,22 @@ pub(crate) fn access_windows(
     tolerance_s: f64,
     threads: Option<i64>,
 ) -> PyResult<Vec<PyAccessWindow>> {
-    let (start, end) = interval(start, end)?;
-    let sats = self::satellites(satellites);
-    let stations: Vec<_> = stations.into_iter().map(|s| s.inner).collect();
-    let windows = py
-        .detach(|| {
-            with_threads(threads, || {
-                find_access_windows(&sats, &stations, start, end, &config(tolerance_s))
-            })
-        })?
-        .py_err()?;
-    Ok(windows
-        .into_iter()
-        .map(|inner| PyAccessWindow { inner })
-        .collect())
+    guard("access_windows", || {
+        let (start, end) = interval(start, end)?;
+        let sats = self::satellites(satellites);
+        let stations: Vec<_> = stations.into_iter().map(|s| s.inner).collect();
+        let windows = py
+            .detach(|| {
+                with_threads(threads, || {
+                    find_access_windows(&sats, &stations, start, end, &config(tolerance_s))
+                })
+            })?
+            .py_err()?;
+        Ok(windows
+            .into_iter()
+            .map(|inner| PyAccessWindow { inner })
+            .collect())
+    })
 }
 
 /// Every umbra and penumbra interval of every satellite in [start, end].
@@ -288,23 +290,25 @@ pub(crate) fn eclipse_intervals(
     tolerance_s: f64,
     threads: Option<i64>,
 ) -> PyResult<Vec<PyEclipseInterval>> {
-    let (start, end) = interval(start, end)?;
-    let shadow = ShadowConfig {
-        model: shadow_model(model)?,
-        atmosphere_km,
-    };
-    let sats = self::satellites(satellites);
-    let intervals = py
-        .detach(|| {
-            with_threads(threads, || {
-                find_eclipse_intervals(&sats, start, end, &shadow, &config(tolerance_s))
-            })
-        })?
-        .py_err()?;
-    Ok(intervals
-        .into_iter()
-        .map(|inner| PyEclipseInterval { inner })
-        .collect())
+    guard("eclipse_intervals", || {
+        let (start, end) = interval(start, end)?;
+        let shadow = ShadowConfig {
+            model: shadow_model(model)?,
+            atmosphere_km,
+        };
+        let sats = self::satellites(satellites);
+        let intervals = py
+            .detach(|| {
+                with_threads(threads, || {
+                    find_eclipse_intervals(&sats, start, end, &shadow, &config(tolerance_s))
+                })
+            })?
+            .py_err()?;
+        Ok(intervals
+            .into_iter()
+            .map(|inner| PyEclipseInterval { inner })
+            .collect())
+    })
 }
 
 /// Every inter-satellite line-of-sight window among all pairs in [start, end].
@@ -321,17 +325,19 @@ pub(crate) fn link_windows(
     tolerance_s: f64,
     threads: Option<i64>,
 ) -> PyResult<Vec<PyLinkWindow>> {
-    let (start, end) = interval(start, end)?;
-    let los = LineOfSight::new(grazing_altitude_km, max_range_km).py_err()?;
-    let sats = self::satellites(satellites);
-    let windows = py
-        .detach(|| {
-            with_threads(threads, || {
-                find_link_windows(&sats, start, end, &los, &config(tolerance_s))
-            })
-        })?
-        .py_err()?;
-    Ok(windows.into_iter().map(|inner| PyLinkWindow { inner }).collect())
+    guard("link_windows", || {
+        let (start, end) = interval(start, end)?;
+        let los = LineOfSight::new(grazing_altitude_km, max_range_km).py_err()?;
+        let sats = self::satellites(satellites);
+        let windows = py
+            .detach(|| {
+                with_threads(threads, || {
+                    find_link_windows(&sats, start, end, &los, &config(tolerance_s))
+                })
+            })?
+            .py_err()?;
+        Ok(windows.into_iter().map(|inner| PyLinkWindow { inner }).collect())
+    })
 }
 
 pickle::serde_value_class!(PyAccessWindow, AccessWindow, "access window");

@@ -22,6 +22,15 @@ pub(crate) fn with_threads<T: Send>(threads: Option<i64>, work: impl FnOnce() ->
     crate::threads::with_threads(threads, work).map_err(errors::to_py)
 }
 
+/// Test-only (not API): panics inside an entry point, so the test suite can
+/// check that a panic reaches Python as `orbitedge.errors.InternalError`.
+#[pyfunction]
+fn _debug_panic() -> PyResult<()> {
+    errors::guard("_debug_panic", || {
+        panic!("deliberate panic for the test suite (orbitedge._orbitedge._debug_panic)")
+    })
+}
+
 /// The compiled core of the `orbitedge` package.
 #[pymodule]
 fn _orbitedge(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -46,5 +55,6 @@ fn _orbitedge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(devices::device_profiles, m)?)?;
     m.add_function(wrap_pyfunction!(compute::scene_tile, m)?)?;
     m.add_function(wrap_pyfunction!(devices::device_profile, m)?)?;
+    m.add_function(wrap_pyfunction!(_debug_panic, m)?)?;
     Ok(())
 }

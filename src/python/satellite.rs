@@ -5,7 +5,7 @@ use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use super::errors::{input_error, IntoPy};
+use super::errors::{guard, input_error, IntoPy};
 use super::pickle;
 use super::{time, with_threads};
 use crate::batch::propagate_batch;
@@ -13,6 +13,7 @@ use crate::environment::eclipse::ShadowConfig;
 use crate::environment::sun::sun_position_km;
 use crate::environment::ShadowModel;
 use crate::frames::{gmst_rad, teme_to_ecef, Geodetic};
+use crate::orbit::validity::with_name;
 use crate::orbit::walker::WalkerDelta;
 use crate::orbit::{ClassicalElements, Ephemeris, Orbit, Propagator, StateVector};
 use crate::satellite::{AnalyticModel, Satellite};
@@ -73,6 +74,28 @@ impl PySatellite {
     fn states(&self, epochs: &[hifitime::Epoch]) -> crate::Result<Vec<StateVector>> {
         epochs.iter().map(|e| self.inner.state_at(*e)).collect()
     }
+
+    /// Wraps a satellite, raising its warnings first ([`warn_about`]).
+    pub(crate) fn checked(inner: Satellite) -> PyResult<Self> {
+        warn_about(&inner)?;
+        Ok(Self { inner })
+    }
+}
+
+/// Raises a satellite's warnings (a low perigee) as
+/// `orbitedge.errors.LowPerigeeWarning` at the caller's line.
+pub(crate) fn warn_about(satellite: &Satellite) -> PyResult<()> {
+    let warnings = satellite.warnings();
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    Python::attach(|py| {
+        let category = py.import("orbitedge.errors")?.getattr("LowPerigeeWarning")?;
+        warnings.iter().try_for_each(|text| {
+            let text = std::ffi::CString::new(text.replace('\0', ""))?;
+            PyErr::warn(py, &category, &text, 1)
+        })
+    })
 }
 
 #[pymethods]
@@ -83,20 +106,22 @@ impl PySatellite {
     #[staticmethod]
     #[pyo3(signature = (line1, line2, name = None))]
     fn from_tle(line1: &str, line2: &str, name: Option<String>) -> PyResult<Self> {
-        let name = name.unwrap_or_else(|| line1.get(2..7).unwrap_or("").trim().to_string());
-        Ok(Self {
-            inner: Satellite::from_tle(name, line1, line2).py_err()?,
+        guard("Satellite.from_tle", || {
+            let name = name.unwrap_or_else(|| line1.get(2..7).unwrap_or("").trim().to_string());
+            Self::checked(Satellite::from_tle(name, line1, line2).py_err()?)
         })
     }
 
     /// SGP4 satellites from an OMM in JSON (Celestrak/Space-Track) or KVN form, one per record.
     #[staticmethod]
     fn from_omm(text: &str) -> PyResult<Vec<Self>> {
-        Ok(Satellite::from_omm(text)
-            .py_err()?
-            .into_iter()
-            .map(|inner| Self { inner })
-            .collect())
+        guard("Satellite.from_omm", || {
+            Satellite::from_omm(text)
+                .py_err()?
+                .into_iter()
+                .map(Self::checked)
+                .collect()
+        })
     }
 
     /// Satellite through a TEME state at ``epoch``, propagated by ``"kepler"`` or ``"j2"``.
@@ -109,13 +134,13 @@ impl PySatellite {
         propagator: &str,
         name: &str,
     ) -> PyResult<Self> {
-        let state = StateVector {
-            position_km: vector3("position_km", position_km)?,
-            velocity_km_s: vector3("velocity_km_s", velocity_km_s)?,
-        };
-        let epoch = time::epoch(epoch)?;
-        Ok(Self {
-            inner: Satellite::from_state(name, epoch, &state, model(propagator)?).py_err()?,
+        guard("Satellite.from_state", || {
+            let state = StateVector {
+                position_km: vector3("position_km", position_km)?,
+                velocity_km_s: vector3("velocity_km_s", velocity_km_s)?,
+            };
+            let epoch = time::epoch(epoch)?;
+            Self::checked(Satellite::from_state(name, epoch, &state, model(propagator)?).py_err()?)
         })
     }
 
@@ -134,17 +159,17 @@ impl PySatellite {
         propagator: &str,
         name: &str,
     ) -> PyResult<Self> {
-        let elements = ClassicalElements {
-            semi_major_axis_km: a_km,
-            eccentricity: e,
-            inclination_deg: i_deg,
-            raan_deg,
-            argument_of_perigee_deg: argp_deg,
-            mean_anomaly_deg,
-        };
-        let epoch = time::epoch(epoch)?;
-        Ok(Self {
-            inner: Satellite::from_elements(name, epoch, elements, model(propagator)?).py_err()?,
+        guard("Satellite.from_elements", || {
+            let elements = ClassicalElements {
+                semi_major_axis_km: a_km,
+                eccentricity: e,
+                inclination_deg: i_deg,
+                raan_deg,
+                argument_of_perigee_deg: argp_deg,
+                mean_anomaly_deg,
+            };
+            let epoch = time::epoch(epoch)?;
+            Self::checked(Satellite::from_elements(name, epoch, elements, model(propagator)?).py_err()?)
         })
     }
 
@@ -157,17 +182,18 @@ impl PySatellite {
         velocities_km_s: PyReadonlyArray2<'_, f64>,
         name: &str,
     ) -> PyResult<Self> {
-        let epochs = time::epochs(epochs)?;
-        let states = rows3("positions_km", positions_km)?
-            .into_iter()
-            .zip(rows3("velocities_km_s", velocities_km_s)?)
-            .map(|(position_km, velocity_km_s)| StateVector {
-                position_km,
-                velocity_km_s,
-            })
-            .collect();
-        Ok(Self {
-            inner: Satellite::from_ephemeris(name, Ephemeris::new(epochs, states).py_err()?),
+        guard("Satellite.from_ephemeris", || {
+            let epochs = time::epochs(epochs)?;
+            let states = rows3("positions_km", positions_km)?
+                .into_iter()
+                .zip(rows3("velocities_km_s", velocities_km_s)?)
+                .map(|(position_km, velocity_km_s)| StateVector {
+                    position_km,
+                    velocity_km_s,
+                })
+                .collect();
+            let ephemeris = Ephemeris::new(epochs, states).map_err(|e| with_name(e, name));
+            Self::checked(Satellite::from_ephemeris(name, ephemeris.py_err()?))
         })
     }
 
@@ -200,9 +226,11 @@ impl PySatellite {
 
     /// TEME positions (km) and velocities (km/s) at ``epochs``: two (T, 3) arrays.
     fn propagate<'py>(&self, py: Python<'py>, epochs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
-        let epochs = time::epochs(epochs)?;
-        let states = py.detach(|| self.states(&epochs)).py_err()?;
-        states_to_arrays(py, &states)
+        guard("Satellite.propagate", || {
+            let epochs = time::epochs(epochs)?;
+            let states = py.detach(|| self.states(&epochs)).py_err()?;
+            states_to_arrays(py, &states)
+        })
     }
 
     /// Visible fraction of the solar disk (0 umbra … 1 sunlit) at one epoch (→ float)
@@ -215,56 +243,61 @@ impl PySatellite {
         model: &str,
         atmosphere_km: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let shadow = ShadowConfig {
-            model: shadow_model(model)?,
-            atmosphere_km: crate::error::ensure_non_negative("atmosphere_km", atmosphere_km).py_err()?,
-        };
-        let scalar = time::is_scalar(epoch)?;
-        let epochs = time::epochs(epoch)?;
-        let fractions: Vec<f64> = py
-            .detach(|| {
-                epochs
-                    .iter()
-                    .map(|e| {
-                        let state = self.inner.state_at(*e)?;
-                        Ok(shadow.sunlit_fraction(&state.position_km, &sun_position_km(julian_date_ut1(*e))))
-                    })
-                    .collect::<crate::Result<Vec<f64>>>()
-            })
-            .py_err()?;
-        if scalar {
-            Ok(fractions[0].into_pyobject(py)?.into_any())
-        } else {
-            Ok(PyArray1::from_vec(py, fractions).into_any())
-        }
+        guard("Satellite.sunlit_fraction", || {
+            let shadow = ShadowConfig {
+                model: shadow_model(model)?,
+                atmosphere_km: crate::error::ensure_non_negative("atmosphere_km", atmosphere_km).py_err()?,
+            };
+            let scalar = time::is_scalar(epoch)?;
+            let epochs = time::epochs(epoch)?;
+            let fractions: Vec<f64> = py
+                .detach(|| {
+                    epochs
+                        .iter()
+                        .map(|e| {
+                            let state = self.inner.state_at(*e)?;
+                            Ok(shadow
+                                .sunlit_fraction(&state.position_km, &sun_position_km(julian_date_ut1(*e))))
+                        })
+                        .collect::<crate::Result<Vec<f64>>>()
+                })
+                .py_err()?;
+            if scalar {
+                Ok(fractions[0].into_pyobject(py)?.into_any())
+            } else {
+                Ok(PyArray1::from_vec(py, fractions).into_any())
+            }
+        })
     }
 
     /// Geodetic sub-satellite point (WGS84): latitude_deg, longitude_deg, altitude_km arrays.
     fn subpoint<'py>(&self, py: Python<'py>, epochs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
-        let epochs = time::epochs(epochs)?;
-        let points = py
-            .detach(|| {
-                epochs
-                    .iter()
-                    .map(|e| {
-                        let s = self.inner.state_at(*e)?;
-                        let (r, _) =
-                            teme_to_ecef(&s.position_km, &s.velocity_km_s, gmst_rad(julian_date_ut1(*e)));
-                        Ok(Geodetic::from_ecef(&r))
-                    })
-                    .collect::<crate::Result<Vec<Geodetic>>>()
-            })
-            .py_err()?;
-        let column =
-            |f: fn(&Geodetic) -> f64| PyArray1::from_vec(py, points.iter().map(f).collect()).into_any();
-        PyTuple::new(
-            py,
-            [
-                column(|g| g.latitude_deg),
-                column(|g| g.longitude_deg),
-                column(|g| g.altitude_km),
-            ],
-        )
+        guard("Satellite.subpoint", || {
+            let epochs = time::epochs(epochs)?;
+            let points = py
+                .detach(|| {
+                    epochs
+                        .iter()
+                        .map(|e| {
+                            let s = self.inner.state_at(*e)?;
+                            let (r, _) =
+                                teme_to_ecef(&s.position_km, &s.velocity_km_s, gmst_rad(julian_date_ut1(*e)));
+                            Ok(Geodetic::from_ecef(&r))
+                        })
+                        .collect::<crate::Result<Vec<Geodetic>>>()
+                })
+                .py_err()?;
+            let column =
+                |f: fn(&Geodetic) -> f64| PyArray1::from_vec(py, points.iter().map(f).collect()).into_any();
+            PyTuple::new(
+                py,
+                [
+                    column(|g| g.latitude_deg),
+                    column(|g| g.longitude_deg),
+                    column(|g| g.altitude_km),
+                ],
+            )
+        })
     }
 
     fn __repr__(&self) -> String {
@@ -298,19 +331,21 @@ pub(crate) fn walker_delta(
     propagator: &str,
     prefix: &str,
 ) -> PyResult<Vec<PySatellite>> {
-    let pattern = WalkerDelta {
-        total,
-        planes,
-        phasing,
-        altitude_km,
-        inclination_deg,
-    };
-    let epoch = time::epoch(epoch)?;
-    Ok(Satellite::walker(prefix, &pattern, epoch, model(propagator)?)
-        .py_err()?
-        .into_iter()
-        .map(|inner| PySatellite { inner })
-        .collect())
+    guard("walker_delta", || {
+        let pattern = WalkerDelta {
+            total,
+            planes,
+            phasing,
+            altitude_km,
+            inclination_deg,
+        };
+        let epoch = time::epoch(epoch)?;
+        Satellite::walker(prefix, &pattern, epoch, model(propagator)?)
+            .py_err()?
+            .into_iter()
+            .map(PySatellite::checked)
+            .collect()
+    })
 }
 
 pub(crate) fn satellites(list: Vec<PySatellite>) -> Vec<Satellite> {
@@ -326,15 +361,23 @@ pub(crate) fn propagate<'py>(
     epochs: &Bound<'py, PyAny>,
     threads: Option<i64>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let epochs = time::epochs(epochs)?;
-    let sats = self::satellites(satellites);
-    let batch = py
-        .detach(|| with_threads(threads, || propagate_batch(&sats, &epochs)))?
-        .py_err()?;
-    let shape = [batch.satellites, batch.epochs, 3];
-    let p = PyArray1::from_vec(py, batch.positions_km).reshape(shape)?;
-    let v = PyArray1::from_vec(py, batch.velocities_km_s).reshape(shape)?;
-    PyTuple::new(py, [p.into_any(), v.into_any()])
+    guard("propagate", || {
+        let epochs = time::epochs(epochs)?;
+        let sats = self::satellites(satellites);
+        let batch = py
+            .detach(|| with_threads(threads, || propagate_batch(&sats, &epochs)))?
+            .py_err()?;
+        let shape = [batch.satellites, batch.epochs, 3];
+        let p = PyArray1::from_vec(py, batch.positions_km).reshape(shape)?;
+        let v = PyArray1::from_vec(py, batch.velocities_km_s).reshape(shape)?;
+        PyTuple::new(py, [p.into_any(), v.into_any()])
+    })
 }
 
-pickle::serde_value_class!(PySatellite, Satellite, "satellite");
+pickle::serde_value_class!(
+    PySatellite,
+    Satellite,
+    "satellite",
+    decode = |text| Satellite::from_json(text).py_err(),
+    |inner| Self::checked(inner)
+);

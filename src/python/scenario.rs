@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 
 use pyo3::types::PyDict;
 
-use super::errors::{input_error, IntoPy};
+use super::errors::{guard, input_error, IntoPy};
 use super::sim::PySimulation;
 use crate::scenario::{build_scenario, Format, Scenario};
 
@@ -24,25 +24,31 @@ impl PyScenario {
     /// are resolved from its directory.
     #[staticmethod]
     fn load(path: PathBuf) -> PyResult<Self> {
-        let (inner, base) = Scenario::from_path(&path).py_err()?;
-        Ok(Self { inner, base })
+        guard("Scenario.load", || {
+            let (inner, base) = Scenario::from_path(&path).py_err()?;
+            Ok(Self { inner, base })
+        })
     }
 
     /// The embedded default scenario (the main job).
     #[staticmethod]
     fn default() -> PyResult<Self> {
-        Ok(Self {
-            inner: Scenario::default_scenario().py_err()?,
-            base: PathBuf::from("."),
+        guard("Scenario.default", || {
+            Ok(Self {
+                inner: Scenario::default_scenario().py_err()?,
+                base: PathBuf::from("."),
+            })
         })
     }
 
     /// A scenario from TOML text.
     #[staticmethod]
     fn from_toml(text: &str) -> PyResult<Self> {
-        Ok(Self {
-            inner: Scenario::from_str(text, Format::Toml, "TOML text").py_err()?,
-            base: PathBuf::from("."),
+        guard("Scenario.from_toml", || {
+            Ok(Self {
+                inner: Scenario::from_str(text, Format::Toml, "TOML text").py_err()?,
+                base: PathBuf::from("."),
+            })
         })
     }
 
@@ -54,7 +60,7 @@ impl PyScenario {
 
     /// The scenario as TOML text.
     fn to_toml(&self) -> PyResult<String> {
-        self.inner.to_toml().py_err()
+        guard("Scenario.to_toml", || self.inner.to_toml().py_err())
     }
 
     /// Seed (a run's ``seed`` argument overrides it).
@@ -68,34 +74,40 @@ impl PyScenario {
     /// checked as strictly as a file (a misspelt key names the closest one); a bus
     /// section left to the preset takes the preset's values first.
     fn with_values(&self, values: &Bound<'_, PyDict>) -> PyResult<Self> {
-        let mut pairs = Vec::with_capacity(values.len());
-        for (key, value) in values.iter() {
-            let key: String = key.extract()?;
-            let value: serde_json::Value = super::sim::from_python(&key, &value)?;
-            pairs.push((key, value));
-        }
-        let inner = self
-            .inner
-            .with_values(pairs.iter().map(|(k, v)| (k.as_str(), v.clone())))
-            .py_err()?;
-        Ok(Self {
-            inner,
-            base: self.base.clone(),
+        guard("Scenario.with_values", || {
+            let mut pairs = Vec::with_capacity(values.len());
+            for (key, value) in values.iter() {
+                let key: String = key.extract()?;
+                let value: serde_json::Value = super::sim::from_python(&key, &value)?;
+                pairs.push((key, value));
+            }
+            let inner = self
+                .inner
+                .with_values(pairs.iter().map(|(k, v)| (k.as_str(), v.clone())))
+                .py_err()?;
+            Ok(Self {
+                inner,
+                base: self.base.clone(),
+            })
         })
     }
 
     /// Pickled as its JSON and the directory its relative paths start from.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String, PathBuf))> {
-        let json = serde_json::to_string(&slf.get().inner).map_err(|e| input_error(&e.to_string()))?;
-        let restore = slf.as_any().get_type().getattr("_restore")?;
-        Ok((restore, (json, slf.get().base.clone())))
+        guard("Scenario.__reduce__", || {
+            let json = serde_json::to_string(&slf.get().inner).map_err(|e| input_error(&e.to_string()))?;
+            let restore = slf.as_any().get_type().getattr("_restore")?;
+            Ok((restore, (json, slf.get().base.clone())))
+        })
     }
 
     #[staticmethod]
     fn _restore(json: &str, base: PathBuf) -> PyResult<Self> {
-        Ok(Self {
-            inner: Scenario::from_str(json, Format::Json, "pickled scenario").py_err()?,
-            base,
+        guard("Scenario._restore", || {
+            Ok(Self {
+                inner: Scenario::from_str(json, Format::Json, "pickled scenario").py_err()?,
+                base,
+            })
         })
     }
 
@@ -117,17 +129,22 @@ impl PyScenario {
         progress: Option<&Bound<'py, PyAny>>,
         threads: Option<i64>,
     ) -> PyResult<Bound<'py, PySimulation>> {
-        let built = py
-            .detach(|| build_scenario(&self.inner, &self.base, seed))
-            .py_err()?;
-        let step_s = match built.stepping {
-            crate::sim::Stepping::Fixed { step_s } => Some(step_s),
-            crate::sim::Stepping::EventDriven => None,
-        };
-        let until = super::time::datetime(py, built.until)?;
-        let sim = Bound::new(py, PySimulation::from_simulation(built.simulation, built.info))?;
-        sim.call_method1("run", (until, step_s, progress, threads))?;
-        Ok(sim)
+        guard("Scenario.run", || {
+            let built = py
+                .detach(|| build_scenario(&self.inner, &self.base, seed))
+                .py_err()?;
+            for sc in built.simulation.spacecraft() {
+                super::satellite::warn_about(&sc.satellite)?;
+            }
+            let step_s = match built.stepping {
+                crate::sim::Stepping::Fixed { step_s } => Some(step_s),
+                crate::sim::Stepping::EventDriven => None,
+            };
+            let until = super::time::datetime(py, built.until)?;
+            let sim = Bound::new(py, PySimulation::from_simulation(built.simulation, built.info))?;
+            sim.call_method1("run", (until, step_s, progress, threads))?;
+            Ok(sim)
+        })
     }
 
     fn __repr__(&self) -> String {

@@ -6,7 +6,7 @@ use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
-use super::errors::{input_error, IntoPy};
+use super::errors::{guard, input_error, IntoPy};
 use super::pickle;
 use super::satellite::PySatellite;
 use super::station::PyGroundStation;
@@ -63,36 +63,38 @@ impl PySpacecraft {
         imager: Option<&Bound<'_, PyAny>>,
         computer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let mut sc = Spacecraft::new(name, orbit.inner);
-        sc.imager = imager
-            .map(|i| from_python::<ImagerConfig>("imager", i))
-            .transpose()?;
-        sc.computer = computer
-            .map(|c| from_python::<ComputerConfig>("computer", c))
-            .transpose()?;
-        if let Some(r) = relays {
-            sc.relays = from_python::<Vec<RelayConfig>>("relays", r)?;
-        }
-        sc.power = power
-            .map(|p| from_python::<PowerConfig>("power", p))
-            .transpose()?;
-        sc.thermal = thermal
-            .map(|t| from_python::<ThermalConfig>("thermal", t))
-            .transpose()?;
-        if let Some(r) = radiation {
-            sc.radiation = from_python::<RadiationConfig>("radiation", r)?;
-        }
-        if let Some(s) = storage {
-            sc.storage = from_python::<StorageConfig>("storage", s)?;
-        }
-        if let Some(r) = radios {
-            sc.radios = from_python::<Vec<RadioConfig>>("radios", r)?;
-        }
-        if let Some(a) = activities {
-            sc.activities = from_python::<Vec<ActivityConfig>>("activities", a)?;
-        }
-        Ok(Self {
-            inner: sc.validated().py_err()?,
+        guard("Spacecraft", || {
+            let mut sc = Spacecraft::new(name, orbit.inner);
+            sc.imager = imager
+                .map(|i| from_python::<ImagerConfig>("imager", i))
+                .transpose()?;
+            sc.computer = computer
+                .map(|c| from_python::<ComputerConfig>("computer", c))
+                .transpose()?;
+            if let Some(r) = relays {
+                sc.relays = from_python::<Vec<RelayConfig>>("relays", r)?;
+            }
+            sc.power = power
+                .map(|p| from_python::<PowerConfig>("power", p))
+                .transpose()?;
+            sc.thermal = thermal
+                .map(|t| from_python::<ThermalConfig>("thermal", t))
+                .transpose()?;
+            if let Some(r) = radiation {
+                sc.radiation = from_python::<RadiationConfig>("radiation", r)?;
+            }
+            if let Some(s) = storage {
+                sc.storage = from_python::<StorageConfig>("storage", s)?;
+            }
+            if let Some(r) = radios {
+                sc.radios = from_python::<Vec<RadioConfig>>("radios", r)?;
+            }
+            if let Some(a) = activities {
+                sc.activities = from_python::<Vec<ActivityConfig>>("activities", a)?;
+            }
+            Ok(Self {
+                inner: sc.validated().py_err()?,
+            })
         })
     }
 
@@ -112,7 +114,7 @@ impl PySpacecraft {
 
     /// Every parameter, as plain Python data.
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.inner)
+        guard("Spacecraft.config", || to_python(py, &self.inner))
     }
 
     fn __repr__(&self) -> String {
@@ -162,7 +164,7 @@ impl PyEvent {
     }
     /// Every field of the event, as a dict.
     fn data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.inner.kind)
+        guard("Event.data", || to_python(py, &self.inner.kind))
     }
     fn _row<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let row = PyDict::new(py);
@@ -244,36 +246,38 @@ impl PySimulation {
         max_substep_s: f64,
         shadow_model: &str,
     ) -> PyResult<Self> {
-        let config = SimulationConfig {
-            telemetry_interval_s,
-            max_substep_s,
-            shadow: crate::environment::eclipse::ShadowConfig {
-                model: super::satellite::shadow_model(shadow_model)?,
-                atmosphere_km: 0.0,
-            },
-            ..SimulationConfig::default()
-        };
-        let inner = Simulation::with_config(
-            time::epoch(start)?,
-            spacecraft.into_iter().map(|s| s.inner).collect(),
-            stations.into_iter().map(|s| s.inner).collect(),
-            seed,
-            config,
-        )
-        .py_err()?;
-        Ok(Self::from_simulation(
-            inner,
-            crate::report::RunInfo {
-                scenario: "simulation".into(),
-                ..Default::default()
-            },
-        ))
+        guard("Simulation", || {
+            let config = SimulationConfig {
+                telemetry_interval_s,
+                max_substep_s,
+                shadow: crate::environment::eclipse::ShadowConfig {
+                    model: super::satellite::shadow_model(shadow_model)?,
+                    atmosphere_km: 0.0,
+                },
+                ..SimulationConfig::default()
+            };
+            let inner = Simulation::with_config(
+                time::epoch(start)?,
+                spacecraft.into_iter().map(|s| s.inner).collect(),
+                stations.into_iter().map(|s| s.inner).collect(),
+                seed,
+                config,
+            )
+            .py_err()?;
+            Ok(Self::from_simulation(
+                inner,
+                crate::report::RunInfo {
+                    scenario: "simulation".into(),
+                    ..Default::default()
+                },
+            ))
+        })
     }
 
     /// Current simulation time (UTC datetime).
     #[getter]
     fn now<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        time::datetime(py, self.inner.now())
+        guard("Simulation.now", || time::datetime(py, self.inner.now()))
     }
 
     /// Seconds simulated so far.
@@ -295,58 +299,62 @@ impl PySimulation {
         progress: Option<&Bound<'_, PyAny>>,
         threads: Option<i64>,
     ) -> PyResult<()> {
-        let until = time::epoch(until)?;
-        let stepping = match step_s {
-            Some(step_s) => Stepping::Fixed { step_s },
-            None => Stepping::EventDriven,
-        };
-        let reporter: Option<Py<PyAny>> = match progress {
-            None => None,
-            Some(p) if p.is_callable() => Some(p.clone().unbind()),
-            Some(p) if p.is_truthy()? => Some(
-                py.import("orbitedge._progress")?
-                    .getattr("bar")?
-                    .call0()?
-                    .unbind(),
-            ),
-            Some(_) => None,
-        };
-        let interrupted: Arc<Mutex<Option<PyErr>>> = Arc::default();
-        let sim = &mut self.inner;
-        let outcome = py.detach(|| {
-            with_threads(threads, || {
-                sim.run_with_progress(until, stepping, &mut |fraction| {
-                    Python::attach(|py| {
-                        if let Err(e) = py.check_signals() {
-                            *interrupted.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                            return false;
-                        }
-                        if let Some(report) = &reporter {
-                            if let Err(e) = report.call1(py, (fraction,)) {
+        guard("Simulation.run", || {
+            let until = time::epoch(until)?;
+            let stepping = match step_s {
+                Some(step_s) => Stepping::Fixed { step_s },
+                None => Stepping::EventDriven,
+            };
+            let reporter: Option<Py<PyAny>> = match progress {
+                None => None,
+                Some(p) if p.is_callable() => Some(p.clone().unbind()),
+                Some(p) if p.is_truthy()? => Some(
+                    py.import("orbitedge._progress")?
+                        .getattr("bar")?
+                        .call0()?
+                        .unbind(),
+                ),
+                Some(_) => None,
+            };
+            let interrupted: Arc<Mutex<Option<PyErr>>> = Arc::default();
+            let sim = &mut self.inner;
+            let outcome = py.detach(|| {
+                with_threads(threads, || {
+                    sim.run_with_progress(until, stepping, &mut |fraction| {
+                        Python::attach(|py| {
+                            if let Err(e) = py.check_signals() {
                                 *interrupted.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                                 return false;
                             }
-                        }
-                        true
+                            if let Some(report) = &reporter {
+                                if let Err(e) = report.call1(py, (fraction,)) {
+                                    *interrupted.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                                    return false;
+                                }
+                            }
+                            true
+                        })
                     })
                 })
-            })
-        })?;
-        outcome.py_err()?;
-        if let Some(error) = self.hook_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            return Err(error);
-        }
-        if let Some(error) = interrupted.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            return Err(error);
-        }
-        Ok(())
+            })?;
+            outcome.py_err()?;
+            if let Some(error) = self.hook_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(error);
+            }
+            if let Some(error) = interrupted.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(error);
+            }
+            Ok(())
+        })
     }
 
     /// Requests an activity to start at ``at`` (a rejection is logged with its reasons).
     fn schedule(&mut self, spacecraft: &str, activity: &str, at: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.inner
-            .schedule(spacecraft, activity, time::epoch(at)?)
-            .py_err()
+        guard("Simulation.schedule", || {
+            self.inner
+                .schedule(spacecraft, activity, time::epoch(at)?)
+                .py_err()
+        })
     }
 
     /// Adds ``constraint(view) -> bool`` to an activity of one spacecraft.
@@ -358,42 +366,44 @@ impl PySimulation {
         constraint: Py<PyAny>,
         name: Option<String>,
     ) -> PyResult<()> {
-        let hook = Python::attach(|py| {
-            (
-                "constraint",
-                spacecraft,
-                activity,
-                constraint.clone_ref(py),
-                name.clone(),
-            )
-                .into_pyobject(py)
-                .map(Bound::unbind)
-        })?;
-        let label = name.unwrap_or_else(|| {
-            Python::attach(|py| {
-                constraint
-                    .getattr(py, "__name__")
-                    .and_then(|n| n.extract::<String>(py))
-                    .unwrap_or_else(|_| "python".into())
-            })
-        });
-        let slot = self.hook_error.clone();
-        let f = Arc::new(move |view: &SpacecraftView| {
-            Python::attach(|py| {
-                let result = view_dict(py, view)
-                    .and_then(|d| constraint.call1(py, (d,)))
-                    .and_then(|r| r.bind(py).is_truthy());
-                result.unwrap_or_else(|e| {
-                    slot.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
-                    false
+        guard("Simulation.add_constraint", || {
+            let hook = Python::attach(|py| {
+                (
+                    "constraint",
+                    spacecraft,
+                    activity,
+                    constraint.clone_ref(py),
+                    name.clone(),
+                )
+                    .into_pyobject(py)
+                    .map(Bound::unbind)
+            })?;
+            let label = name.unwrap_or_else(|| {
+                Python::attach(|py| {
+                    constraint
+                        .getattr(py, "__name__")
+                        .and_then(|n| n.extract::<String>(py))
+                        .unwrap_or_else(|_| "python".into())
                 })
-            })
-        });
-        self.inner
-            .add_constraint(spacecraft, activity, &label, f)
-            .py_err()?;
-        self.py_hooks.push(hook); // only once attached: a pickle must re-attach cleanly
-        Ok(())
+            });
+            let slot = self.hook_error.clone();
+            let f = Arc::new(move |view: &SpacecraftView| {
+                Python::attach(|py| {
+                    let result = view_dict(py, view)
+                        .and_then(|d| constraint.call1(py, (d,)))
+                        .and_then(|r| r.bind(py).is_truthy());
+                    result.unwrap_or_else(|e| {
+                        slot.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                        false
+                    })
+                })
+            });
+            self.inner
+                .add_constraint(spacecraft, activity, &label, f)
+                .py_err()?;
+            self.py_hooks.push(hook); // only once attached: a pickle must re-attach cleanly
+            Ok(())
+        })
     }
 
     /// Adds a custom property to one spacecraft: ``update(view, dt_s, value) -> value``.
@@ -404,206 +414,219 @@ impl PySimulation {
         initial: f64,
         update: Py<PyAny>,
     ) -> PyResult<()> {
-        let hook = Python::attach(|py| {
-            ("property", spacecraft, name, update.clone_ref(py), initial)
-                .into_pyobject(py)
-                .map(Bound::unbind)
-        })?;
-        let slot = self.hook_error.clone();
-        let f = Arc::new(move |view: &SpacecraftView, dt: f64, value: f64| {
-            Python::attach(|py| {
-                let result = view_dict(py, view)
-                    .and_then(|d| update.call1(py, (d, dt, value)))
-                    .and_then(|r| r.extract::<f64>(py));
-                result.unwrap_or_else(|e| {
-                    slot.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
-                    value
+        guard("Simulation.add_property", || {
+            let hook = Python::attach(|py| {
+                ("property", spacecraft, name, update.clone_ref(py), initial)
+                    .into_pyobject(py)
+                    .map(Bound::unbind)
+            })?;
+            let slot = self.hook_error.clone();
+            let f = Arc::new(move |view: &SpacecraftView, dt: f64, value: f64| {
+                Python::attach(|py| {
+                    let result = view_dict(py, view)
+                        .and_then(|d| update.call1(py, (d, dt, value)))
+                        .and_then(|r| r.extract::<f64>(py));
+                    result.unwrap_or_else(|e| {
+                        slot.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                        value
+                    })
                 })
-            })
-        });
-        self.inner.add_property(spacecraft, name, initial, f).py_err()?;
-        self.py_hooks.push(hook);
-        Ok(())
+            });
+            self.inner.add_property(spacecraft, name, initial, f).py_err()?;
+            self.py_hooks.push(hook);
+            Ok(())
+        })
     }
 
     /// Telemetry as a dict of numpy columns (one row per spacecraft per sample).
     fn telemetry<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let t = self.inner.telemetry();
-        let start = self.inner.start();
-        let start_ns = unix_nanoseconds(start);
-        let axis = crate::time::TimeAxis::new(start, self.inner.now());
-        let linear = seconds_between(start, self.inner.now()) == (self.inner.now() - start).to_seconds();
-        let times: Vec<i64> = t
-            .elapsed_s
-            .iter()
-            .map(|s| {
-                if linear {
-                    start_ns + (s * 1e9).round() as i64
-                } else {
-                    unix_nanoseconds(axis.epoch(*s))
-                }
-            })
-            .collect();
-        let d = PyDict::new(py);
-        let helpers = py.import("orbitedge._columns")?;
-        d.set_item(
-            "time",
-            helpers.call_method1("nanoseconds_to_datetime64", (PyArray1::from_vec(py, times),))?,
-        )?;
-        let names: Vec<String> = self.inner.spacecraft().iter().map(|s| s.name.clone()).collect();
-        let index: Vec<i64> = t.spacecraft_index.iter().map(|i| i64::from(*i)).collect();
-        d.set_item(
-            "spacecraft",
-            helpers.call_method1(
-                "labels",
-                (PyList::new(py, &names)?, PyArray1::from_vec(py, index)),
-            )?,
-        )?;
-        for (key, column) in [
-            ("x_km", &t.x_km),
-            ("y_km", &t.y_km),
-            ("z_km", &t.z_km),
-            ("sunlit_fraction", &t.sunlit_fraction),
-            ("soc", &t.soc),
-            ("battery_wh", &t.battery_wh),
-            ("power_in_w", &t.power_in_w),
-            ("power_out_w", &t.power_out_w),
-            ("temperature_k", &t.temperature_k),
-            ("storage_used_bytes", &t.storage_used_bytes),
-            ("dose_rad", &t.dose_rad),
-        ] {
-            d.set_item(key, PyArray1::from_slice(py, column))?;
-        }
-        // Activity labels: one table over all spacecraft, code 0 = idle.
-        let mut activity_labels = vec![String::new()];
-        let mut offsets = Vec::new();
-        for sc in self.inner.spacecraft() {
-            offsets.push(activity_labels.len() as i64);
-            activity_labels.extend(sc.activities.iter().map(|a| a.name.clone()));
-        }
-        let activity_codes: Vec<i64> = t
-            .activity
-            .iter()
-            .zip(&t.spacecraft_index)
-            .map(|(a, i)| {
-                if *a < 0 {
-                    0
-                } else {
-                    offsets[*i as usize] + i64::from(*a)
-                }
-            })
-            .collect();
-        d.set_item(
-            "activity",
-            helpers.call_method1(
-                "labels",
-                (
-                    PyList::new(py, &activity_labels)?,
-                    PyArray1::from_vec(py, activity_codes),
-                ),
-            )?,
-        )?;
-        let mut station_labels = vec![String::new()];
-        station_labels.extend(self.inner.stations().iter().map(|s| s.name().to_string()));
-        let link_codes: Vec<i64> = t.link.iter().map(|l| i64::from(*l) + 1).collect();
-        d.set_item(
-            "link",
-            helpers.call_method1(
-                "labels",
-                (
-                    PyList::new(py, &station_labels)?,
-                    PyArray1::from_vec(py, link_codes),
-                ),
-            )?,
-        )?;
-        d.set_item("alive", PyArray1::from_vec(py, t.alive.clone()))?;
-        Ok(d)
+        guard("Simulation.telemetry", || {
+            let t = self.inner.telemetry();
+            let start = self.inner.start();
+            let start_ns = unix_nanoseconds(start);
+            let axis = crate::time::TimeAxis::new(start, self.inner.now());
+            let linear = seconds_between(start, self.inner.now()) == (self.inner.now() - start).to_seconds();
+            let times: Vec<i64> = t
+                .elapsed_s
+                .iter()
+                .map(|s| {
+                    if linear {
+                        start_ns + (s * 1e9).round() as i64
+                    } else {
+                        unix_nanoseconds(axis.epoch(*s))
+                    }
+                })
+                .collect();
+            let d = PyDict::new(py);
+            let helpers = py.import("orbitedge._columns")?;
+            d.set_item(
+                "time",
+                helpers.call_method1("nanoseconds_to_datetime64", (PyArray1::from_vec(py, times),))?,
+            )?;
+            let names: Vec<String> = self.inner.spacecraft().iter().map(|s| s.name.clone()).collect();
+            let index: Vec<i64> = t.spacecraft_index.iter().map(|i| i64::from(*i)).collect();
+            d.set_item(
+                "spacecraft",
+                helpers.call_method1(
+                    "labels",
+                    (PyList::new(py, &names)?, PyArray1::from_vec(py, index)),
+                )?,
+            )?;
+            for (key, column) in [
+                ("x_km", &t.x_km),
+                ("y_km", &t.y_km),
+                ("z_km", &t.z_km),
+                ("sunlit_fraction", &t.sunlit_fraction),
+                ("soc", &t.soc),
+                ("battery_wh", &t.battery_wh),
+                ("power_in_w", &t.power_in_w),
+                ("power_out_w", &t.power_out_w),
+                ("temperature_k", &t.temperature_k),
+                ("storage_used_bytes", &t.storage_used_bytes),
+                ("dose_rad", &t.dose_rad),
+            ] {
+                d.set_item(key, PyArray1::from_slice(py, column))?;
+            }
+            // Activity labels: one table over all spacecraft, code 0 = idle.
+            let mut activity_labels = vec![String::new()];
+            let mut offsets = Vec::new();
+            for sc in self.inner.spacecraft() {
+                offsets.push(activity_labels.len() as i64);
+                activity_labels.extend(sc.activities.iter().map(|a| a.name.clone()));
+            }
+            let activity_codes: Vec<i64> = t
+                .activity
+                .iter()
+                .zip(&t.spacecraft_index)
+                .map(|(a, i)| {
+                    if *a < 0 {
+                        0
+                    } else {
+                        offsets[*i as usize] + i64::from(*a)
+                    }
+                })
+                .collect();
+            d.set_item(
+                "activity",
+                helpers.call_method1(
+                    "labels",
+                    (
+                        PyList::new(py, &activity_labels)?,
+                        PyArray1::from_vec(py, activity_codes),
+                    ),
+                )?,
+            )?;
+            let mut station_labels = vec![String::new()];
+            station_labels.extend(self.inner.stations().iter().map(|s| s.name().to_string()));
+            let link_codes: Vec<i64> = t.link.iter().map(|l| i64::from(*l) + 1).collect();
+            d.set_item(
+                "link",
+                helpers.call_method1(
+                    "labels",
+                    (
+                        PyList::new(py, &station_labels)?,
+                        PyArray1::from_vec(py, link_codes),
+                    ),
+                )?,
+            )?;
+            d.set_item("alive", PyArray1::from_vec(py, t.alive.clone()))?;
+            Ok(d)
+        })
     }
 
     /// The event log (time order).
-    fn events(&self) -> Vec<PyEvent> {
-        self.inner
-            .events()
-            .iter()
-            .map(|e| PyEvent { inner: e.clone() })
-            .collect()
+    fn events(&self) -> PyResult<Vec<PyEvent>> {
+        guard("Simulation.events", || {
+            Ok(self
+                .inner
+                .events()
+                .iter()
+                .map(|e| PyEvent { inner: e.clone() })
+                .collect())
+        })
     }
 
     /// Per-spacecraft state now: a list of dicts (state of charge, temperature,
     /// storage, dose, energy ledger, custom properties, …).
     fn states<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
-        for (sc, state) in self.inner.spacecraft().iter().zip(self.inner.states()) {
-            let d = PyDict::new(py);
-            d.set_item("spacecraft", &sc.name)?;
-            d.set_item("soc", state.soc())?;
-            d.set_item("battery_wh", state.battery.map_or(f64::NAN, |b| b.energy_wh))?;
-            d.set_item("temperature_k", state.temperature_k)?;
-            d.set_item("storage_used_bytes", state.storage.total_used_bytes())?;
-            d.set_item("downlinked_bytes", state.downlinked_bytes)?;
-            let per_partition = PyDict::new(py);
-            for (partition, bytes) in sc
-                .storage
-                .partitions
-                .iter()
-                .zip(&state.downlinked_partition_bytes)
-            {
-                per_partition.set_item(&partition.name, bytes)?;
-            }
-            d.set_item("downlinked_partition_bytes", per_partition)?;
-            d.set_item("dose_rad", state.dose_rad)?;
-            d.set_item("alive", state.alive)?;
-            d.set_item(
-                "activity",
-                state.running.map(|r| sc.activities[r.activity].name.clone()),
-            )?;
-            d.set_item("energy", to_python(py, &state.ledger)?)?;
-            let props = PyDict::new(py);
-            for (k, v) in &state.properties {
-                props.set_item(k, v)?;
-            }
-            d.set_item("properties", props)?;
-            match &state.onboard {
-                Some(onboard) => {
-                    let o = to_python(py, &onboard.counters)?;
-                    o.set_item("tiles_queued", onboard.queue.len())?;
-                    o.set_item("job_running", onboard.running.map(|r| r.job.id))?;
-                    o.set_item("tiles_unaccounted", onboard.unaccounted())?;
-                    d.set_item("onboard", o)?;
+        guard("Simulation.states", || {
+            let list = PyList::empty(py);
+            for (sc, state) in self.inner.spacecraft().iter().zip(self.inner.states()) {
+                let d = PyDict::new(py);
+                d.set_item("spacecraft", &sc.name)?;
+                d.set_item("soc", state.soc())?;
+                d.set_item("battery_wh", state.battery.map_or(f64::NAN, |b| b.energy_wh))?;
+                d.set_item("temperature_k", state.temperature_k)?;
+                d.set_item("storage_used_bytes", state.storage.total_used_bytes())?;
+                d.set_item("downlinked_bytes", state.downlinked_bytes)?;
+                let per_partition = PyDict::new(py);
+                for (partition, bytes) in sc
+                    .storage
+                    .partitions
+                    .iter()
+                    .zip(&state.downlinked_partition_bytes)
+                {
+                    per_partition.set_item(&partition.name, bytes)?;
                 }
-                None => d.set_item("onboard", py.None())?,
+                d.set_item("downlinked_partition_bytes", per_partition)?;
+                d.set_item("dose_rad", state.dose_rad)?;
+                d.set_item("alive", state.alive)?;
+                d.set_item(
+                    "activity",
+                    state.running.map(|r| sc.activities[r.activity].name.clone()),
+                )?;
+                d.set_item("energy", to_python(py, &state.ledger)?)?;
+                let props = PyDict::new(py);
+                for (k, v) in &state.properties {
+                    props.set_item(k, v)?;
+                }
+                d.set_item("properties", props)?;
+                match &state.onboard {
+                    Some(onboard) => {
+                        let o = to_python(py, &onboard.counters)?;
+                        o.set_item("tiles_queued", onboard.queue.len())?;
+                        o.set_item("job_running", onboard.running.map(|r| r.job.id))?;
+                        o.set_item("tiles_unaccounted", onboard.unaccounted())?;
+                        d.set_item("onboard", o)?;
+                    }
+                    None => d.set_item("onboard", py.None())?,
+                }
+                list.append(d)?;
             }
-            list.append(d)?;
-        }
-        Ok(list)
+            Ok(list)
+        })
     }
 
     /// Every inference run so far: dicts with ``spacecraft``, ``job``,
     /// ``latency_s``, ``host_s`` and ``cloud_fraction`` (keep them to replay a
     /// measured run with ``replay_inferences``).
     fn inference_records<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
-        for (name, record) in self.inner.inference_records() {
-            let d = to_python(py, &record)?;
-            d.set_item("spacecraft", name)?;
-            list.append(d)?;
-        }
-        Ok(list)
+        guard("Simulation.inference_records", || {
+            let list = PyList::empty(py);
+            for (name, record) in self.inner.inference_records() {
+                let d = to_python(py, &record)?;
+                d.set_item("spacecraft", name)?;
+                list.append(d)?;
+            }
+            Ok(list)
+        })
     }
 
     /// Uses these recorded inferences (from ``inference_records``) in the next runs
     /// instead of running or modelling the detector: a bit-for-bit replay.
     fn replay_inferences(&mut self, records: &Bound<'_, PyAny>) -> PyResult<()> {
-        #[derive(serde::Deserialize)]
-        struct Row {
-            spacecraft: String,
-            #[serde(flatten)]
-            record: InferenceRecord,
-        }
-        let rows: Vec<Row> = from_python("records", records)?;
-        let records: Vec<(String, InferenceRecord)> =
-            rows.into_iter().map(|r| (r.spacecraft, r.record)).collect();
-        self.inner.replay_inferences(&records).py_err()
+        guard("Simulation.replay_inferences", || {
+            #[derive(serde::Deserialize)]
+            struct Row {
+                spacecraft: String,
+                #[serde(flatten)]
+                record: InferenceRecord,
+            }
+            let rows: Vec<Row> = from_python("records", records)?;
+            let records: Vec<(String, InferenceRecord)> =
+                rows.into_iter().map(|r| (r.spacecraft, r.record)).collect();
+            self.inner.replay_inferences(&records).py_err()
+        })
     }
 
     /// Writes the report (``summary.md``, ``summary.json``, ``timeline.csv``,
@@ -611,25 +634,29 @@ impl PySimulation {
     /// plots as PNG and SVG) into ``out_dir``; returns the paths.
     #[pyo3(signature = (out_dir, plots = true))]
     fn report(&self, py: Python<'_>, out_dir: std::path::PathBuf, plots: bool) -> PyResult<Vec<String>> {
-        let (_, files) = py
-            .detach(|| crate::report::write_report(&self.inner, &self.info, &out_dir, plots))
-            .py_err()?;
-        Ok(files.iter().map(|p| p.display().to_string()).collect())
+        guard("Simulation.report", || {
+            let (_, files) = py
+                .detach(|| crate::report::write_report(&self.inner, &self.info, &out_dir, plots))
+                .py_err()?;
+            Ok(files.iter().map(|p| p.display().to_string()).collect())
+        })
     }
 
     /// The report's numbers (per spacecraft and for the constellation), as a dict.
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &crate::report::Summary::of(&self.inner))
+        guard("Simulation.summary", || {
+            to_python(py, &crate::report::Summary::of(&self.inner))
+        })
     }
 
     /// Telemetry as CSV text.
-    fn telemetry_csv(&self) -> String {
-        self.inner.telemetry_csv()
+    fn telemetry_csv(&self) -> PyResult<String> {
+        guard("Simulation.telemetry_csv", || Ok(self.inner.telemetry_csv()))
     }
 
     /// Events as JSON Lines text.
-    fn events_jsonl(&self) -> String {
-        self.inner.events_jsonl()
+    fn events_jsonl(&self) -> PyResult<String> {
+        guard("Simulation.events_jsonl", || Ok(self.inner.events_jsonl()))
     }
 
     /// From now on, writes telemetry to `out_dir/timeline.csv` and events to
@@ -647,20 +674,24 @@ impl PySimulation {
 
     /// The whole simulation as bytes (hooks excluded).
     fn checkpoint<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = self.inner.checkpoint().py_err()?;
-        Ok(PyBytes::new(py, &bytes))
+        guard("Simulation.checkpoint", || {
+            let bytes = self.inner.checkpoint().py_err()?;
+            Ok(PyBytes::new(py, &bytes))
+        })
     }
 
     /// A simulation from ``checkpoint()`` bytes (re-attach Python hooks afterwards).
     #[staticmethod]
     fn restore(blob: &[u8]) -> PyResult<Self> {
-        Ok(Self::from_simulation(
-            Simulation::restore(blob).py_err()?,
-            crate::report::RunInfo {
-                scenario: "simulation".into(),
-                ..Default::default()
-            },
-        ))
+        guard("Simulation.restore", || {
+            Ok(Self::from_simulation(
+                Simulation::restore(blob).py_err()?,
+                crate::report::RunInfo {
+                    scenario: "simulation".into(),
+                    ..Default::default()
+                },
+            ))
+        })
     }
 
     /// Pickled as its checkpoint, its run description and its Python hooks
@@ -669,69 +700,77 @@ impl PySimulation {
     /// with measured latencies continues only where it is rebuilt from its
     /// scenario, and says so otherwise.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-        let py = slf.py();
-        let this = slf.borrow();
-        let blob = this.checkpoint(py)?;
-        let info = serde_json::to_string(&this.info).map_err(|e| input_error(&e.to_string()))?;
-        let hooks = PyList::new(py, this.py_hooks.iter().map(|h| h.bind(py)))?;
-        let restore = slf.as_any().get_type().getattr("_restore")?;
-        Ok((
-            restore,
-            PyTuple::new(
-                py,
-                [
-                    blob.into_any(),
-                    info.into_pyobject(py)?.into_any(),
-                    hooks.into_any(),
-                ],
-            )?,
-        ))
+        guard("Simulation.__reduce__", || {
+            let py = slf.py();
+            let this = slf.borrow();
+            let blob = this.checkpoint(py)?;
+            let info = serde_json::to_string(&this.info).map_err(|e| input_error(&e.to_string()))?;
+            let hooks = PyList::new(py, this.py_hooks.iter().map(|h| h.bind(py)))?;
+            let restore = slf.as_any().get_type().getattr("_restore")?;
+            Ok((
+                restore,
+                PyTuple::new(
+                    py,
+                    [
+                        blob.into_any(),
+                        info.into_pyobject(py)?.into_any(),
+                        hooks.into_any(),
+                    ],
+                )?,
+            ))
+        })
     }
 
     #[staticmethod]
     fn _restore(blob: &[u8], info: &str, hooks: &Bound<'_, PyList>) -> PyResult<Self> {
-        let mut sim = Self::restore(blob)?;
-        sim.info =
-            serde_json::from_str(info).map_err(|e| input_error(&format!("pickled run description: {e}")))?;
-        for hook in hooks.iter() {
-            let kind: String = hook.get_item(0)?.extract()?;
-            let spacecraft: String = hook.get_item(1)?.extract()?;
-            let key: String = hook.get_item(2)?.extract()?;
-            let function: Py<PyAny> = hook.get_item(3)?.unbind();
-            if kind == "constraint" {
-                let name: Option<String> = hook.get_item(4)?.extract()?;
-                sim.add_constraint(&spacecraft, &key, function, name)?;
-            } else {
-                // The restored state keeps the property's value; `initial` is what it started from.
-                sim.add_property(&spacecraft, &key, hook.get_item(4)?.extract()?, function)?;
+        guard("Simulation._restore", || {
+            let mut sim = Self::restore(blob)?;
+            sim.info = serde_json::from_str(info)
+                .map_err(|e| input_error(&format!("pickled run description: {e}")))?;
+            for hook in hooks.iter() {
+                let kind: String = hook.get_item(0)?.extract()?;
+                let spacecraft: String = hook.get_item(1)?.extract()?;
+                let key: String = hook.get_item(2)?.extract()?;
+                let function: Py<PyAny> = hook.get_item(3)?.unbind();
+                if kind == "constraint" {
+                    let name: Option<String> = hook.get_item(4)?.extract()?;
+                    sim.add_constraint(&spacecraft, &key, function, name)?;
+                } else {
+                    // The restored state keeps the property's value; `initial` is what it started from.
+                    sim.add_property(&spacecraft, &key, hook.get_item(4)?.extract()?, function)?;
+                }
             }
-        }
-        Ok(sim)
+            Ok(sim)
+        })
     }
 
     /// Same state (bit for bit, through the checkpoint), run description and hooks.
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let Ok(other) = other.cast::<Self>() else {
-            return Ok(false);
-        };
-        let other = other.borrow();
-        // Python equality of the tuples: same targets, the same function objects.
-        let mut same_hooks = self.py_hooks.len() == other.py_hooks.len();
-        for (a, b) in self.py_hooks.iter().zip(&other.py_hooks) {
-            same_hooks = same_hooks && a.bind(py).eq(b.bind(py))?;
-        }
-        Ok(same_hooks
-            && self.info == other.info
-            && self.inner.checkpoint().py_err()? == other.inner.checkpoint().py_err()?)
+        guard("Simulation.__eq__", || {
+            let Ok(other) = other.cast::<Self>() else {
+                return Ok(false);
+            };
+            let other = other.borrow();
+            // Python equality of the tuples: same targets, the same function objects.
+            let mut same_hooks = self.py_hooks.len() == other.py_hooks.len();
+            for (a, b) in self.py_hooks.iter().zip(&other.py_hooks) {
+                same_hooks = same_hooks && a.bind(py).eq(b.bind(py))?;
+            }
+            Ok(same_hooks
+                && self.info == other.info
+                && self.inner.checkpoint().py_err()? == other.inner.checkpoint().py_err()?)
+        })
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "Simulation({} spacecraft, {} stations, now={})",
-            self.inner.spacecraft().len(),
-            self.inner.stations().len(),
-            self.inner.now()
-        )
+    fn __repr__(&self) -> PyResult<String> {
+        guard("Simulation.__repr__", || {
+            Ok(format!(
+                "Simulation({} spacecraft, {} stations, now={})",
+                self.inner.spacecraft().len(),
+                self.inner.stations().len(),
+                self.inner.now()
+            ))
+        })
     }
 }
 

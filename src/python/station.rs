@@ -4,7 +4,7 @@ use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors::IntoPy;
+use super::errors::{guard, IntoPy};
 use super::pickle;
 use super::satellite::PySatellite;
 use super::time;
@@ -54,12 +54,14 @@ impl PyGroundStation {
         min_elevation_deg: f64,
         horizon_mask: Option<Vec<(f64, f64)>>,
     ) -> PyResult<Self> {
-        let station = GroundStation::new(name, lat_deg, lon_deg, alt_m, min_elevation_deg).py_err()?;
-        let inner = match horizon_mask {
-            Some(points) => station.with_horizon_mask(HorizonMask::new(points).py_err()?),
-            None => station,
-        };
-        Ok(Self { inner })
+        guard("GroundStation", || {
+            let station = GroundStation::new(name, lat_deg, lon_deg, alt_m, min_elevation_deg).py_err()?;
+            let inner = match horizon_mask {
+                Some(points) => station.with_horizon_mask(HorizonMask::new(points).py_err()?),
+                None => station,
+            };
+            Ok(Self { inner })
+        })
     }
 
     /// Station name.
@@ -99,12 +101,14 @@ impl PyGroundStation {
         satellite: PySatellite,
         epochs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let epochs = time::epochs(epochs)?;
-        let looks = py.detach(|| self.looks(&satellite, &epochs)).py_err()?;
-        Ok(PyArray1::from_vec(
-            py,
-            looks.iter().map(|l| l.topocentric.elevation_deg).collect(),
-        ))
+        guard("GroundStation.elevation_deg", || {
+            let epochs = time::epochs(epochs)?;
+            let looks = py.detach(|| self.looks(&satellite, &epochs)).py_err()?;
+            Ok(PyArray1::from_vec(
+                py,
+                looks.iter().map(|l| l.topocentric.elevation_deg).collect(),
+            ))
+        })
     }
 
     /// Azimuth (deg), elevation (deg) and range (km) arrays of ``satellite``, as a dict.
@@ -114,22 +118,24 @@ impl PyGroundStation {
         satellite: PySatellite,
         epochs: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let epochs = time::epochs(epochs)?;
-        let looks = py.detach(|| self.looks(&satellite, &epochs)).py_err()?;
-        let dict = PyDict::new(py);
-        dict.set_item(
-            "azimuth_deg",
-            PyArray1::from_vec(py, looks.iter().map(|l| l.topocentric.azimuth_deg).collect()),
-        )?;
-        dict.set_item(
-            "elevation_deg",
-            PyArray1::from_vec(py, looks.iter().map(|l| l.topocentric.elevation_deg).collect()),
-        )?;
-        dict.set_item(
-            "range_km",
-            PyArray1::from_vec(py, looks.iter().map(|l| l.topocentric.range_km).collect()),
-        )?;
-        Ok(dict)
+        guard("GroundStation.look", || {
+            let epochs = time::epochs(epochs)?;
+            let looks = py.detach(|| self.looks(&satellite, &epochs)).py_err()?;
+            let dict = PyDict::new(py);
+            dict.set_item(
+                "azimuth_deg",
+                PyArray1::from_vec(py, looks.iter().map(|l| l.topocentric.azimuth_deg).collect()),
+            )?;
+            dict.set_item(
+                "elevation_deg",
+                PyArray1::from_vec(py, looks.iter().map(|l| l.topocentric.elevation_deg).collect()),
+            )?;
+            dict.set_item(
+                "range_km",
+                PyArray1::from_vec(py, looks.iter().map(|l| l.topocentric.range_km).collect()),
+            )?;
+            Ok(dict)
+        })
     }
 
     fn __repr__(&self) -> String {

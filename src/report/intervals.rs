@@ -42,6 +42,11 @@ impl<T> Interval<T> {
     pub fn duration_s(&self) -> f64 {
         self.end_s - self.start_s
     }
+
+    /// Finite ends, the end not before the start.
+    fn is_ordered(&self) -> bool {
+        self.start_s.is_finite() && self.end_s.is_finite() && self.end_s >= self.start_s
+    }
 }
 
 /// The intervals of one spacecraft.
@@ -65,6 +70,12 @@ fn shadow_of(light: &str) -> Option<Shadow> {
 
 /// Reads the intervals of every spacecraft (in the simulation's order) from
 /// its event log; intervals still open at the end close at the current time.
+///
+/// A log the engine wrote is in time order with matched starts and ends, but
+/// this reads whatever it is given without panicking: ends without a start
+/// are skipped, events naming no spacecraft of the simulation are ignored, and
+/// an interval that would end before it starts (a log out of order) or at a
+/// non-finite time is left out rather than reported with a negative length.
 ///
 /// ```
 /// use orbitedge::prelude::*;
@@ -95,21 +106,27 @@ pub fn intervals(sim: &Simulation) -> Vec<SpacecraftIntervals> {
     // one, the first telemetry sample does.
     let mut first_light_seen = vec![false; n];
     let t = sim.telemetry();
-    for row in 0..t.len() {
-        let k = t.spacecraft_index[row] as usize;
-        if t.elapsed_s[row] > 0.0 {
+    let first_rows = t
+        .spacecraft_index
+        .iter()
+        .zip(&t.elapsed_s)
+        .zip(&t.sunlit_fraction);
+    for ((k, elapsed_s), f) in first_rows {
+        if *elapsed_s > 0.0 {
             break;
         }
-        let f = t.sunlit_fraction[row];
-        if f < 1.0 && k < n {
-            shadow_open[k] = Some((0.0, if f > 0.0 { Shadow::Penumbra } else { Shadow::Umbra }));
+        let k = *k as usize;
+        if *f < 1.0 && k < n {
+            shadow_open[k] = Some((0.0, if *f > 0.0 { Shadow::Penumbra } else { Shadow::Umbra }));
         }
     }
 
     for event in sim.events() {
         let k = event.spacecraft_index;
         let t = event.elapsed_s;
-        let sc = &mut out[k];
+        let Some(sc) = out.get_mut(k) else {
+            continue;
+        };
         match &event.kind {
             EventKind::LightChanged { from, to } => {
                 if !first_light_seen[k] {
@@ -177,6 +194,9 @@ pub fn intervals(sim: &Simulation) -> Vec<SpacecraftIntervals> {
                 what: JobOutcome::Unfinished,
             });
         }
+        sc.shadow.retain(Interval::is_ordered);
+        sc.contacts.retain(Interval::is_ordered);
+        sc.jobs.retain(Interval::is_ordered);
     }
     out
 }

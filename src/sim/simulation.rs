@@ -19,6 +19,7 @@ use crate::spacecraft::Spacecraft;
 use crate::time::{seconds_between, TimeAxis};
 
 mod application;
+mod checkpoint;
 mod limits;
 mod planning;
 mod run;
@@ -369,26 +370,19 @@ impl Simulation {
         &self.latest
     }
 
-    /// The whole simulation as bytes (MessagePack, exact for every `f64`, NaN and
-    /// infinities included): resume with [`Simulation::restore`]. Hooks (code)
-    /// are not included; re-attach them after restoring.
+    /// The whole simulation as bytes (MessagePack with a format and version
+    /// header, exact for every `f64`, NaN and infinities included): resume with
+    /// [`Simulation::restore`]. Hooks (code) are not included; re-attach them
+    /// after restoring.
     pub fn checkpoint(&self) -> Result<Vec<u8>> {
-        rmp_serde::to_vec_named(self).map_err(|e| Error::InvalidChoice {
-            name: "checkpoint",
-            value: e.to_string(),
-            expected: "a serialisable simulation",
-        })
+        checkpoint::encode(self)
     }
 
-    /// A simulation from [`Simulation::checkpoint`] bytes.
+    /// A simulation from [`Simulation::checkpoint`] bytes, every invariant
+    /// checked: [`Error::Checkpoint`] says what is wrong with bytes that are
+    /// corrupted, crafted or from another checkpoint version.
     pub fn restore(bytes: &[u8]) -> Result<Self> {
-        let mut sim: Self = rmp_serde::from_slice(bytes).map_err(|e| Error::InvalidChoice {
-            name: "checkpoint",
-            value: e.to_string(),
-            expected: "bytes written by Simulation::checkpoint",
-        })?;
-        sim.hooks = vec![SpacecraftHooks::default(); sim.spacecraft.len()];
-        Ok(sim)
+        checkpoint::decode(bytes)
     }
 
     /// The event log as JSON Lines.

@@ -138,6 +138,11 @@ impl EventStream {
         stream
     }
 
+    /// Events per second (0: none).
+    pub fn rate_per_s(&self) -> f64 {
+        self.rate_per_s
+    }
+
     /// A uniform number in [0, 1) from this stream.
     pub fn uniform(&mut self) -> f64 {
         (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)

@@ -3,6 +3,7 @@ handling, numpy shapes, errors, and agreement with the stored references."""
 
 import datetime as dt
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -218,9 +219,75 @@ def test_bad_input_raises_typed_errors(call, error, text):
 
 
 def test_decayed_orbit_is_a_propagation_error():
-    # Vallado's case 28872 decays about 50 minutes after epoch.
-    line1 = "1 28872U 05037B   05333.02012661  .25992681  00000-0  24476-3 0  1534"
-    line2 = "2 28872  96.4736 157.9986 0303955 244.0492 110.6523 16.46015938 10708"
+    # Vallado's case 29141 (perigee 276 km, huge drag) decays 7 hours after epoch.
+    line1 = "1 29141U 85108AA  06170.26783845  .99999999  00000-0  13519-0 0   718"
+    line2 = "2 29141  82.4288 273.4882 0015848 277.2124  83.9133 15.93343074  6828"
     sat = oe.Satellite.from_tle(line1, line2)
     with pytest.raises(oe.PropagationError, match="decayed"):
-        oe.propagate([sat], [sat.epoch + dt.timedelta(minutes=60)])
+        oe.propagate([sat], [sat.epoch + dt.timedelta(minutes=440)])
+
+
+R_EARTH_KM = 6378.137
+
+
+@pytest.mark.parametrize(
+    "build, altitude",
+    [
+        (lambda: oe.Satellite.from_elements("2024-03-01", 3000.0, 0.0, 50, 0, 0, 0, name="deep"), "-3378.1"),
+        (lambda: oe.Satellite.from_elements("2024-03-01", 7000.0, 0.5, 50, 0, 0, 0, propagator="kepler", name="deep"), "-2878.1"),
+        (lambda: oe.Satellite.from_state("2024-03-01", [1000.0, 0, 0], [0, 19.96, 0], name="deep"), "-537"),
+        (lambda: oe.walker_delta(2, 1, 0, 20.0, 53.0, "2024-03-01", prefix="deep"), "20.0"),
+        (
+            # Vallado's sub-orbital case 28872: mean perigee 55 km below the surface.
+            lambda: oe.Satellite.from_tle(
+                "1 28872U 05037B   05333.02012661  .25992681  00000-0  24476-3 0  1534",
+                "2 28872  96.4736 157.9986 0303955 244.0492 110.6523 16.46015938 10708",
+                name="deep",
+            ),
+            "-5",
+        ),
+        (
+            lambda: oe.Satellite.from_ephemeris(
+                ["2024-03-01T00:00:00", "2024-03-01T00:01:00"],
+                np.array([[7000.0, 0, 0], [6000.0, 0, 0]]),
+                np.array([[0, 7.5, 0], [0, 7.5, 0]]),
+                name="deep",
+            ),
+            "-378.1",
+        ),
+    ],
+)
+def test_orbits_inside_the_earth_raise_orbit_error(build, altitude):
+    with pytest.raises(oe.errors.OrbitError, match=r'"deep.*": perigee altitude ' + altitude) as raised:
+        build()
+    assert isinstance(raised.value, ValueError)
+
+
+def test_satellite_json_inside_the_earth_raises_orbit_error():
+    sat = oe.Satellite.from_elements("2024-03-01", 7000.0, 0.0, 50, 0, 0, 0, name="sat")
+    text = sat.to_json()
+    assert oe.Satellite.from_json(text) == sat
+    with pytest.raises(oe.errors.OrbitError, match='"sat": perigee altitude -3378.1 km'):
+        oe.Satellite.from_json(text.replace("7000.0", "3000.0"))
+    with pytest.raises(oe.InputError, match="satellite JSON"):
+        oe.Satellite.from_json("{not json")
+
+
+def test_low_perigee_is_accepted_with_a_warning():
+    with pytest.warns(oe.errors.LowPerigeeWarning, match='"skimmer": perigee altitude 80.0 km') as caught:
+        sat = oe.Satellite.from_elements("2024-03-01", R_EARTH_KM + 80.0, 0.0, 50, 0, 0, 0, name="skimmer")
+    assert caught[0].filename == __file__  # points at the caller's line
+    assert sat.model == "j2"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        oe.Satellite.from_elements("2024-03-01", R_EARTH_KM + 400.0, 0.0, 50, 0, 0, 0)
+
+
+def test_a_panic_inside_orbitedge_is_an_internal_error():
+    from orbitedge import _orbitedge
+
+    assert issubclass(oe.errors.InternalError, Exception)  # not a BaseException only: `except Exception` works
+    assert issubclass(oe.errors.InternalError, RuntimeError)
+    with pytest.raises(oe.errors.InternalError, match="deliberate panic") as raised:
+        _orbitedge._debug_panic()
+    assert "internal error in _debug_panic" in str(raised.value)
