@@ -35,6 +35,10 @@ pub struct ServeOptions {
     /// Require `Authorization: Bearer <TOKEN>` (default: $ORBITEDGE_TOKEN if set).
     #[arg(long)]
     pub token: Option<String>,
+    /// Serve a non-loopback `--bind` address without a token (refused
+    /// otherwise: anyone who can reach it could drive the rehearsal).
+    #[arg(long)]
+    pub allow_remote: bool,
     /// Report and log directory (default: the scenario's outputs.dir).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -46,6 +50,29 @@ pub struct ServeOptions {
     pub quiet: bool,
 }
 
+/// The server's settings, checked before anything is built or written.
+fn serve_config(options: &ServeOptions) -> Result<ServeConfig, Failure> {
+    let token = options
+        .token
+        .clone()
+        .or_else(|| std::env::var("ORBITEDGE_TOKEN").ok().filter(|t| !t.is_empty()));
+    let config = ServeConfig {
+        bind: options.bind,
+        token,
+        allow_remote: options.allow_remote,
+        ..ServeConfig::default()
+    };
+    config.validate()?;
+    if config.token.is_none() && !config.bind.ip().is_loopback() {
+        eprintln!(
+            "warning: serving the rehearsal API on {} WITHOUT A TOKEN (--allow-remote): anyone who can \
+             reach this address can start loads, write data and shut the rehearsal down",
+            config.bind
+        );
+    }
+    Ok(config)
+}
+
 fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     Failure {
         code: 2,
@@ -54,6 +81,7 @@ fn io_failure(path: &Path, e: std::io::Error) -> Failure {
 }
 
 pub fn serve_command(scenario: &Scenario, base: &Path, options: ServeOptions) -> Result<(), Failure> {
+    let config = serve_config(&options)?;
     let policy: LagPolicy = options.lag_policy.parse()?;
     let pacer = Pacer::new(options.multiplier, options.slot_ms / 1e3, policy)?;
     let built = build_scenario(scenario, base, options.seed)?;
@@ -63,14 +91,6 @@ pub fn serve_command(scenario: &Scenario, base: &Path, options: ServeOptions) ->
     let log = std::fs::File::create(&log_path).map_err(|e| io_failure(&log_path, e))?;
     let end_s = (built.until - built.simulation.start()).to_seconds();
     let session = Session::new(built.simulation, end_s)?;
-    let token = options
-        .token
-        .or_else(|| std::env::var("ORBITEDGE_TOKEN").ok().filter(|t| !t.is_empty()));
-    let config = ServeConfig {
-        bind: options.bind,
-        token,
-        ..ServeConfig::default()
-    };
     let server = serve(session, pacer, config, Some(Box::new(BufWriter::new(log))))?;
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -89,11 +109,26 @@ pub fn serve_command(scenario: &Scenario, base: &Path, options: ServeOptions) ->
             log_path.display()
         );
     }
+    let mut failure_told = false;
     while !server.stopping() && !interrupted.load(Ordering::SeqCst) {
+        if let (Some(failure), false) = (server.failure(), failure_told) {
+            eprintln!("error: {failure}; the API answers 503 until it is shut down");
+            failure_told = true;
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let session = server.join()?;
     write_report(session.simulation(), &built.info, &out_dir, built.plots)?;
+    if let Some(failure) = session.failure() {
+        // Exit 1 (as for an engine error in `orbitedge run`), after writing what there is.
+        return Err(Failure {
+            code: 1,
+            message: format!(
+                "{failure}; the report and the log (rehearsal.jsonl) up to the failure are in {}",
+                out_dir.display()
+            ),
+        });
+    }
     if !options.quiet {
         eprintln!(
             "stopped at {:.1} simulated s; report and log in {}",
