@@ -21,10 +21,11 @@
 //!
 //! # Why a client cannot take it down
 //!
-//! Each connection has its own thread (`transport.rs`), so a slow client
-//! (a stalled body, a long poll) holds only its own connection. A request's head must arrive
-//! within [`ServeConfig::read_timeout_s`] of the connection becoming idle and
-//! its body within that again (else 408 and close). At most
+//! Each connection has its own thread (reused after it; see `transport.rs`),
+//! so a slow client (a stalled body, a long poll) holds only its own
+//! connection. A request's head must arrive within
+//! [`ServeConfig::read_timeout_s`] of the connection becoming idle and its
+//! body within that again (else 408 and close). At most
 //! [`ServeConfig::max_connections`] are open; when a new one would exceed it
 //! (or the process is out of file descriptors), the connection that has
 //! waited longest for its client's bytes is closed to make room, so connections
