@@ -223,3 +223,237 @@ fn a_token_guards_every_endpoint() {
     assert!(!server.stopping());
     server.join().unwrap();
 }
+
+fn serve_with(sim: Simulation, config: ServeConfig) -> RunningServer {
+    let session = Session::new(sim, 6.0 * 3600.0).unwrap();
+    let pacer = Pacer::new(200.0, 0.005, LagPolicy::CatchUp).unwrap();
+    let config = ServeConfig {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..config
+    };
+    serve(session, pacer, config, None).unwrap()
+}
+
+/// Status and JSON of the response on `stream` (read until the server closes).
+fn response_of(stream: &mut TcpStream) -> (u16, Value) {
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let json = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+#[test]
+fn escaped_names_reach_their_spacecraft_and_activity() {
+    let mut fleet = cubesats("sat", 2, 2, 0, &[]);
+    fleet[0].name = "ISS (ZARYA)".into();
+    let sim = Simulation::new(epoch(), fleet, vec![], 11).unwrap();
+    let server = serve_with(sim, ServeConfig::default());
+    let addr = server.addr();
+    let iss = "/v1/spacecraft/ISS%20%28ZARYA%29";
+    let (status, state) = call(addr, "GET", &format!("{iss}/state"), None, None);
+    assert_eq!(status, 200, "{state}");
+    assert_eq!(state["spacecraft"], "ISS (ZARYA)");
+    for (activity, escaped) in [
+        ("cloud detection", "cloud%20detection"),
+        ("a/b", "a%2Fb"),
+        ("café", "caf%C3%A9"),
+    ] {
+        let body = json!({"activity": activity, "power_w": 2.0}).to_string();
+        assert_eq!(
+            call(addr, "POST", &format!("{iss}/activities"), Some(&body), None).0,
+            201
+        );
+        let (status, stopped) = call(addr, "DELETE", &format!("{iss}/activities/{escaped}"), None, None);
+        assert_eq!(
+            (status, &stopped["stopped"]),
+            (200, &json!(activity)),
+            "{stopped}"
+        );
+    }
+    let (status, refused) = call(addr, "GET", "/v1/spacecraft/ISS%2/state", None, None);
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(
+        call(addr, "GET", &format!("{iss}/state"), None, None).1["activities"],
+        json!({})
+    );
+    server.join().unwrap();
+}
+
+#[test]
+fn stalled_bodies_long_polls_and_nan_do_not_block_anyone() {
+    let config = ServeConfig {
+        read_timeout_s: 0.5,
+        max_long_polls: 6,
+        ..ServeConfig::default()
+    };
+    let server = serve_with(simulation(), config);
+    let addr = server.addr();
+    // More stalled bodies and long polls than the old server had workers (4).
+    let mut stalled: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"POST /v1/spacecraft/sat-P1-S1/data HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"pa")
+                .unwrap();
+            s
+        })
+        .collect();
+    let polls: Vec<TcpStream> = (0..6)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /v1/events?since=999999&timeout_s=30 HTTP/1.1\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    // NaN used to pass the clamp and panic a worker; now a 400 naming it, as often as asked.
+    for _ in 0..10 {
+        let (status, answer) = call(addr, "GET", "/v1/events?timeout_s=NaN", None, None);
+        assert_eq!(status, 400);
+        assert!(
+            answer["error"].as_str().unwrap().contains("timeout_s"),
+            "{answer}"
+        );
+    }
+    assert_eq!(call(addr, "GET", "/v1/health", None, None).0, 200);
+    assert_eq!(
+        call(addr, "GET", "/v1/spacecraft/sat-P1-S1/state", None, None).0,
+        200
+    );
+    // The long polls are all waiting: one more is refused, not queued.
+    let (status, busy) = call(addr, "GET", "/v1/events?since=999999&timeout_s=30", None, None);
+    assert_eq!(status, 503, "{busy}");
+    // A stalled body is answered 408 once the read timeout passes.
+    let (status, late) = response_of(&mut stalled[0]);
+    assert_eq!(status, 408, "{late}");
+    assert_eq!(call(addr, "POST", "/v1/shutdown", Some("{}"), None).0, 200);
+    // Shutdown answers the waiting long polls at once.
+    for mut poll in polls {
+        assert_eq!(response_of(&mut poll).0, 200);
+    }
+    let session = server.join().unwrap();
+    assert!(session.failure().is_none());
+}
+
+#[test]
+fn connections_beyond_the_bound_make_room_by_closing_the_longest_waiting() {
+    let config = ServeConfig {
+        max_connections: 8,
+        ..ServeConfig::default()
+    };
+    let server = serve_with(simulation(), config);
+    let addr = server.addr();
+    let mut idle: Vec<TcpStream> = (0..20).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    for _ in 0..5 {
+        assert_eq!(call(addr, "GET", "/v1/health", None, None).0, 200);
+    }
+    // The first connections were closed to make room: they read the end of the stream.
+    let mut byte = [0_u8; 1];
+    idle[0]
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(idle[0].read(&mut byte).unwrap(), 0);
+    server.join().unwrap();
+}
+
+#[test]
+fn an_engine_error_fails_the_rehearsal_visibly_and_keeps_its_record() {
+    let server = serve_with(decaying(), ServeConfig::default());
+    let addr = server.addr();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (status, health) = loop {
+        let (status, health) = call(addr, "GET", "/v1/health", None, None);
+        if status != 200 || std::time::Instant::now() > deadline {
+            break (status, health);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status, 503, "{health}");
+    assert_eq!(health["session_failed"], true);
+    let reason = health["error"].as_str().unwrap();
+    assert!(
+        reason.contains("rehearsal failed") && reason.contains("SGP4"),
+        "{reason}"
+    );
+    for (method, path, body) in [
+        ("GET", "/v1/clock", None),
+        ("GET", "/v1/spacecraft/low-P1-S1/state", None),
+        ("GET", "/v1/events?since=0", None),
+        (
+            "POST",
+            "/v1/spacecraft/low-P1-S1/activities",
+            Some(r#"{"activity": "a", "power_w": 1}"#),
+        ),
+    ] {
+        let (status, answer) = call(addr, method, path, body, None);
+        assert_eq!(
+            (status, &answer["session_failed"]),
+            (503, &json!(true)),
+            "{path}: {answer}"
+        );
+    }
+    let (status, stopping) = call(addr, "POST", "/v1/shutdown", Some("{}"), None);
+    assert_eq!((status, &stopping["session_failed"]), (200, &json!(true)));
+    let mut session = server.join().unwrap();
+    let failure = session.failure().unwrap().clone();
+    assert!(failure.elapsed_s > 0.0);
+    // The log holds every advance before the failure and replays to its last one.
+    let log = session.take_log();
+    let last_s = log
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            LogEntry::Advance { to_s, .. } => Some(*to_s),
+            _ => None,
+        })
+        .unwrap();
+    let replayed = replay(decaying(), &log).unwrap();
+    assert!(
+        (replayed.elapsed_s() - last_s).abs() < 1e-6,
+        "{} vs {last_s}",
+        replayed.elapsed_s()
+    );
+    assert!(last_s <= failure.elapsed_s + 1e-6, "{last_s} vs {failure:?}");
+}
+
+#[test]
+fn a_remote_address_needs_a_token_or_allow_remote() {
+    let remote = ServeConfig {
+        bind: SocketAddr::from(([0, 0, 0, 0], 0)),
+        ..ServeConfig::default()
+    };
+    let refused = remote.validate().unwrap_err().to_string();
+    assert!(
+        refused.contains("--allow-remote") && refused.contains("token"),
+        "{refused}"
+    );
+    let session = Session::new(simulation(), 60.0).unwrap();
+    let pacer = Pacer::new(1.0, 0.005, LagPolicy::CatchUp).unwrap();
+    assert!(serve(session, pacer, remote.clone(), None).is_err());
+    let with_token = ServeConfig {
+        token: Some("s3cret".into()),
+        ..remote.clone()
+    };
+    assert!(with_token.validate().is_ok());
+    let allowed = ServeConfig {
+        allow_remote: true,
+        ..remote
+    };
+    assert!(allowed.validate().is_ok());
+}
+
+/// A cubesat at ~220 km with an absurd drag term (B* = 10): SGP4 gives up on
+/// it about two simulated minutes in, which fails the engine's next advance.
+fn decaying() -> Simulation {
+    let satellite = orbitedge::prelude::Satellite::from_tle(
+        "low-P1-S1",
+        "1 99999U 24001A   24061.00000000  .00000000  00000-0  99999+1 0  9990",
+        "2 99999  51.6439 211.2001 0007417  17.6667  85.6398 16.20000000    13",
+    )
+    .unwrap();
+    let spacecraft = orbitedge::spacecraft::Spacecraft::cubesat_6u("low-P1-S1", satellite);
+    Simulation::new(epoch(), vec![spacecraft], vec![], 11).unwrap()
+}

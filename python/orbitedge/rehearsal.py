@@ -16,9 +16,22 @@ application asks it what the spacecraft can afford and tells it what it does::
 that knows its URL (useful in tests and examples). Only the standard library is
 used, so the client runs on a flight computer's bare Python.
 
-Errors the server answers with (unknown spacecraft, malformed values, an activity
-already running, a wrong token) raise :class:`RehearsalError` with the HTTP status
-and the server's message; nothing changed on the server when that happens.
+Errors the server answers with (unknown spacecraft, malformed or absurd values, an
+activity already running, a wrong token) raise :class:`RehearsalError` with the HTTP
+status and the server's message; nothing changed on the server when that happens.
+When the rehearsal itself has failed (the engine hit an error, or the log could not be
+written), every request raises :class:`RehearsalFailed` (HTTP 503) with the reason; the
+server stays up until it is shut down, and writes its log and report up to the failure.
+
+Activities are the application's to stop. The server cannot tell an application that
+went away from one that is busy, so a load it started stays on (draining the simulated
+battery) until ``stop`` is called, even if the client disconnects or its process dies.
+Prefer :meth:`Client.activity` (stops the load when the block ends, also on an
+exception), and when an application restarts, read ``state(...).activities`` and stop
+what an earlier run left on.
+
+Names are sent percent-escaped and decoded by the server, so any spacecraft or
+activity name works (``ISS (ZARYA)``, ``cloud detection``, ``a/b``).
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import math
 import os
 import pathlib
 import select
@@ -40,13 +54,13 @@ from typing import Any, Iterator
 
 from .errors import OrbitEdgeError
 
-__all__ = ["Client", "Decision", "RehearsalError", "Server", "SpacecraftState", "launch"]
+__all__ = ["Client", "Decision", "RehearsalError", "RehearsalFailed", "Server", "SpacecraftState", "launch"]
 
 DEFAULT_URL = "http://127.0.0.1:8642"
 
 
 class RehearsalError(OrbitEdgeError):
-    """The rehearsal server refused a request (4xx) or could not be reached."""
+    """The rehearsal server refused a request (4xx), failed (5xx) or could not be reached."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message if status is None else f"HTTP {status}: {message}")
@@ -57,6 +71,11 @@ class RehearsalError(OrbitEdgeError):
 
     def __reduce__(self) -> tuple[Any, tuple[str, int | None]]:
         return (type(self), (self.message, self.status))
+
+
+class RehearsalFailed(RehearsalError):
+    """The rehearsal has failed (HTTP 503): the engine hit an error or the log could not be
+    written. The message says why and when; nothing more will change until shutdown."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +173,8 @@ class Client:
             data = json.loads(raw) if raw else None
             if response.status >= 400:
                 message = data.get("error", raw.decode(errors="replace")) if isinstance(data, dict) else str(data)
-                raise RehearsalError(message, response.status)
+                failed = isinstance(data, dict) and data.get("session_failed") is True
+                raise (RehearsalFailed if failed else RehearsalError)(message, response.status)
             return data
         raise AssertionError("unreachable")
 
@@ -181,7 +201,7 @@ class Client:
     # -- the API -----------------------------------------------------------
 
     def health(self) -> bool:
-        """True when the server answers."""
+        """True when the server answers (raises :class:`RehearsalFailed` once the rehearsal failed)."""
         return bool(self._request("GET", "/v1/health").get("ok"))
 
     def clock(self) -> dict[str, Any]:
@@ -206,7 +226,11 @@ class Client:
         return Decision(bool(data["allowed"]), list(data["reasons"]))
 
     def start(self, spacecraft: str, activity: str, power_w: float) -> None:
-        """Switch the application's load ``activity`` on (409 if it already runs)."""
+        """Switch the application's load ``activity`` on (409 if it already runs).
+
+        The load stays on until :meth:`stop`, whatever happens to this client (see the
+        module's notes); ``power_w`` must be finite, in [0, 1e5] W.
+        """
         self._request(
             "POST", f"/v1/spacecraft/{self._sc(spacecraft)}/activities", {"activity": activity, "power_w": power_w}
         )
@@ -236,18 +260,20 @@ class Client:
         """Feed items (window open/close, eclipse entry/exit, restarts, pacing lag) after a cursor.
 
         Without ``since`` the client continues where its previous call stopped. With
-        ``timeout_s`` > 0 the call waits (long poll, up to the server's limit) until
-        something happens.
+        ``timeout_s`` > 0 the call waits (long poll, up to the server's limit of 30 s)
+        until something happens. One answer holds at most 1 000 items; call again for more.
         """
+        if not (math.isfinite(timeout_s) and timeout_s >= 0.0):
+            raise ValueError(f"timeout_s must be a finite number >= 0, got {timeout_s!r}")
         cursor = self._cursor if since is None else since
-        data = self._request(
-            "GET", f"/v1/events?since={cursor}&timeout_s={timeout_s}", timeout_s=self._timeout_s + timeout_s
-        )
+        # The server cuts long waits to its limit (30 s by default); the socket waits a bit longer.
+        wait_s = self._timeout_s + min(timeout_s, 3_600.0)
+        data = self._request("GET", f"/v1/events?since={cursor}&timeout_s={timeout_s}", timeout_s=wait_s)
         self._cursor = int(data["next"])
         return list(data["events"])
 
     def shutdown(self) -> None:
-        """Ask the server to stop pacing, write its report and exit."""
+        """Ask the server to stop pacing, write its report and exit (also after a failure)."""
         self._request("POST", "/v1/shutdown")
 
 
@@ -360,6 +386,8 @@ def launch(
         try:
             if server.client(timeout_s=2.0).health():
                 return server
+        except RehearsalFailed:
+            return server  # it answers; every request will say why the rehearsal failed
         except RehearsalError:
             time.sleep(0.05)
     server.stop()

@@ -46,6 +46,10 @@ pub struct ServeOptions {
     /// Require `Authorization: Bearer <TOKEN>` (default: $ORBITEDGE_TOKEN if set).
     #[arg(long)]
     pub token: Option<String>,
+    /// Serve a non-loopback `--bind` address without a token (refused
+    /// otherwise: anyone who can reach it could drive the rehearsal).
+    #[arg(long)]
+    pub allow_remote: bool,
     /// Report and log directory (default: the scenario's outputs.dir).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -55,6 +59,29 @@ pub struct ServeOptions {
     /// Only print the address.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// The server's settings, checked before anything is built or written.
+fn serve_config(options: &ServeOptions) -> Result<ServeConfig, Failure> {
+    let token = options
+        .token
+        .clone()
+        .or_else(|| std::env::var("ORBITEDGE_TOKEN").ok().filter(|t| !t.is_empty()));
+    let config = ServeConfig {
+        bind: options.bind,
+        token,
+        allow_remote: options.allow_remote,
+        ..ServeConfig::default()
+    };
+    config.validate()?;
+    if config.token.is_none() && !config.bind.ip().is_loopback() {
+        eprintln!(
+            "warning: serving the rehearsal API on {} WITHOUT A TOKEN (--allow-remote): anyone who can \
+             reach this address can start loads, write data and shut the rehearsal down",
+            config.bind
+        );
+    }
+    Ok(config)
 }
 
 /// A file that could not be read (input) or written (output), with its path.
@@ -95,6 +122,7 @@ pub fn serve_command(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     check_pace(&options)?;
+    let config = serve_config(&options)?;
     let policy: LagPolicy = options.lag_policy.parse()?;
     let pacer = Pacer::new(options.multiplier, options.slot_ms / 1e3, policy)?;
     let out_dir = options
@@ -106,14 +134,6 @@ pub fn serve_command(
     let log = std::fs::File::create(&log_path).map_err(|e| io_failure(&log_path, e, false))?;
     let end_s = (built.until - built.simulation.start()).to_seconds();
     let session = Session::new(built.simulation, end_s)?;
-    let token = options
-        .token
-        .or_else(|| std::env::var("ORBITEDGE_TOKEN").ok().filter(|t| !t.is_empty()));
-    let config = ServeConfig {
-        bind: options.bind,
-        token,
-        ..ServeConfig::default()
-    };
     let server = serve(session, pacer, config, Some(Box::new(BufWriter::new(log))))?;
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -134,11 +154,23 @@ pub fn serve_command(
             log_path.display()
         ));
     }
+    let mut failure_told = false;
     while !server.stopping() && !interrupted.load(Ordering::SeqCst) {
+        if let (Some(failure), false) = (server.failure(), failure_told) {
+            eprintln!("error: {failure}; the API answers 503 until it is shut down");
+            failure_told = true;
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let session = server.join()?;
     write_report(session.simulation(), &built.info, &out_dir, built.plots)?;
+    if let Some(failure) = session.failure() {
+        // Exit 1 (as for an engine error in `orbitedge run`), after writing what there is.
+        return Err(Failure::failed(format!(
+            "{failure}; the report and the log (rehearsal.jsonl) up to the failure are in {}",
+            out_dir.display()
+        )));
+    }
     if !options.quiet {
         note(format_args!(
             "stopped at {:.1} simulated s; report and log in {}",

@@ -7,11 +7,17 @@
 //! simulated time they arrive. Recording both makes the rehearsal a
 //! reproducible input ([`replay`]).
 
+#[cfg(feature = "serve")]
+pub mod api;
 pub mod compare;
+#[cfg(feature = "serve")]
+pub mod http;
 pub mod pacer;
 #[cfg(feature = "serve")]
 pub mod server;
 pub mod session;
+#[cfg(feature = "serve")]
+mod transport;
 
 pub use pacer::{Lag, LagPolicy, Pacer};
-pub use session::{replay, Decision, LogEntry, Session, StateView};
+pub use session::{replay, Decision, LogEntry, Session, SessionFailure, StateView};

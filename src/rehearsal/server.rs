@@ -1,12 +1,10 @@
-//! The local HTTP/JSON API a flight application talks to during a rehearsal,
-//! and the pacing thread that moves simulated time with the wall clock.
-//!
-//! Endpoints (JSON in and out; errors are `{"error": "..."}` with a 4xx code
-//! and change nothing):
+//! The local HTTP/JSON server a flight application talks to during a
+//! rehearsal, and the pacing thread that moves simulated time with the wall
+//! clock. What each endpoint does and answers is in [`super::api`].
 //!
 //! | method | path | what |
 //! |---|---|---|
-//! | GET | `/v1/health` | liveness |
+//! | GET | `/v1/health` | liveness (503 once the rehearsal has failed) |
 //! | GET | `/v1/clock` | simulated and wall-clock time, lag, multiplier |
 //! | GET | `/v1/spacecraft` | names |
 //! | GET | `/v1/spacecraft/{name}/state` | [`StateView`](super::StateView) |
@@ -14,27 +12,42 @@
 //! | POST | `/v1/spacecraft/{name}/activities` | `{activity, power_w}`: start (409 if running) |
 //! | DELETE | `/v1/spacecraft/{name}/activities/{activity}` | stop (409 if not running) |
 //! | POST | `/v1/spacecraft/{name}/data` | `{partition, bytes}`: write to storage |
-//! | GET | `/v1/events?since=N&timeout_s=T` | long poll: feed items from N on |
+//! | GET | `/v1/events?since=N&timeout_s=T` | long poll: feed items from N on (at most 1 000; continue from `next`) |
 //! | POST | `/v1/shutdown` | stop pacing and serving |
 //!
-//! The server binds loopback unless told otherwise; with a token, every
-//! request must carry `Authorization: Bearer <token>`.
+//! Path segments are percent-decoded (`ISS%20%28ZARYA%29` is `ISS (ZARYA)`).
+//! An activity stays on until the application stops it: the server cannot
+//! tell a client that went away from one that is busy.
+//!
+//! # Why a client cannot take it down
+//!
+//! Each connection has its own thread (reused after it; see `transport.rs`),
+//! so a slow client (a stalled body, a long poll) holds only its own
+//! connection. A request's head must arrive within
+//! [`ServeConfig::read_timeout_s`] of the connection becoming idle and its
+//! body within that again (else 408 and close). At most
+//! [`ServeConfig::max_connections`] are open; when a new one would exceed it
+//! (or the process is out of file descriptors), the connection that has
+//! waited longest for its client's bytes is closed to make room, so connections
+//! that only hold a socket open cannot lock others out. Long polls are limited
+//! to [`ServeConfig::max_long_polls`] (beyond: 503), which keeps room for the
+//! rest. A panic in a request is a 500; the connection's thread goes on.
+//!
+//! The transport is this crate's (std::net, [`super::http`]) rather than a
+//! library's: tiny_http 0.12, used before, had no read timeouts, no bound on
+//! connections, and blocked its few shared workers on slow bodies.
 
-use std::io::{Read, Write};
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration as WallDuration, Instant};
 
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use tiny_http::{Header, Method, Request, Response, Server as HttpServer};
-
+use super::api::Api;
 use super::pacer::Pacer;
 use super::session::Session;
-use crate::error::{Error, Result};
+use super::transport::{self, Connections};
+use crate::error::{catch_panic, Error, Result};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -43,9 +56,17 @@ pub struct ServeConfig {
     pub bind: SocketAddr,
     /// Required bearer token, if any.
     pub token: Option<String>,
-    /// Threads answering requests.
-    pub workers: usize,
-    /// Longest long-poll wait a client may ask for, s.
+    /// Serve a non-loopback address without a token (refused otherwise:
+    /// anyone who reaches it could drive the simulation).
+    pub allow_remote: bool,
+    /// Connections open at once (each holds a thread and a file descriptor).
+    pub max_connections: usize,
+    /// Long polls waiting at once; keep it well below `max_connections`.
+    pub max_long_polls: usize,
+    /// Seconds a request's head may take to arrive once the connection is
+    /// idle, and its body after the head; also the write timeout.
+    pub read_timeout_s: f64,
+    /// Longest long-poll wait a client may ask for, s (longer asks are cut).
     pub max_poll_s: f64,
 }
 
@@ -54,51 +75,52 @@ impl Default for ServeConfig {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 8642)),
             token: None,
-            workers: 4,
+            allow_remote: false,
+            max_connections: 1024,
+            max_long_polls: 256,
+            read_timeout_s: 10.0,
             max_poll_s: 30.0,
         }
     }
 }
 
-/// State shared by the pacing thread and the request workers.
-struct Shared {
-    session: Mutex<Session>,
-    /// Signalled whenever the feed may have grown.
-    fed: Condvar,
-    pacer: Mutex<Pacer>,
-    started: Instant,
-    stop: AtomicBool,
-    token: Option<String>,
-    max_poll_s: f64,
-}
-
-impl Shared {
-    fn wall_s(&self) -> f64 {
-        self.started.elapsed().as_secs_f64()
-    }
-
-    /// The session, even if a worker panicked while holding it (the session
-    /// is only changed through methods that leave it consistent on error).
-    fn session(&self) -> MutexGuard<'_, Session> {
-        self.session.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The session and the wall time read once it is locked: what is logged
-    /// under the lock then has non-decreasing wall times.
-    fn session_now(&self) -> (MutexGuard<'_, Session>, f64) {
-        let session = self.session();
-        let wall_s = self.wall_s();
-        (session, wall_s)
+impl ServeConfig {
+    /// Checks the limits and refuses a non-loopback address without a token
+    /// (unless `allow_remote`).
+    pub fn validate(&self) -> Result<()> {
+        crate::error::ensure_positive("read_timeout_s", self.read_timeout_s)?;
+        crate::error::ensure_non_negative("max_poll_s", self.max_poll_s)?;
+        let config = |reason: String| Error::Config {
+            origin: format!("serving on {}", self.bind),
+            reason,
+        };
+        if self.max_connections == 0 || self.max_long_polls == 0 {
+            return Err(config(
+                "max_connections and max_long_polls must be at least 1".into(),
+            ));
+        }
+        if self.token.as_deref() == Some("") {
+            return Err(config("the token must not be empty".into()));
+        }
+        if !self.bind.ip().is_loopback() && self.token.is_none() && !self.allow_remote {
+            return Err(config(format!(
+                "{} is not a loopback address and no token is set, so anyone who can reach it could drive \
+                 the rehearsal; set a token (--token or $ORBITEDGE_TOKEN), bind 127.0.0.1, or pass \
+                 --allow-remote if that is really what you want",
+                self.bind.ip()
+            )));
+        }
+        Ok(())
     }
 }
 
 /// A running rehearsal server.
 pub struct RunningServer {
-    shared: Arc<Shared>,
+    api: Arc<Api>,
     addr: SocketAddr,
-    http: Arc<HttpServer>,
-    threads: Vec<JoinHandle<()>>,
-    pacing: Option<JoinHandle<Result<()>>>,
+    connections: Arc<Connections>,
+    acceptor: Option<JoinHandle<()>>,
+    pacing: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -110,42 +132,72 @@ impl RunningServer {
     /// True once shutdown was requested (by [`RunningServer::shutdown`] or
     /// `POST /v1/shutdown`).
     pub fn stopping(&self) -> bool {
-        self.shared.stop.load(Ordering::SeqCst)
+        self.api.stopping()
+    }
+
+    /// Why the rehearsal failed, once it has (the API then answers 503).
+    pub fn failure(&self) -> Option<&str> {
+        self.api.failure()
     }
 
     /// Asks every thread to stop.
     pub fn shutdown(&self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        self.shared.fed.notify_all();
-        self.http.unblock();
+        self.api.request_stop();
+        // The acceptor waits in accept(): a connection of our own wakes it.
+        let _ = TcpStream::connect_timeout(&wake_address(self.addr), WallDuration::from_secs(1));
     }
 
     /// Stops, waits for the threads and returns the session (with its
-    /// simulation and whatever log was not yet written to the sink).
+    /// simulation, whatever log was not yet written to the sink, and its
+    /// [`Session::failure`] if the rehearsal failed).
     pub fn join(mut self) -> Result<Session> {
         self.shutdown();
-        let pacing = self.pacing.take().map(|t| t.join());
-        // Each unblock wakes one waiting worker (they also poll the stop flag).
-        for _ in &self.threads {
-            self.http.unblock();
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
         }
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+        let pacing = self.pacing.take().map(JoinHandle::join);
+        let mut api = self.api;
+        // Requests in flight (long polls included: the stop woke them) get
+        // their answers for up to a second; idle connections close at once.
+        let started = Instant::now();
+        let api = loop {
+            let grace_over = started.elapsed() > WallDuration::from_secs(1);
+            self.connections.close(grace_over);
+            match Arc::try_unwrap(api) {
+                Ok(api) => break api,
+                Err(shared) if started.elapsed() < WallDuration::from_secs(10) => api = shared,
+                Err(shared) => {
+                    return Err(Error::Internal {
+                        context: "stopping the rehearsal server".into(),
+                        message: format!("{} connections did not end", Arc::strong_count(&shared) - 1),
+                    })
+                }
+            }
+            std::thread::sleep(WallDuration::from_millis(2));
+        };
+        if let Some(Err(payload)) = pacing {
+            return Err(Error::from_panic("the pacing thread", payload.as_ref()));
         }
-        if let Some(Err(_)) = pacing {
-            return Err(Error::Config {
-                origin: "rehearsal".into(),
-                reason: "the pacing thread panicked".into(),
-            });
-        }
-        if let Some(Ok(Err(e))) = pacing {
-            return Err(e);
-        }
-        let shared = Arc::try_unwrap(self.shared).map_err(|_| Error::Config {
-            origin: "rehearsal".into(),
-            reason: "the session is still in use".into(),
-        })?;
-        Ok(shared.session.into_inner().unwrap_or_else(|e| e.into_inner()))
+        Ok(api.into_session())
+    }
+}
+
+/// Where to connect to reach a listener on `addr` from this host.
+fn wake_address(addr: SocketAddr) -> SocketAddr {
+    let mut wake = addr;
+    if addr.ip().is_unspecified() {
+        wake.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    wake
+}
+
+fn thread_error(e: std::io::Error) -> Error {
+    Error::Internal {
+        context: "starting the rehearsal server".into(),
+        message: format!("cannot start a thread: {e}"),
     }
 }
 
@@ -158,294 +210,109 @@ pub fn serve(
     config: ServeConfig,
     sink: Option<Box<dyn Write + Send>>,
 ) -> Result<RunningServer> {
-    let http = HttpServer::http(config.bind).map_err(|e| Error::Config {
+    let api = Arc::new(Api::new(session, pacer, &config)?);
+    let listener = TcpListener::bind(config.bind).map_err(|e| Error::Config {
         origin: config.bind.to_string(),
         reason: format!("cannot listen: {e}"),
     })?;
-    let addr = http.server_addr().to_ip().unwrap_or(config.bind);
-    let http = Arc::new(http);
-    let shared = Arc::new(Shared {
-        session: Mutex::new(session),
-        fed: Condvar::new(),
-        pacer: Mutex::new(pacer),
-        started: Instant::now(),
-        stop: AtomicBool::new(false),
-        token: config.token.clone(),
-        max_poll_s: config.max_poll_s,
-    });
-    let threads = (0..config.workers.max(1))
-        .map(|_| {
-            let (shared, http) = (shared.clone(), http.clone());
-            std::thread::spawn(move || worker(&shared, &http))
-        })
-        .collect();
+    let addr = listener.local_addr().unwrap_or(config.bind);
+    let connections = Arc::new(Connections::new(config.max_connections));
+    let timeout = WallDuration::from_secs_f64(config.read_timeout_s);
+    let acceptor =
+        transport::start(listener, api.clone(), connections.clone(), timeout).map_err(thread_error)?;
     let pacing = {
-        let shared = shared.clone();
-        std::thread::spawn(move || pace(&shared, sink))
+        let api = api.clone();
+        std::thread::Builder::new()
+            .name("rehearsal-pacing".into())
+            .spawn(move || pace(&api, sink))
     };
-    Ok(RunningServer {
-        shared,
+    let server = RunningServer {
+        api,
         addr,
-        http,
-        threads,
-        pacing: Some(pacing),
-    })
+        connections,
+        acceptor: Some(acceptor),
+        pacing: None,
+    };
+    match pacing {
+        Ok(pacing) => Ok(RunningServer {
+            pacing: Some(pacing),
+            ..server
+        }),
+        Err(e) => {
+            let _ = server.join();
+            Err(thread_error(e))
+        }
+    }
 }
 
 /// The pacing loop: advance to the pacer's target every slot, report lags,
-/// write new log entries to the sink.
-fn pace(shared: &Shared, mut sink: Option<Box<dyn Write + Send>>) -> Result<()> {
-    let slot = shared.pacer.lock().map(|p| p.slot_s()).unwrap_or(0.01);
+/// write new log entries to the sink. An error fails the rehearsal (the API
+/// then says so) instead of ending the loop, which keeps writing the log.
+fn pace(api: &Api, mut sink: Option<Box<dyn Write + Send>>) {
+    let slot_s = api.pacer().slot_s();
     let mut next_wall_s = 0.0;
-    while !shared.stop.load(Ordering::SeqCst) {
+    while !api.stopping() {
         {
-            // The wall time is read under the session lock, so a request that waited
-            // for it is logged after this advance with a later time (the log stays ordered).
-            let mut session = shared.session();
-            let started_wall_s = shared.wall_s();
-            let target_s = shared
-                .pacer
-                .lock()
-                .map(|p| p.target_s(started_wall_s))
-                .unwrap_or(0.0);
-            session.advance(started_wall_s, target_s)?;
-            let reached_s = session.elapsed_s();
-            let finished_wall_s = shared.wall_s();
-            if let Ok(mut pacer) = shared.pacer.lock() {
-                if let Some(lag) = pacer.finished(started_wall_s, finished_wall_s, reached_s) {
-                    session.lagged(lag);
+            let mut session = api.session();
+            if session.failure().is_none() {
+                if let Err(error) = catch_panic("the pacing thread", || update(api, &mut session)) {
+                    api.fail(&mut session, error);
                 }
             }
-            if let Some(out) = sink.as_mut() {
-                flush_log(&mut session, out.as_mut())?;
-            }
+            write_log(api, &mut session, &mut sink);
         }
-        shared.fed.notify_all();
-        next_wall_s += slot;
-        let now = shared.wall_s();
+        api.notify();
+        next_wall_s += slot_s;
+        let now = api.wall_s();
         if next_wall_s < now {
             next_wall_s = now; // overran: the pacer reported it; start the next slot now
         }
         std::thread::sleep(WallDuration::from_secs_f64((next_wall_s - now).max(0.0)));
     }
-    if let Some(out) = sink.as_mut() {
-        let mut session = shared.session();
-        flush_log(&mut session, out.as_mut())?;
+    let mut session = api.session();
+    write_log(api, &mut session, &mut sink);
+}
+
+/// One update. The wall time is read under the session lock, so a request
+/// that waited for it is logged after this advance with a later time (the
+/// log stays ordered).
+fn update(api: &Api, session: &mut Session) -> Result<()> {
+    let started_wall_s = api.wall_s();
+    let target_s = api.pacer().target_s(started_wall_s);
+    session.advance(started_wall_s, target_s)?;
+    let reached_s = session.elapsed_s();
+    let finished_wall_s = api.wall_s();
+    let lag = api.pacer().finished(started_wall_s, finished_wall_s, reached_s);
+    if let Some(lag) = lag {
+        session.lagged(lag);
     }
     Ok(())
+}
+
+/// Writes the new log entries; a sink that fails fails the rehearsal (its
+/// record would be incomplete) and is dropped.
+fn write_log(api: &Api, session: &mut Session, sink: &mut Option<Box<dyn Write + Send>>) {
+    if let Some(out) = sink.as_mut() {
+        if let Err(error) = flush_log(session, out.as_mut()) {
+            api.fail(session, error);
+            *sink = None;
+        }
+    }
 }
 
 /// Writes the log entries not yet written and drops them from memory.
 fn flush_log(session: &mut Session, out: &mut dyn Write) -> Result<()> {
     let entries = session.take_log();
-    let io = |e: std::io::Error| Error::Config {
-        origin: "rehearsal log".into(),
+    let io = |e: std::io::Error| Error::Io {
+        path: "rehearsal log".into(),
         reason: format!("cannot write: {e}"),
     };
     for entry in &entries {
-        let line = serde_json::to_string(entry).map_err(|e| Error::Config {
-            origin: "rehearsal log".into(),
-            reason: e.to_string(),
+        let line = serde_json::to_string(entry).map_err(|e| Error::Internal {
+            context: "writing the rehearsal log".into(),
+            message: e.to_string(),
         })?;
         writeln!(out, "{line}").map_err(io)?;
     }
     out.flush().map_err(io)
-}
-
-fn worker(shared: &Shared, http: &HttpServer) {
-    while !shared.stop.load(Ordering::SeqCst) {
-        match http.recv_timeout(WallDuration::from_millis(200)) {
-            Ok(Some(request)) => answer(shared, request),
-            Ok(None) => {}
-            Err(_) => break,
-        }
-    }
-}
-
-/// An API error: HTTP status and message.
-struct ApiError(u16, String);
-
-impl From<Error> for ApiError {
-    fn from(e: Error) -> Self {
-        let status = match &e {
-            Error::InvalidChoice {
-                name: "spacecraft", ..
-            } => 404,
-            Error::Conflict(_) => 409,
-            Error::InvalidChoice {
-                name: "partition", ..
-            } => 404,
-            _ => 400,
-        };
-        ApiError(status, e.to_string())
-    }
-}
-
-fn answer(shared: &Shared, mut request: Request) {
-    let result = route(shared, &mut request);
-    let (status, body) = match result {
-        Ok((status, body)) => (status, body),
-        Err(ApiError(status, message)) => (status, json!({ "error": message })),
-    };
-    let mut response = Response::from_string(body.to_string()).with_status_code(status);
-    if let Ok(header) = Header::from_bytes("Content-Type", "application/json") {
-        response = response.with_header(header);
-    }
-    // A client that went away mid-request is not an error of the server.
-    let _ = request.respond(response);
-}
-
-fn body<T: DeserializeOwned>(request: &mut Request) -> std::result::Result<T, ApiError> {
-    let mut text = String::new();
-    request
-        .as_reader()
-        .take(1 << 20)
-        .read_to_string(&mut text)
-        .map_err(|e| ApiError(400, format!("cannot read the body: {e}")))?;
-    serde_json::from_str(&text).map_err(|e| ApiError(400, format!("malformed JSON: {e}")))
-}
-
-fn query(url: &str, key: &str) -> Option<String> {
-    let (_, q) = url.split_once('?')?;
-    q.split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v.to_string())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ActivityRequest {
-    activity: String,
-    power_w: f64,
-    #[serde(default)]
-    duration_s: f64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DataRequest {
-    partition: String,
-    bytes: f64,
-}
-
-type Answer = std::result::Result<(u16, Value), ApiError>;
-
-fn to_json<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-fn route(shared: &Shared, request: &mut Request) -> Answer {
-    if let Some(token) = &shared.token {
-        let expected = format!("Bearer {token}");
-        let given = request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv("Authorization"))
-            .map(|h| h.value.as_str().to_string());
-        if given.as_deref() != Some(expected.as_str()) {
-            return Err(ApiError(401, "missing or wrong bearer token".into()));
-        }
-    }
-    let url = request.url().to_string();
-    let path = url.split('?').next().unwrap_or("");
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let method = request.method().clone();
-    match (&method, parts.as_slice()) {
-        (Method::Get, ["v1", "health"]) => Ok((200, json!({ "ok": true }))),
-        (Method::Get, ["v1", "clock"]) => {
-            let (session, wall_s) = shared.session_now();
-            let (multiplier, slowed_by_s) = shared
-                .pacer
-                .lock()
-                .map(|p| (p.multiplier(), p.slowed_by_s()))
-                .unwrap_or((1.0, 0.0));
-            let elapsed_s = session.elapsed_s();
-            Ok((
-                200,
-                json!({
-                    "time": session.simulation().now().to_string(),
-                    "elapsed_s": elapsed_s,
-                    "wall_s": wall_s,
-                    "multiplier": multiplier,
-                    "behind_s": (wall_s * multiplier - slowed_by_s - elapsed_s).max(0.0),
-                    "slowed_by_s": slowed_by_s,
-                    "finished": session.finished(),
-                }),
-            ))
-        }
-        (Method::Get, ["v1", "spacecraft"]) => {
-            let session = shared.session();
-            let names: Vec<&str> = session
-                .simulation()
-                .spacecraft()
-                .iter()
-                .map(|sc| sc.name.as_str())
-                .collect();
-            Ok((200, json!(names)))
-        }
-        (Method::Get, ["v1", "spacecraft", name, "state"]) => {
-            let (mut session, wall_s) = shared.session_now();
-            let view = session.state(wall_s, name)?;
-            Ok((200, to_json(&view)))
-        }
-        (Method::Post, ["v1", "spacecraft", name, "may-run"]) => {
-            let ask: ActivityRequest = body(request)?;
-            let (mut session, wall_s) = shared.session_now();
-            let decision = session.may_run(wall_s, name, &ask.activity, ask.power_w, ask.duration_s)?;
-            Ok((200, to_json(&decision)))
-        }
-        (Method::Post, ["v1", "spacecraft", name, "activities"]) => {
-            let ask: ActivityRequest = body(request)?;
-            let (mut session, wall_s) = shared.session_now();
-            session.start(wall_s, name, &ask.activity, ask.power_w)?;
-            drop(session);
-            shared.fed.notify_all();
-            Ok((201, json!({ "started": ask.activity, "power_w": ask.power_w })))
-        }
-        (Method::Delete, ["v1", "spacecraft", name, "activities", activity]) => {
-            let (mut session, wall_s) = shared.session_now();
-            let power_w = session.stop(wall_s, name, activity)?;
-            drop(session);
-            shared.fed.notify_all();
-            Ok((200, json!({ "stopped": activity, "power_w": power_w })))
-        }
-        (Method::Post, ["v1", "spacecraft", name, "data"]) => {
-            let ask: DataRequest = body(request)?;
-            let (mut session, wall_s) = shared.session_now();
-            let stored = session.store(wall_s, name, &ask.partition, ask.bytes)?;
-            Ok((200, json!({ "stored_bytes": stored, "offered_bytes": ask.bytes })))
-        }
-        (Method::Get, ["v1", "events"]) => {
-            let since: usize = query(&url, "since").and_then(|v| v.parse().ok()).unwrap_or(0);
-            let timeout_s: f64 = query(&url, "timeout_s")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0.0_f64)
-                .clamp(0.0, shared.max_poll_s);
-            let deadline = Instant::now() + WallDuration::from_secs_f64(timeout_s);
-            let mut session = shared.session();
-            loop {
-                let (items, next) = session.events_since(since);
-                if !items.is_empty() || Instant::now() >= deadline || shared.stop.load(Ordering::SeqCst) {
-                    return Ok((200, json!({ "events": items, "next": next })));
-                }
-                let wait = deadline.saturating_duration_since(Instant::now());
-                session = shared
-                    .fed
-                    .wait_timeout(session, wait)
-                    .map(|(guard, _)| guard)
-                    .unwrap_or_else(|e| e.into_inner().0);
-            }
-        }
-        (Method::Post, ["v1", "shutdown"]) => {
-            shared.stop.store(true, Ordering::SeqCst);
-            shared.fed.notify_all();
-            Ok((200, json!({ "stopping": true })))
-        }
-        (_, ["v1", ..]) => Err(ApiError(404, format!("no endpoint {method} {path}"))),
-        _ => Err(ApiError(
-            404,
-            format!("no endpoint {method} {path}; the API lives under /v1"),
-        )),
-    }
 }

@@ -7,7 +7,7 @@ use hifitime::{Duration, Epoch};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{find_access_windows, SearchConfig};
-use crate::error::{ensure_non_negative, Result};
+use crate::error::{ensure_non_negative, Error, Result};
 use crate::rehearsal::pacer::Lag;
 use crate::sim::{InferenceRecord, Simulation, Stepping};
 
@@ -127,6 +127,27 @@ pub struct Decision {
     pub reasons: Vec<String>,
 }
 
+/// Why a rehearsal stopped early: an engine error during an update, a log
+/// that could not be written, or a bug. The session keeps its state as the
+/// engine left it, refuses further changes, and still reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionFailure {
+    /// Simulated seconds reached when it failed.
+    pub elapsed_s: f64,
+    /// What failed.
+    pub error: Error,
+}
+
+impl std::fmt::Display for SessionFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the rehearsal failed at {:.3} simulated s: {}",
+            self.elapsed_s, self.error
+        )
+    }
+}
+
 /// One access window: (start_s, end_s, station).
 type Window = (f64, f64, String);
 
@@ -140,6 +161,7 @@ pub struct Session {
     records_logged: usize,
     log: Vec<LogEntry>,
     record_reads: bool,
+    failure: Option<SessionFailure>,
 }
 
 impl Session {
@@ -178,6 +200,7 @@ impl Session {
             records_logged: 0,
             log: Vec::new(),
             record_reads: true,
+            failure: None,
         })
     }
 
@@ -216,16 +239,45 @@ impl Session {
         std::mem::take(&mut self.log)
     }
 
+    /// Why the rehearsal failed, once it has.
+    pub fn failure(&self) -> Option<&SessionFailure> {
+        self.failure.as_ref()
+    }
+
+    /// Marks the rehearsal failed with `error` (the first failure is kept):
+    /// from now on it refuses to advance or change.
+    pub fn fail(&mut self, error: Error) {
+        if self.failure.is_none() {
+            self.failure = Some(SessionFailure {
+                elapsed_s: self.sim.elapsed_s(),
+                error,
+            });
+        }
+    }
+
+    /// The failure's error, if the rehearsal has failed.
+    fn ensure_running(&self) -> Result<()> {
+        match &self.failure {
+            Some(failure) => Err(failure.error.clone()),
+            None => Ok(()),
+        }
+    }
+
     /// Advances to `to_s` (clamped to the end); new engine events join the feed.
+    /// An engine error fails the rehearsal (see [`Session::failure`]): the
+    /// log keeps every entry before it, and the state is what the engine reached.
     pub fn advance(&mut self, wall_s: f64, to_s: f64) -> Result<()> {
+        self.ensure_running()?;
         let to_s = to_s.min(self.end_s);
         if to_s <= self.sim.elapsed_s() {
             return Ok(());
         }
-        self.sim.run(
-            self.sim.start() + Duration::from_seconds(to_s),
-            Stepping::EventDriven,
-        )?;
+        let until = self.sim.start() + Duration::from_seconds(to_s);
+        if let Err(error) = self.sim.run(until, Stepping::EventDriven) {
+            self.fail(error.clone());
+            self.feed_new_events();
+            return Err(error);
+        }
         self.log.push(LogEntry::Advance { wall_s, to_s });
         self.feed_new_events();
         let records = self.sim.inference_records();
@@ -377,6 +429,7 @@ impl Session {
 
     /// Starts the application's activity `activity` drawing `power_w`.
     pub fn start(&mut self, wall_s: f64, spacecraft: &str, activity: &str, power_w: f64) -> Result<()> {
+        self.ensure_running()?;
         self.sim.start_external_load(spacecraft, activity, power_w)?;
         self.feed_new_events();
         self.log.push(LogEntry::Start {
@@ -391,6 +444,7 @@ impl Session {
 
     /// Stops the application's activity `activity`; returns the power it drew.
     pub fn stop(&mut self, wall_s: f64, spacecraft: &str, activity: &str) -> Result<f64> {
+        self.ensure_running()?;
         let power_w = self.sim.stop_external_load(spacecraft, activity)?;
         self.feed_new_events();
         self.log.push(LogEntry::Stop {
@@ -404,6 +458,7 @@ impl Session {
 
     /// Writes `bytes` to `partition`; returns the bytes stored.
     pub fn store(&mut self, wall_s: f64, spacecraft: &str, partition: &str, bytes: f64) -> Result<f64> {
+        self.ensure_running()?;
         let stored = self.sim.store_data(spacecraft, partition, bytes)?;
         self.feed_new_events();
         self.log.push(LogEntry::Store {

@@ -20,7 +20,7 @@ import time
 import pytest
 
 import orbitedge as oe
-from orbitedge.rehearsal import Client, Decision, RehearsalError, SpacecraftState, launch
+from orbitedge.rehearsal import Client, Decision, RehearsalError, RehearsalFailed, SpacecraftState, launch
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -253,3 +253,97 @@ def test_launch_gives_up_on_a_silent_server(tmp_path):
     with pytest.raises(RehearsalError, match="no address within 0.5 s"):
         launch(binary=silent, ready_timeout_s=0.5)
     assert time.monotonic() - started < 10.0  # killed, not waited for
+
+
+ESCAPED = SCENARIO.replace(
+    "[bus]",
+    """[[satellites]]
+source = "elements"
+name = "ISS (ZARYA)"
+elements = { semi_major_axis_km = 6790.0, eccentricity = 0.0005, inclination_deg = 51.6, raan_deg = 10.0, argument_of_perigee_deg = 0.0, mean_anomaly_deg = 0.0 }
+
+[bus]""",
+)
+
+
+def test_names_that_need_escaping_work_end_to_end(binary, tmp_path):
+    path = tmp_path / "escaped.toml"
+    path.write_text(ESCAPED)
+    with launch(path, multiplier=10.0, out=tmp_path / "out", binary=binary) as server:
+        sim = server.client()
+        assert "ISS (ZARYA)" in sim.spacecraft()
+        assert sim.state("ISS (ZARYA)").spacecraft == "ISS (ZARYA)"  # was 404
+        for activity in ("cloud detection", "a/b", "50% duty", "café"):
+            sim.start("ISS (ZARYA)", activity, power_w=2.0)
+            assert sim.state("ISS (ZARYA)").activities == {activity: 2.0}
+            assert sim.stop("ISS (ZARYA)", activity) == 2.0  # could be started, never stopped
+        with sim.activity("ISS (ZARYA)", "cloud detection", power_w=3.0):
+            assert sim.may_run("ISS (ZARYA)", "other job", power_w=1.0).allowed
+        assert sim.state("ISS (ZARYA)").activities == {}
+        assert server.stop() == 0
+
+
+def test_absurd_numbers_are_refused_and_the_rehearsal_goes_on(binary, scenario, tmp_path):
+    with launch(scenario, multiplier=100.0, out=tmp_path / "out", binary=binary) as server:
+        sim = server.client()
+        sc = sim.spacecraft()[0]
+        for call, name in [
+            (lambda: sim.start(sc, "heater", power_w=1e308), "power_w"),  # used to freeze the rehearsal
+            (lambda: sim.start(sc, "heater", power_w=100_001.0), "power_w"),
+            (lambda: sim.may_run(sc, "heater", power_w=1.0, duration_s=1e300), "duration_s"),
+            (lambda: sim.write_data(sc, bytes=1e300), "bytes"),
+            (lambda: sim._request("GET", "/v1/events?timeout_s=NaN"), "timeout_s"),  # used to kill a worker
+            (lambda: sim.events(since=-1), "since"),
+        ]:
+            with pytest.raises(RehearsalError) as caught:
+                call()
+            assert caught.value.status == 400 and name in caught.value.message, caught.value
+        with pytest.raises(ValueError, match="timeout_s"):
+            sim.events(timeout_s=float("nan"))  # the client refuses it before sending
+        first = sim.clock()["elapsed_s"]
+        time.sleep(0.3)
+        assert sim.health() and sim.clock()["elapsed_s"] > first  # still advancing
+        assert sim.state(sc).activities == {}
+        assert server.stop() == 0
+
+
+DECAYING_TLE = """LOW-1
+1 99999U 24001A   24061.00000000  .00000000  00000-0  99999+1 0  9990
+2 99999  51.6439 211.2001 0007417  17.6667  85.6398 16.20000000    13
+"""
+
+
+def test_an_engine_failure_reaches_the_application_and_keeps_the_record(binary, tmp_path):
+    (tmp_path / "low.tle").write_text(DECAYING_TLE)
+    path = tmp_path / "decaying.toml"
+    path.write_text(
+        SCENARIO.split("[[satellites]]")[0]
+        + '[[satellites]]\nsource = "tle"\nfile = "low.tle"\n\n[bus]\npreset = "cubesat_6u"\n\n[outputs]\ndir = "out"\nplots = false\n'
+    )
+    out = tmp_path / "out"
+    with launch(path, multiplier=100.0, out=out, binary=binary) as server:
+        sim = server.client()
+        deadline = time.monotonic() + 30.0
+        while time.monotonic() < deadline:
+            try:
+                sim.health()
+            except RehearsalFailed as failed:
+                assert failed.status == 503 and "SGP4" in failed.message, failed
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the rehearsal never reported its failure")
+        for call in (sim.clock, lambda: sim.state("LOW-1"), lambda: sim.start("LOW-1", "x", power_w=1.0), sim.events):
+            with pytest.raises(RehearsalFailed):
+                call()
+        assert server.stop() == 1  # the failure is the exit status ...
+    assert (out / "summary.json").is_file() and (out / "events.jsonl").is_file()  # ... after the report
+    log = [json.loads(line) for line in (out / "rehearsal.jsonl").read_text().splitlines()]
+    assert any(entry["op"] == "advance" for entry in log)
+    replayed = subprocess.run(
+        [binary, "replay", str(out / "rehearsal.jsonl"), "--scenario", str(path), "--out", str(tmp_path / "again")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert replayed.returncode == 0, replayed.stderr
