@@ -18,7 +18,7 @@ cargo fmt --all -- --check
 
 step "python virtualenv (.venv) and dependencies"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7" "mypy>=1.10" "onnxruntime>=1.17" "dask[distributed]>=2024.1" "matplotlib>=3.7"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7" "mypy>=1.10" "onnxruntime>=1.17" "dask[distributed]>=2024.1" "matplotlib>=3.7" "pandas>=1.5"
 
 # Before the Rust tests: they run the real model too (the main job's end-to-end test).
 step "real model: ukis-csmask from PyPI and its float32 conversion (models/, git-ignored)"

@@ -49,6 +49,16 @@ pub mod time;
 mod python;
 
 pub use error::{catch_panic, Error, Result};
+
+/// The Rust blocks of `README.md` run as doc-tests, so the front page cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+/// The Rust blocks of the guides in `docs/` run as doc-tests too.
+#[doc = include_str!("../docs/coming-from-paseos.md")]
+#[cfg(doctest)]
+pub struct PaseosGuideDoctests;
 pub use satellite::Satellite;
 
 /// The names most programs need.
