@@ -93,8 +93,9 @@ pub fn find_eclipse_intervals(
     if satellites.is_empty() {
         return Err(Error::EmptyInput { what: "satellites" });
     }
-    let axis = TimeAxis::new(start, end);
     let span_s = (end - start).to_seconds();
+    super::ensure_search_fits("eclipse", satellites.len(), span_s)?;
+    let axis = TimeAxis::new(start, end);
     let per_satellite: Vec<Result<Vec<EclipseInterval>>> = satellites
         .par_iter()
         .enumerate()

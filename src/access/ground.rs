@@ -90,8 +90,9 @@ pub fn find_access_windows(
     if stations.is_empty() {
         return Err(Error::EmptyInput { what: "stations" });
     }
-    let axis = TimeAxis::new(start, end);
     let span_s = (end - start).to_seconds();
+    super::ensure_search_fits("ground-station access", satellites.len() * stations.len(), span_s)?;
+    let axis = TimeAxis::new(start, end);
     let per_satellite: Vec<Result<Vec<AccessWindow>>> = satellites
         .par_iter()
         .enumerate()

@@ -75,11 +75,11 @@ pub fn find_link_windows(
             what: "satellite pairs (give at least two satellites)",
         });
     }
-    let axis = TimeAxis::new(start, end);
     let span_s = (end - start).to_seconds();
-    let pairs: Vec<(usize, usize)> = (0..satellites.len())
-        .flat_map(|i| (i + 1..satellites.len()).map(move |j| (i, j)))
-        .collect();
+    let n = satellites.len();
+    super::ensure_search_fits("inter-satellite link", n * (n - 1) / 2, span_s)?;
+    let axis = TimeAxis::new(start, end);
+    let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect();
     let per_pair: Vec<Result<Vec<LinkWindow>>> = pairs
         .par_iter()
         .map(|&(i, j)| {

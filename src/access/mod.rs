@@ -22,7 +22,7 @@ mod root;
 use hifitime::Epoch;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ensure_positive, Result};
+use crate::error::{ensure_positive, Error, Result};
 use crate::orbit::{Propagator, StateVector};
 use crate::time::TimeAxis;
 
@@ -56,6 +56,31 @@ impl SearchConfig {
         ensure_positive("min_step_s", self.min_step_s)?;
         Ok(self)
     }
+}
+
+/// Most work one search may take, in pairs × days searched (a pair is a
+/// satellite and a station, one satellite against the Sun, or two satellites).
+///
+/// Why: a LEO pair has up to ~50 events a day (eclipse entries and exits with
+/// their penumbrae) of ~100 bytes each, so 1e6 pair-days is ~5 GB of results
+/// and hours of one core. A 10 000-year interval used to run for days and then
+/// exhaust memory; it is refused before starting, with the numbers.
+pub const MAX_SEARCH_PAIR_DAYS: f64 = 1e6;
+
+/// Refuses a search of `pairs` pairs over `span_s` seconds that exceeds
+/// [`MAX_SEARCH_PAIR_DAYS`]; `kind` names the search in the message.
+pub(crate) fn ensure_search_fits(kind: &str, pairs: usize, span_s: f64) -> Result<()> {
+    let days = span_s / 86_400.0;
+    let pair_days = pairs as f64 * days;
+    if pair_days <= MAX_SEARCH_PAIR_DAYS {
+        return Ok(());
+    }
+    Err(Error::ResourceLimit {
+        what: format!("a {kind} search of {pairs} pair(s) over {days:.3e} days"),
+        estimate: format!("{pair_days:.3e} pair-days"),
+        limit: format!("{MAX_SEARCH_PAIR_DAYS:.0e} pair-days (access::MAX_SEARCH_PAIR_DAYS)"),
+        hint: "search shorter intervals, or fewer satellites at a time, and join the results".into(),
+    })
 }
 
 /// A propagator read on a search's time axis (seconds since the interval start).

@@ -9,6 +9,11 @@ use crate::constants::EARTH_ROTATION_RAD_S;
 use crate::error::{ensure_finite, Error, Result};
 use crate::frames::{teme_to_ecef_rotation, Geodetic, Topocentric};
 
+/// Highest altitude of a ground station, m: the Kármán line. Anything higher is
+/// not on the ground, and a typo like `1e308` would put the station beyond every
+/// orbit and make every search silently empty.
+pub const MAX_STATION_ALTITUDE_M: f64 = 100_000.0;
+
 /// Minimum elevation as a function of azimuth, linear between points and
 /// wrapping around north.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,6 +180,13 @@ impl GroundStation {
         min_elevation_deg: f64,
     ) -> Result<Self> {
         let location = Geodetic::new(latitude_deg, longitude_deg, altitude_m / 1_000.0)?;
+        if altitude_m > MAX_STATION_ALTITUDE_M {
+            return Err(Error::parameter(
+                "station altitude_m",
+                altitude_m,
+                "at most 100 000 m (a ground station is below the Kármán line)",
+            ));
+        }
         ensure_finite("min_elevation_deg", min_elevation_deg)?;
         if !(-90.0..90.0).contains(&min_elevation_deg) {
             return Err(Error::parameter(

@@ -170,10 +170,12 @@ impl Spacecraft {
             .collect::<Result<Vec<_>>>()?;
         for (k, activity) in activities.iter().enumerate() {
             if activities[..k].iter().any(|a| a.name == activity.name) {
-                return Err(Error::InvalidChoice {
-                    name: "activity name",
-                    value: activity.name.clone(),
-                    expected: "names unique within a spacecraft",
+                return Err(Error::Config {
+                    origin: format!("spacecraft {:?}", self.name),
+                    reason: format!(
+                        "duplicate activity name {:?}; names must be unique within a spacecraft",
+                        activity.name
+                    ),
                 });
             }
             for flow in [&activity.produces, &activity.consumes].into_iter().flatten() {

@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ensure_non_negative, ensure_positive, Result};
+use crate::error::{ensure_non_negative, ensure_positive, Error, Result};
 
 /// Radiation environment of one spacecraft (all rates default to 0: no effects).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
@@ -47,13 +47,26 @@ fn default_corruption_bytes() -> f64 {
     1e6
 }
 
+/// Highest rate of any radiation process, events per second. Every event is a
+/// breakpoint of the engine, so a typo like `1e308` would otherwise stall a run
+/// on events a fraction of a nanosecond apart; real upset, restart and failure
+/// rates are orders of magnitude lower (even in the South Atlantic Anomaly).
+pub const MAX_EVENT_RATE_PER_S: f64 = 1.0;
+
 impl RadiationConfig {
     /// Checks every parameter.
     pub fn validated(self) -> Result<Self> {
-        ensure_non_negative("data_corruption_per_s", self.data_corruption_per_s)?;
+        for (name, rate) in [
+            ("data_corruption_per_s", self.data_corruption_per_s),
+            ("restart_per_s", self.restart_per_s),
+            ("failure_per_s", self.failure_per_s),
+        ] {
+            ensure_non_negative(name, rate)?;
+            if rate > MAX_EVENT_RATE_PER_S {
+                return Err(Error::parameter(name, rate, "at most 1 event per second"));
+            }
+        }
         ensure_non_negative("corruption_bytes_per_event", self.corruption_bytes_per_event)?;
-        ensure_non_negative("restart_per_s", self.restart_per_s)?;
-        ensure_non_negative("failure_per_s", self.failure_per_s)?;
         ensure_non_negative("dose_rate_rad_per_s", self.dose_rate_rad_per_s)?;
         if let Some(limit) = self.dose_limit_rad {
             ensure_positive("dose_limit_rad", limit)?;

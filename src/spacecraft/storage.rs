@@ -64,10 +64,12 @@ impl StorageConfig {
                 ensure_non_negative("partition quota_bytes", quota)?;
             }
             if self.partitions[..k].iter().any(|q| q.name == p.name) {
-                return Err(Error::InvalidChoice {
-                    name: "partition name",
-                    value: p.name.clone(),
-                    expected: "names unique within a spacecraft",
+                return Err(Error::Config {
+                    origin: "storage".into(),
+                    reason: format!(
+                        "duplicate partition name {:?}; names must be unique within a spacecraft",
+                        p.name
+                    ),
                 });
             }
         }
