@@ -176,6 +176,10 @@ mod tests {
         "MEAN_ANOMALY":85.6398,"EPHEMERIS_TYPE":0,"CLASSIFICATION_TYPE":"U","NORAD_CAT_ID":25544,
         "ELEMENT_SET_NO":999,"REV_AT_EPOCH":20248,"BSTAR":3.8792e-5,"MEAN_MOTION_DOT":1.764e-5,
         "MEAN_MOTION_DDOT":0}]"#;
+    const ISS_KVN: &str = "CCSDS_OMM_VERS = 2.0\nOBJECT_NAME = ISS (ZARYA)\n\
+        EPOCH = 2019-12-09T16:38:29.363424\nMEAN_MOTION = 15.50103472\nECCENTRICITY = 0.0007417\n\
+        INCLINATION = 51.6439\nRA_OF_ASC_NODE = 211.2001\nARG_OF_PERICENTER = 17.6667\n\
+        MEAN_ANOMALY = 85.6398\nNORAD_CAT_ID = 25544\nBSTAR = 0.38792E-4\n";
     const ISS_1: &str = "1 25544U 98067A   19343.69339541  .00001764  00000-0  38792-4 0  9991";
     const ISS_2: &str = "2 25544  51.6439 211.2001 0007417  17.6667  85.6398 15.50103472202482";
 
@@ -222,5 +226,19 @@ mod tests {
         ));
         let hyperbolic = ISS_JSON.replace("0.0007417", "1.5");
         assert!(matches!(parse_omm(&hyperbolic), Err(Error::Omm { .. })));
+    }
+
+    /// Found by fuzzing: a NaN derivative was accepted, then serialised as null.
+    #[test]
+    fn non_finite_mean_motion_derivatives_are_refused() {
+        let kvn = format!("{ISS_KVN}MEAN_MOTION_DOT = nan\n");
+        let json = ISS_JSON.replace("\"MEAN_MOTION_DDOT\":0", "\"MEAN_MOTION_DDOT\":\"inf\"");
+        assert_ne!(json, ISS_JSON);
+        for text in [kvn.as_str(), json.as_str()] {
+            match parse_omm(text) {
+                Err(Error::Omm { reason, .. }) => assert!(reason.contains("finite"), "{reason}"),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
     }
 }

@@ -86,6 +86,8 @@ impl Sgp4Orbit {
     /// Builds the propagator from parsed mean elements (from a TLE or an OMM).
     pub fn from_elements(elements: sgp4::Elements) -> Result<Self> {
         let invalid = |reason: String| Error::Omm { record: 0, reason };
+        // The derivatives of the mean motion do not enter SGP4, but a NaN kept
+        // in them would not survive serialisation (JSON writes it as null).
         let finite = [
             elements.inclination,
             elements.right_ascension,
@@ -94,6 +96,8 @@ impl Sgp4Orbit {
             elements.mean_anomaly,
             elements.mean_motion,
             elements.drag_term,
+            elements.mean_motion_dot,
+            elements.mean_motion_ddot,
         ]
         .iter()
         .all(|v| v.is_finite());
@@ -130,6 +134,18 @@ impl Sgp4Orbit {
             Some(name) => with_name(e, name),
             None => e,
         })?;
+        // An extreme drag term (B* = 3e96 reads from a 7-digit field) makes the
+        // solution NaN from the start: refused here, with the reason, rather
+        // than at every later call.
+        if constants
+            .propagate(sgp4::MinutesSinceEpoch(0.0))
+            .is_ok_and(|p| !is_finite(&p))
+        {
+            return Err(invalid(format!(
+                "SGP4 gives no finite state at the epoch (drag term B* = {:e} per Earth radius)",
+                elements.drag_term
+            )));
+        }
         let unix_ns = elements
             .datetime
             .and_utc()
@@ -184,6 +200,11 @@ impl Propagator for Sgp4Orbit {
             .constants
             .propagate(sgp4::MinutesSinceEpoch(seconds / 60.0))
             .map_err(|e| failure(e.to_string()))?;
+        if !is_finite(&prediction) {
+            return Err(failure(
+                "the solution is not finite (elements outside the model's range)".into(),
+            ));
+        }
         let state = StateVector {
             position_km: prediction.position.into(),
             velocity_km_s: prediction.velocity.into(),
@@ -209,6 +230,16 @@ impl Propagator for Sgp4Orbit {
 fn mean_perigee_radius_km(orbit: &sgp4::Orbit) -> f64 {
     let a_earth_radii = (sgp4::WGS72.ke / orbit.mean_motion).powf(2.0 / 3.0);
     a_earth_radii * (1.0 - orbit.eccentricity) * sgp4::WGS72.ae
+}
+
+/// Whether SGP4's position and velocity are finite (the crate returns NaN,
+/// not an error, for some elements it cannot handle).
+fn is_finite(prediction: &sgp4::Prediction) -> bool {
+    prediction
+        .position
+        .iter()
+        .chain(&prediction.velocity)
+        .all(|v| v.is_finite())
 }
 
 /// Conservative motion bounds from the mean elements. Near-Earth: room for
@@ -423,6 +454,16 @@ mod tests {
             Sgp4Orbit::from_tle(None, ISS_1, &l2),
             Err(Error::Tle { .. })
         ));
+    }
+
+    /// Found by fuzzing: B* = 3.5e96 (digits "3482197") propagated to NaN, returned as Ok.
+    #[test]
+    fn drag_term_without_a_finite_solution_is_refused() {
+        let line1 = with_checksum(&ISS_1[..68].replace(" 38792-4", " 3482197"));
+        match Sgp4Orbit::from_tle(Some("ISS"), &line1, ISS_2) {
+            Err(Error::Tle { reason, .. }) => assert!(reason.contains("finite state"), "{reason}"),
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

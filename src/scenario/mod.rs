@@ -28,7 +28,7 @@ use crate::spacecraft::{
 pub use load::{closest, Format};
 #[cfg(feature = "onnx")]
 pub use run::{build_scenario, load_model, run_scenario, Built, RunOptions, RunOutcome};
-pub use satellites::{sun_synchronous_inclination_deg, SatelliteSource};
+pub use satellites::{satellites_from_tle_text, sun_synchronous_inclination_deg, SatelliteSource};
 
 /// The embedded default scenario (TOML).
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("default.toml");

@@ -89,8 +89,21 @@ pub fn sun_synchronous_inclination_deg(altitude_km: f64) -> Result<f64> {
     Ok(cos_i.acos().to_degrees())
 }
 
-/// Satellites from TLE text: two-line sets, optionally preceded by a name line.
-pub(crate) fn satellites_from_tle_text(text: &str) -> Result<Vec<Satellite>> {
+/// Satellites from the text of a TLE file (as a scenario's `tle` source reads
+/// it): two-line sets, each optionally preceded by a name line (a leading `0 `
+/// is dropped); blank lines are skipped. Unnamed sets take their catalogue
+/// number as name.
+///
+/// ```
+/// let text = "ISS (ZARYA)
+/// 1 25544U 98067A   19343.69339541  .00001764  00000-0  38792-4 0  9991
+/// 2 25544  51.6439 211.2001 0007417  17.6667  85.6398 15.50103472202482
+/// ";
+/// let satellites = orbitedge::scenario::satellites_from_tle_text(text)?;
+/// assert_eq!(satellites[0].name, "ISS (ZARYA)");
+/// # Ok::<(), orbitedge::Error>(())
+/// ```
+pub fn satellites_from_tle_text(text: &str) -> Result<Vec<Satellite>> {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim_end)

@@ -34,12 +34,43 @@ impl Scenario {
     /// # Ok::<(), orbitedge::Error>(())
     /// ```
     pub fn with_values<'a>(&self, values: impl IntoIterator<Item = (&'a str, Value)>) -> Result<Self> {
+        // JSON writes NaN and infinities as null, which would silently turn an
+        // optional value such as `step_s = nan` into "not set".
+        if let Some(key) = first_non_finite(
+            &toml::Value::try_from(self).map_err(|e| self.error("values", e))?,
+            "",
+        ) {
+            return Err(self.error(
+                "values",
+                format!("{key} is not a finite number (sweeps cannot carry NaN or infinities)"),
+            ));
+        }
         let mut tree = serde_json::to_value(self).map_err(|e| self.error("values", e))?;
         for (path, value) in values {
             write_out_preset_section(&mut tree, path);
             set(&mut tree, path, value)?;
         }
         Self::from_str(&tree.to_string(), Format::Json, "sweep values")
+    }
+}
+
+/// The dotted key path of the first NaN or infinite number in `value`.
+fn first_non_finite(value: &toml::Value, at: &str) -> Option<String> {
+    let below = |key: &str| {
+        if at.is_empty() {
+            key.to_string()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match value {
+        toml::Value::Float(x) if !x.is_finite() => Some(at.to_string()),
+        toml::Value::Table(table) => table.iter().find_map(|(k, v)| first_non_finite(v, &below(k))),
+        toml::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(k, v)| first_non_finite(v, &below(&k.to_string()))),
+        _ => None,
     }
 }
 
@@ -123,4 +154,25 @@ fn item<'a>(items: &'a mut [Value], key: &str, here: &str) -> std::result::Resul
         .ok()
         .and_then(|k| items.get_mut(k))
         .ok_or_else(|| format!("{here:?}: expected an index below {count}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing: `step_s = nan` went through JSON as null and came
+    /// back as "not set" (an event-driven run instead of an error).
+    #[test]
+    fn non_finite_values_are_refused_not_dropped() {
+        let text = super::super::DEFAULT_SCENARIO_TOML
+            .replace("duration_h = 24.0", "duration_h = 24.0\nstep_s = nan");
+        let scenario = Scenario::from_str(&text, Format::Toml, "s.toml").unwrap();
+        let err = scenario
+            .with_values([("seed", Value::from(7))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("step_s is not a finite number"), "{err}");
+        let finite = Scenario::default_scenario().unwrap();
+        assert_eq!(finite.with_values([]).unwrap(), finite);
+    }
 }

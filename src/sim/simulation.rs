@@ -171,10 +171,12 @@ impl Simulation {
             .collect::<Result<Vec<_>>>()?;
         for (k, sc) in spacecraft.iter().enumerate() {
             if spacecraft[..k].iter().any(|other| other.name == sc.name) {
-                return Err(Error::InvalidChoice {
-                    name: "spacecraft name",
-                    value: sc.name.clone(),
-                    expected: "names unique within a simulation",
+                return Err(Error::Config {
+                    origin: "simulation".into(),
+                    reason: format!(
+                        "duplicate spacecraft name {:?}; names must be unique within a simulation",
+                        sc.name
+                    ),
                 });
             }
         }

@@ -277,11 +277,10 @@ fn validate_resume(
         index: at.index,
         name: at.name,
     };
-    validate_state(sim, sc, &resume.state, template, resume.at_s, &place)
-        .map_err(|e| match e {
-            Error::Checkpoint { reason } => invalid(reason.replacen(&at.to_string(), &inner, 1)),
-            other => other,
-        })
+    validate_state(sim, sc, &resume.state, template, resume.at_s, &place).map_err(|e| match e {
+        Error::Checkpoint { reason } => invalid(reason.replacen(&at.to_string(), &inner, 1)),
+        other => other,
+    })
 }
 
 fn validate_storage(sc: &Spacecraft, state: &SpacecraftState, at: &StatePlace<'_>) -> Result<()> {
