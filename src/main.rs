@@ -144,7 +144,7 @@ struct Span {
 impl Span {
     fn of(scenario: Option<&Path>) -> Result<Self, Failure> {
         let (scenario, base) = load(scenario)?;
-        let prepared = scenario.prepare(&base)?;
+        let prepared = scenario.prepare_geometry(&base)?;
         let sim = &prepared.simulation;
         Ok(Span {
             satellites: sim.spacecraft().iter().map(|s| s.satellite.clone()).collect(),

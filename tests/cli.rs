@@ -549,3 +549,39 @@ fn serve_then_replay_gives_the_same_run() {
     std::fs::remove_dir_all(&served).unwrap();
     std::fs::remove_dir_all(&replayed).unwrap();
 }
+
+#[test]
+fn searches_are_bounded_by_their_own_cost_not_by_a_run_they_do_not_make() {
+    let dir = scratch("search-bounds");
+    // Telemetry every 10 µs: a run of these six hours would need ~800 GB of
+    // memory and is refused; a search holds no telemetry and is accepted.
+    let dense = tiny_scenario(6.0, false).replace(
+        "duration_h = 6.0",
+        "duration_h = 6.0\ntelemetry_interval_s = 1e-5",
+    );
+    std::fs::write(dir.join("dense.toml"), dense).unwrap();
+    let run = orbitedge(&["validate", "dense.toml"], &dir);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(stderr(&run).contains("telemetry"), "{}", stderr(&run));
+    for command in ["windows", "eclipses"] {
+        let out = orbitedge(&[command, "dense.toml", "--csv"], &dir);
+        assert_quiet_success(&[command, "dense.toml"], &out);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).lines().count() > 3,
+            "{command}"
+        );
+    }
+    // 1e300 hours: refused at once by the search's own bound, never searched.
+    std::fs::write(dir.join("forever.toml"), tiny_scenario(1e300, false)).unwrap();
+    for command in ["windows", "eclipses"] {
+        let out = orbitedge(&[command, "forever.toml"], &dir);
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(
+            text.contains("pair-days") || text.contains("duration"),
+            "{command}: {text}"
+        );
+        assert!(!text.contains("panicked"), "{command}: {text}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

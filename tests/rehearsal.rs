@@ -361,7 +361,15 @@ fn connections_beyond_the_bound_make_room_by_closing_the_longest_waiting() {
 
 #[test]
 fn an_engine_error_fails_the_rehearsal_visibly_and_keeps_its_record() {
-    let server = serve_with(decaying(), ServeConfig::default());
+    // Planning is done in 6-hour blocks: the orbit fails while the second
+    // block (6 h to 12 h) is planned, after six simulated hours of advances.
+    let session = Session::new(decaying(), 12.0 * 3600.0).unwrap();
+    let pacer = Pacer::new(3_000.0, 0.005, LagPolicy::CatchUp).unwrap();
+    let config = ServeConfig {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..ServeConfig::default()
+    };
+    let server = serve(session, pacer, config, None).unwrap();
     let addr = server.addr();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let (status, health) = loop {
@@ -399,7 +407,7 @@ fn an_engine_error_fails_the_rehearsal_visibly_and_keeps_its_record() {
     assert_eq!((status, &stopping["session_failed"]), (200, &json!(true)));
     let mut session = server.join().unwrap();
     let failure = session.failure().unwrap().clone();
-    assert!(failure.elapsed_s > 0.0);
+    assert!(failure.elapsed_s >= 6.0 * 3600.0 - 1e-6, "{failure}");
     // The log holds every advance before the failure and replays to its last one.
     let log = session.take_log();
     let last_s = log
@@ -450,7 +458,8 @@ fn a_remote_address_needs_a_token_or_allow_remote() {
 fn decaying() -> Simulation {
     let satellite = orbitedge::prelude::Satellite::from_tle(
         "low-P1-S1",
-        "1 99999U 24001A   24061.00000000  .00000000  00000-0  99999+1 0  9990",
+        // B* = 0.3: SGP4 gives up about 9.5 hours after the epoch.
+        "1 99999U 24001A   24061.00000000  .00000000  00000-0  30000-1 0  9999",
         "2 99999  51.6439 211.2001 0007417  17.6667  85.6398 16.20000000    13",
     )
     .unwrap();

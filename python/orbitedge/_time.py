@@ -22,12 +22,30 @@ from .errors import InputError
 
 _UNIX = _dt.datetime(1970, 1, 1)
 _UTC = _dt.timezone.utc
+# Times cross to Rust as Unix nanoseconds in 64 bits: 1677-09-21 to 2262-04-11.
+_NS_MIN = -(2**63) + 1
+_NS_MAX = 2**63 - 1
+_RANGE = "1677-09-22 to 2262-04-11 UTC (Unix nanoseconds in 64 bits)"
+_DT64_MIN = np.datetime64("1677-09-22", "D")
+_DT64_MAX = np.datetime64("2262-04-11", "D")
+
+
+def _out_of_range(value: Any) -> InputError:
+    return InputError(f"time {value!s} is outside the supported range {_RANGE}")
+
+
+def _check_datetime64(values: np.ndarray) -> None:
+    """Refuses datetime64 values numpy would wrap around when cast to nanoseconds."""
+    outside = (values < _DT64_MIN) | (values > _DT64_MAX)
+    if np.any(outside):
+        raise _out_of_range(np.asarray(values)[outside].flat[0])
 
 
 def _scalar_to_ns(value: Any) -> int:
     if isinstance(value, np.datetime64):
         if np.isnat(value):
             raise InputError("time is NaT (not a time)")
+        _check_datetime64(np.asarray(value))
         return int(value.astype("datetime64[ns]").astype(np.int64))
     if isinstance(value, str):
         text = value.strip()
@@ -42,7 +60,10 @@ def _scalar_to_ns(value: Any) -> int:
             value = value.astimezone(_UTC).replace(tzinfo=None)
         delta = value - _UNIX
         nanos = getattr(value, "nanosecond", 0)  # pandas.Timestamp keeps nanoseconds
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000 + nanos
+        ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000 + nanos
+        if not _NS_MIN <= ns <= _NS_MAX:
+            raise _out_of_range(value)
+        return ns
     if isinstance(value, _dt.date):
         return _scalar_to_ns(_dt.datetime(value.year, value.month, value.day))
     raise InputError(
@@ -75,6 +96,7 @@ def to_unix_ns_array(values: Any) -> np.ndarray:
     if np.issubdtype(array.dtype, np.datetime64):
         if np.isnat(array).any():
             raise InputError("times contain NaT (not a time)")
+        _check_datetime64(array)
         return array.astype("datetime64[ns]").view(np.int64).copy()
     return np.fromiter((_scalar_to_ns(v) for v in values), dtype=np.int64, count=len(array))
 

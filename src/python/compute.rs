@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::errors::IntoPy;
+use super::ints::{unsigned_list, PyInt};
 use crate::compute::fetch;
 use crate::compute::model::{ModelLimits, OnnxModel, Output};
 use crate::compute::scene::{Scene, SceneConfig};
@@ -32,7 +33,8 @@ impl PyOnnxModel {
     /// fetched from PyPI on first use, cached, and run in float32, as scenarios do.
     #[new]
     #[pyo3(signature = (path, input_shape = None))]
-    fn new(py: Python<'_>, path: std::path::PathBuf, input_shape: Option<Vec<usize>>) -> PyResult<Self> {
+    fn new(py: Python<'_>, path: std::path::PathBuf, input_shape: Option<Vec<PyInt>>) -> PyResult<Self> {
+        let input_shape = shape_argument(input_shape)?;
         let (file, widened) = match path.to_str().filter(|p| p.starts_with(fetch::UKIS_PREFIX)) {
             Some(spec) => (fetch::resolve(spec, std::path::Path::new(".")).py_err()?, true),
             None => (path, false),
@@ -52,8 +54,8 @@ impl PyOnnxModel {
     /// Loads a model from the bytes of an ONNX file.
     #[staticmethod]
     #[pyo3(signature = (data, input_shape = None))]
-    fn from_bytes(py: Python<'_>, data: &[u8], input_shape: Option<Vec<usize>>) -> PyResult<Self> {
-        Self::load(py, data.to_vec(), input_shape, false)
+    fn from_bytes(py: Python<'_>, data: &[u8], input_shape: Option<Vec<PyInt>>) -> PyResult<Self> {
+        Self::load(py, data.to_vec(), shape_argument(input_shape)?, false)
     }
 
     #[staticmethod]
@@ -124,6 +126,14 @@ impl PyOnnxModel {
     }
 }
 
+/// `input_shape` as given in Python: a negative or huge dimension is an
+/// `InputError` naming it (pyo3 would raise `OverflowError`).
+fn shape_argument(input_shape: Option<Vec<PyInt>>) -> PyResult<Option<Vec<usize>>> {
+    input_shape
+        .map(|dims| unsigned_list("input_shape", &dims))
+        .transpose()
+}
+
 impl PyOnnxModel {
     /// Loads with the GIL released (checking and optimising a model takes a while).
     fn load(
@@ -179,13 +189,15 @@ impl PyOnnxModel {
 /// (``size_px``, ``cloud_cover``, ``thin_cloud_share``, ``shadow``, ...). The same
 /// seed and index give the same tile.
 #[pyfunction]
-#[pyo3(signature = (seed, index = 0, **config))]
+#[pyo3(signature = (seed, index = PyInt::ZERO, **config))]
 pub(crate) fn scene_tile<'py>(
     py: Python<'py>,
-    seed: u64,
-    index: u64,
+    seed: PyInt,
+    index: PyInt,
     config: Option<&Bound<'py, pyo3::types::PyDict>>,
 ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let seed: u64 = seed.unsigned("seed")?;
+    let index: u64 = index.unsigned("index")?;
     let config: SceneConfig = match config {
         Some(kwargs) => super::sim::from_python("scene", kwargs.as_any())?,
         None => SceneConfig::default(),

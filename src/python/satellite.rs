@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use super::errors::{guard, input_error, IntoPy};
+use super::ints::PyInt;
 use super::pickle;
 use super::{time, with_threads};
 use crate::batch::propagate_batch;
@@ -322,9 +323,9 @@ pub(crate) fn shadow_model(name: &str) -> PyResult<ShadowModel> {
 #[pyo3(signature = (total, planes, phasing, altitude_km, inclination_deg, epoch, propagator = "j2", prefix = "walker"))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn walker_delta(
-    total: u32,
-    planes: u32,
-    phasing: u32,
+    total: PyInt,
+    planes: PyInt,
+    phasing: PyInt,
     altitude_km: f64,
     inclination_deg: f64,
     epoch: &Bound<'_, PyAny>,
@@ -332,6 +333,9 @@ pub(crate) fn walker_delta(
     prefix: &str,
 ) -> PyResult<Vec<PySatellite>> {
     guard("walker_delta", || {
+        let total = total.unsigned("total")?;
+        let planes = planes.unsigned("planes")?;
+        let phasing = phasing.unsigned("phasing")?;
         let pattern = WalkerDelta {
             total,
             planes,

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::{guard, input_error, IntoPy};
+use super::ints::PyInt;
 use super::sim::PySimulation;
 use crate::scenario::{build_scenario, Format, Scenario};
 
@@ -125,11 +126,12 @@ impl PyScenario {
     fn run<'py>(
         &self,
         py: Python<'py>,
-        seed: Option<u64>,
+        seed: Option<PyInt>,
         progress: Option<&Bound<'py, PyAny>>,
         threads: Option<i64>,
     ) -> PyResult<Bound<'py, PySimulation>> {
         guard("Scenario.run", || {
+            let seed: Option<u64> = seed.map(|s| s.unsigned("seed")).transpose()?;
             let built = py
                 .detach(|| build_scenario(&self.inner, &self.base, seed))
                 .py_err()?;

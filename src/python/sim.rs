@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 use super::errors::{guard, input_error, IntoPy};
+use super::ints::PyInt;
 use super::pickle;
 use super::satellite::PySatellite;
 use super::station::PyGroundStation;
@@ -236,17 +237,18 @@ impl PySimulation {
 #[pymethods]
 impl PySimulation {
     #[new]
-    #[pyo3(signature = (start, spacecraft, stations = Vec::new(), seed = 0, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical"))]
+    #[pyo3(signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical"))]
     fn new(
         start: &Bound<'_, PyAny>,
         spacecraft: Vec<PySpacecraft>,
         stations: Vec<PyGroundStation>,
-        seed: u64,
+        seed: PyInt,
         telemetry_interval_s: f64,
         max_substep_s: f64,
         shadow_model: &str,
     ) -> PyResult<Self> {
         guard("Simulation", || {
+            let seed: u64 = seed.unsigned("seed")?;
             let config = SimulationConfig {
                 telemetry_interval_s,
                 max_substep_s,

@@ -305,7 +305,20 @@ impl Scenario {
 
     /// Checks the whole scenario and builds the simulation. `base` resolves
     /// relative paths (TLE, OMM, station CSV). Models are not loaded here.
+    /// A run the limits refuse (its telemetry memory or sub-step count, see
+    /// [`Simulation::check_run_to`]) is refused here, before any work.
     pub fn prepare(&self, base: &Path) -> Result<Prepared> {
+        let prepared = self.prepare_geometry(base)?;
+        let duration_s = self.duration_h * 3_600.0;
+        prepared.simulation.check_run_to(duration_s, prepared.stepping)?;
+        Ok(prepared)
+    }
+
+    /// As [`Scenario::prepare`], without the run's cost estimate: for searches
+    /// over the scenario's span (`orbitedge windows`, `eclipses`), which hold
+    /// no telemetry and have their own bound
+    /// ([`crate::access::MAX_SEARCH_PAIR_DAYS`]).
+    pub fn prepare_geometry(&self, base: &Path) -> Result<Prepared> {
         let start = self.start_epoch()?;
         ensure_positive("duration_h", self.duration_h).map_err(|e| self.error("duration_h", e))?;
         if let Some(step) = self.step_s {
@@ -325,7 +338,6 @@ impl Scenario {
         let stepping = self
             .step_s
             .map_or(Stepping::EventDriven, |step_s| Stepping::Fixed { step_s });
-        simulation.check_run_to(self.duration_h * 3_600.0, stepping)?;
         Ok(Prepared {
             simulation,
             until: start + hifitime::Duration::from_seconds(self.duration_h * 3_600.0),

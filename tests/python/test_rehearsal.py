@@ -307,8 +307,10 @@ def test_absurd_numbers_are_refused_and_the_rehearsal_goes_on(binary, scenario, 
         assert server.stop() == 0
 
 
+# B* = 0.3: SGP4 gives up about 9.5 hours after the epoch, while the engine plans
+# its second 6-hour block, so the log holds six simulated hours of advances first.
 DECAYING_TLE = """LOW-1
-1 99999U 24001A   24061.00000000  .00000000  00000-0  99999+1 0  9990
+1 99999U 24001A   24061.00000000  .00000000  00000-0  30000-1 0  9999
 2 99999  51.6439 211.2001 0007417  17.6667  85.6398 16.20000000    13
 """
 
@@ -317,11 +319,11 @@ def test_an_engine_failure_reaches_the_application_and_keeps_the_record(binary, 
     (tmp_path / "low.tle").write_text(DECAYING_TLE)
     path = tmp_path / "decaying.toml"
     path.write_text(
-        SCENARIO.split("[[satellites]]")[0]
+        SCENARIO.split("[[satellites]]")[0].replace("duration_h = 6.0", "duration_h = 12.0")
         + '[[satellites]]\nsource = "tle"\nfile = "low.tle"\n\n[bus]\npreset = "cubesat_6u"\n\n[outputs]\ndir = "out"\nplots = false\n'
     )
     out = tmp_path / "out"
-    with launch(path, multiplier=100.0, out=out, binary=binary) as server:
+    with launch(path, multiplier=3000.0, out=out, binary=binary) as server:
         sim = server.client()
         deadline = time.monotonic() + 30.0
         while time.monotonic() < deadline:
@@ -339,7 +341,8 @@ def test_an_engine_failure_reaches_the_application_and_keeps_the_record(binary, 
         assert server.stop() == 1  # the failure is the exit status ...
     assert (out / "summary.json").is_file() and (out / "events.jsonl").is_file()  # ... after the report
     log = [json.loads(line) for line in (out / "rehearsal.jsonl").read_text().splitlines()]
-    assert any(entry["op"] == "advance" for entry in log)
+    advanced_s = max(entry["to_s"] for entry in log if entry["op"] == "advance")
+    assert 5 * 3600 < advanced_s <= 6 * 3600, advanced_s  # the advance across 6 h failed
     replayed = subprocess.run(
         [binary, "replay", str(out / "rehearsal.jsonl"), "--scenario", str(path), "--out", str(tmp_path / "again")],
         capture_output=True,

@@ -362,6 +362,14 @@ fn validate_onboard(
     now: f64,
     at: &StatePlace<'_>,
 ) -> Result<()> {
+    // The tile counter first: job ids are checked against it.
+    if onboard.next_tile != onboard.counters.tiles_captured {
+        return Err(invalid(format!(
+            "{at}.onboard.next_tile = {}: every captured tile takes the next id, so it must equal \
+             the tiles captured ({})",
+            onboard.next_tile, onboard.counters.tiles_captured
+        )));
+    }
     for job in onboard.queue.iter() {
         validate_job(
             format_args!("{at}.onboard.queue (job {})", job.id),
@@ -406,13 +414,6 @@ fn validate_onboard(
             *seconds,
             0.0,
         )?;
-    }
-    if onboard.next_tile != c.tiles_captured {
-        return Err(invalid(format!(
-            "{at}.onboard.next_tile = {}: every captured tile takes the next id, so it must equal \
-             the tiles captured ({})",
-            onboard.next_tile, c.tiles_captured
-        )));
     }
     if onboard.unaccounted() != 0 {
         return Err(invalid(format!(
