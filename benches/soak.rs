@@ -125,10 +125,13 @@ fn run(days: f64, out: &std::path::Path) -> (Simulation, f64) {
     (sim, started.elapsed().as_secs_f64())
 }
 
+/// Reads the streamed timeline line by line (a year of it is ~1 GB on disk).
 fn non_finite_cells(timeline: &std::path::Path) -> usize {
-    let text = std::fs::read_to_string(timeline).unwrap();
+    use std::io::BufRead;
+    let file = std::io::BufReader::new(std::fs::File::open(timeline).unwrap());
     let mut bad = 0;
-    for line in text.lines().skip(1) {
+    for line in file.lines().skip(1) {
+        let line = line.unwrap();
         // time, spacecraft, 10 numbers, activity, link, dose, alive
         let cells: Vec<&str> = line.split(',').collect();
         for cell in cells[2..12].iter().chain(&cells[14..15]) {
@@ -168,8 +171,8 @@ fn main() {
     let peak = peak_rss_bytes();
     let bad = non_finite_cells(&dir.join("soak").join("timeline.csv"));
     let identity = energy_identity_error(&sim);
-    let events = std::fs::read_to_string(dir.join("soak").join("events.jsonl"))
-        .map(|t| t.lines().count())
+    let events = std::fs::File::open(dir.join("soak").join("events.jsonl"))
+        .map(|f| std::io::BufRead::lines(std::io::BufReader::new(f)).count())
         .unwrap_or(0);
     println!("soak: 10 spacecraft x {days} days, event-driven, every model on, outputs streamed");
     println!(

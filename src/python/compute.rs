@@ -189,7 +189,7 @@ impl PyOnnxModel {
 /// (``size_px``, ``cloud_cover``, ``thin_cloud_share``, ``shadow``, ...). The same
 /// seed and index give the same tile.
 #[pyfunction]
-#[pyo3(signature = (seed, index = PyInt::ZERO, **config))]
+#[pyo3(signature = (seed, index = PyInt::ZERO, **config), text_signature = "(seed, index=0, **config)")]
 pub(crate) fn scene_tile<'py>(
     py: Python<'py>,
     seed: PyInt,

@@ -237,7 +237,10 @@ impl PySimulation {
 #[pymethods]
 impl PySimulation {
     #[new]
-    #[pyo3(signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical"))]
+    #[pyo3(
+        signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical"),
+        text_signature = "(start, spacecraft, stations=[], seed=0, telemetry_interval_s=60.0, max_substep_s=60.0, shadow_model='conical')"
+    )]
     fn new(
         start: &Bound<'_, PyAny>,
         spacecraft: Vec<PySpacecraft>,
