@@ -185,6 +185,36 @@ pub enum Error {
         /// That value: `NaN`, `inf` or `-inf`.
         first_value: String,
     },
+    /// A name that refers to nothing: a spacecraft, station, activity,
+    /// partition or relay peer that is not there (HTTP 404 in rehearsals).
+    #[error("unknown {kind} {name:?}; expected {expected}")]
+    UnknownName {
+        /// What the name should refer to.
+        kind: &'static str,
+        /// The name given.
+        name: String,
+        /// Where valid names come from, in words.
+        expected: &'static str,
+    },
+    /// A name given twice where names must be unique.
+    #[error("duplicate {kind} name {name:?}; names must be unique within {within}")]
+    Duplicate {
+        /// What is named.
+        kind: &'static str,
+        /// The name given twice.
+        name: String,
+        /// Where names must be unique.
+        within: String,
+    },
+    /// One part of a configuration needs another that is missing (a
+    /// computer without an imager, measured latencies without a detector).
+    #[error("{what} needs {needs}")]
+    MissingDependency {
+        /// The part that cannot work alone, and where.
+        what: String,
+        /// What it needs, in words.
+        needs: &'static str,
+    },
 }
 
 fn name_suffix(name: &Option<String>) -> String {

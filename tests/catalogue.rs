@@ -84,6 +84,9 @@ macro_rules! input_error {
             | Error::Tle { .. }
             | Error::Omm { .. }
             | Error::NonFiniteInput { .. }
+            | Error::UnknownName { .. }
+            | Error::Duplicate { .. }
+            | Error::MissingDependency { .. }
     };
 }
 
@@ -641,17 +644,17 @@ fn cases() -> Vec<Case> {
             run_sim(minutes(1_440.0), Stepping::Fixed { step_s: 1e-6 })),
         case!("sim-10000-years", "a run of 10 000 years", Error::ResourceLimit { .. }, "limit",
             run_sim(epoch() + Duration::from_days(3_652_500.0), Stepping::EventDriven)),
-        case!("sim-schedule-unknown-activity", "schedule 'dancing'", Error::InvalidChoice { .. }, "dancing",
+        case!("sim-schedule-unknown-activity", "schedule 'dancing'", Error::UnknownName { .. }, "dancing",
             sim().schedule("sat", "dancing", minutes(10.0))),
-        case!("sim-schedule-unknown-spacecraft", "schedule on 'nobody'", Error::InvalidChoice { .. }, "nobody",
+        case!("sim-schedule-unknown-spacecraft", "schedule on 'nobody'", Error::UnknownName { .. }, "nobody",
             sim().schedule("nobody", "imaging", minutes(10.0))),
-        case!("sim-constraint-unknown-spacecraft", "a constraint on 'nobody'", Error::InvalidChoice { .. }, "nobody",
+        case!("sim-constraint-unknown-spacecraft", "a constraint on 'nobody'", Error::UnknownName { .. }, "nobody",
             sim().add_constraint("nobody", "imaging", "never", std::sync::Arc::new(|_: &orbitedge::sim::SpacecraftView| false))),
-        case!("sim-radio-unknown-station", "a radio for station 'Atlantis'", Error::InvalidChoice { .. }, "Atlantis",
+        case!("sim-radio-unknown-station", "a radio for station 'Atlantis'", Error::UnknownName { .. }, "Atlantis",
             Simulation::new(epoch(), vec![spacecraft(|sc| sc.radios[0].stations = vec!["Atlantis".into()])?], vec![kiruna()], 1)),
-        case!("sim-relay-unknown-peer", "a relay to 'nobody'", Error::InvalidChoice { .. }, "nobody",
+        case!("sim-relay-unknown-peer", "a relay to 'nobody'", Error::UnknownName { .. }, "nobody",
             with_relay(relay("nobody", "raw", 1e7))),
-        case!("sim-relay-unknown-peer-partition", "a relay into the peer's 'nowhere'", Error::InvalidChoice { .. }, "nowhere",
+        case!("sim-relay-unknown-peer-partition", "a relay into the peer's 'nowhere'", Error::UnknownName { .. }, "nowhere",
             with_relay(relay("b", "nowhere", 1e7))),
         case!("sim-relay-zero-rate", "a relay at 0 bit/s", input_error!(), "rate_bps",
             with_relay(relay("b", "raw", 0.0))),

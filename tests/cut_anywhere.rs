@@ -7,7 +7,7 @@
 
 use orbitedge::compute::{ImagerConfig, Target};
 use orbitedge::prelude::*;
-use orbitedge::sim::{EventKind, Simulation, Stepping};
+use orbitedge::sim::{EventKind, Simulation, SimulationConfig, Stepping};
 use orbitedge::spacecraft::{
     ActivityConfig, DataFlow, Preconditions, RadiationConfig, RelayConfig, Spacecraft,
 };
@@ -174,6 +174,59 @@ fn assert_same(uncut: &Simulation, cut: &Simulation, what: &str) {
 fn pieces(step_s: f64, end_s: f64) -> Vec<f64> {
     let n = (end_s / step_s).round() as usize;
     (1..=n).map(|k| k as f64 * step_s).collect()
+}
+
+/// Telemetry rows at multiples of `every_s`, as CSV lines.
+fn rows_every(sim: &Simulation, every_s: f64) -> Vec<String> {
+    let csv = sim.telemetry_csv();
+    let t = &sim.telemetry().elapsed_s;
+    csv.lines()
+        .skip(1)
+        .zip(t)
+        .filter(|(_, t)| (*t / every_s).fract() == 0.0)
+        .map(|(line, _)| line.to_string())
+        .collect()
+}
+
+/// The telemetry interval is an output setting (issue 13): with the sync
+/// interval at its 60 s in every run, telemetry every 10 s, 60 s or 600 s
+/// gives the same event log and final states, bit for bit, and the samples
+/// the runs share are equal. Telemetry instants between sync points are cuts.
+#[test]
+fn the_telemetry_interval_changes_no_event_and_no_state() {
+    let run = |telemetry_interval_s: f64, stepping: Stepping| {
+        let config = SimulationConfig {
+            telemetry_interval_s,
+            ..Default::default()
+        };
+        let mut sim = Simulation::with_config(epoch(), fleet(3), stations(), 11, config).unwrap();
+        sim.run(at(6.0 * 3_600.0 + 90.0), stepping).unwrap();
+        sim
+    };
+    for stepping in [Stepping::EventDriven, Stepping::Fixed { step_s: 20.0 }] {
+        let baseline = run(60.0, stepping);
+        assert!(captures(&baseline) > 5 && baseline.events().len() > 100);
+        for telemetry_s in [10.0, 600.0, 7.3] {
+            let other = run(telemetry_s, stepping);
+            let what = format!("{stepping:?}, telemetry every {telemetry_s} s");
+            assert!(
+                other.events() == baseline.events(),
+                "{what}: {}",
+                first_difference(&other, &baseline)
+            );
+            assert_eq!(
+                serde_json::to_string(other.states()).unwrap(),
+                serde_json::to_string(baseline.states()).unwrap(),
+                "{what}: final states"
+            );
+            if telemetry_s != 7.3 {
+                // 7.3 s and 60 s grids share no instant in these six hours but 0.
+                let rows = rows_every(&baseline, 600.0);
+                assert!(rows.len() > 100);
+                assert_eq!(rows_every(&other, 600.0), rows, "{what}: samples");
+            }
+        }
+    }
 }
 
 #[test]

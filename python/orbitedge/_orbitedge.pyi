@@ -265,6 +265,7 @@ class Simulation:
         telemetry_interval_s: float = 60.0,
         max_substep_s: float = 60.0,
         shadow_model: str = "conical",
+        sync_interval_s: float = 60.0,
     ) -> Simulation: ...
     @staticmethod
     def restore(blob: bytes) -> Simulation: ...

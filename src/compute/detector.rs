@@ -8,9 +8,8 @@ use std::time::Instant;
 use crate::compute::accuracy::argmax_classes;
 use crate::compute::model::OnnxModel;
 use crate::compute::scene::{Class, Scene, SceneConfig};
-use crate::compute::Job;
+use crate::compute::{Detection, Job, TileDetector};
 use crate::error::{Error, Result};
-use crate::sim::hooks::{Detection, TileDetector};
 
 /// A segmentation model (input 1×4×N×N reflectances normalised as ukis-csmask
 /// expects, output 1×3×N×N logits: clear, cloud, shadow) run on generated scenes.

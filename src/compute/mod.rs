@@ -20,6 +20,7 @@ pub mod model_budget;
 pub mod onnx_check;
 pub mod scene;
 pub mod scheduler;
+pub mod tile_detector;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,7 @@ pub use computer::{ComputerConfig, Latency, ModelSpec};
 pub use device::{Confidence, DeviceProfile, Sourced};
 pub use imager::{ImagerConfig, Target};
 pub use scheduler::{Job, JobQueue, Policy, RestartPolicy};
+pub use tile_detector::{Detection, TileDetector};
 
 /// Numeric precision of a model's weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

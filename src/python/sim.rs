@@ -238,9 +238,10 @@ impl PySimulation {
 impl PySimulation {
     #[new]
     #[pyo3(
-        signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical"),
-        text_signature = "(start, spacecraft, stations=[], seed=0, telemetry_interval_s=60.0, max_substep_s=60.0, shadow_model='conical')"
+        signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical", sync_interval_s = 60.0),
+        text_signature = "(start, spacecraft, stations=[], seed=0, telemetry_interval_s=60.0, max_substep_s=60.0, shadow_model='conical', sync_interval_s=60.0)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         start: &Bound<'_, PyAny>,
         spacecraft: Vec<PySpacecraft>,
@@ -249,12 +250,14 @@ impl PySimulation {
         telemetry_interval_s: f64,
         max_substep_s: f64,
         shadow_model: &str,
+        sync_interval_s: f64,
     ) -> PyResult<Self> {
         guard("Simulation", || {
             let seed: u64 = seed.unsigned("seed")?;
             let config = SimulationConfig {
                 telemetry_interval_s,
                 max_substep_s,
+                sync_interval_s,
                 shadow: crate::environment::eclipse::ShadowConfig {
                     model: super::satellite::shadow_model(shadow_model)?,
                     atmosphere_km: 0.0,

@@ -90,13 +90,12 @@ fn refuse(status: u16, message: impl Into<String>) -> Refusal {
 /// anything else is the server's (500).
 fn status_of(error: &Error) -> u16 {
     match error {
-        Error::InvalidChoice {
-            name: "spacecraft" | "partition",
-            ..
-        } => 404,
+        Error::UnknownName { .. } => 404,
         Error::Conflict(_) => 409,
         Error::InvalidParameter { .. }
         | Error::InvalidChoice { .. }
+        | Error::Duplicate { .. }
+        | Error::MissingDependency { .. }
         | Error::InvalidInterval { .. }
         | Error::EmptyInput { .. }
         | Error::InvalidTime { .. }
@@ -635,9 +634,9 @@ mod tests {
 
     #[test]
     fn engine_errors_map_by_variant() {
-        let spacecraft = Error::InvalidChoice {
-            name: "spacecraft",
-            value: "x".into(),
+        let spacecraft = Error::UnknownName {
+            kind: "spacecraft",
+            name: "x".into(),
             expected: "a name",
         };
         assert_eq!(status_of(&spacecraft), 404);

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::compute::TileDetector;
+
 /// What a hook may look at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpacecraftView {
@@ -39,23 +41,6 @@ pub struct SpacecraftView {
 pub type Constraint = Arc<dyn Fn(&SpacecraftView) -> bool + Send + Sync>;
 /// A property update: (view, seconds elapsed, current value) → new value.
 pub type PropertyUpdate = Arc<dyn Fn(&SpacecraftView, f64, f64) -> f64 + Send + Sync>;
-
-/// What a detector found on one tile.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Detection {
-    /// Detected cloud fraction, in [0, 1].
-    pub cloud_fraction: f64,
-    /// Wall-clock time of the model run alone on this host, s (the measured latency
-    /// before scaling to the target).
-    pub host_s: f64,
-}
-
-/// A cloud detector run on a tile: what it finds on job `job` (whose true cover
-/// is `job.cloud_cover`) in a scene keyed by `scene_seed`.
-pub trait TileDetector: Send + Sync {
-    /// Runs the detector.
-    fn detect(&self, job: &crate::compute::Job, scene_seed: u64) -> crate::Result<Detection>;
-}
 
 /// The hooks of one spacecraft.
 #[derive(Clone, Default)]

@@ -14,8 +14,9 @@ mod simulation;
 pub mod state;
 pub mod telemetry;
 
+pub use crate::compute::{Detection, TileDetector};
 pub use events::{Event, EventKind};
-pub use hooks::{Detection, SpacecraftHooks, SpacecraftView, TileDetector};
+pub use hooks::{SpacecraftHooks, SpacecraftView};
 pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
 pub use simulation::{
     RunEstimate, RunLimits, Simulation, SimulationConfig, Stepping, MAX_EXTERNAL_LOAD_W, MAX_WRITE_BYTES,

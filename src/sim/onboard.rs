@@ -614,10 +614,9 @@ fn run_inference(
             )
         }
         (None, None) => {
-            return Err(crate::Error::InvalidChoice {
-                name: "latency mode",
-                value: format!("measured (spacecraft {spacecraft})"),
-                expected: "a detector attached to the spacecraft (measured latencies time a real model run)",
+            return Err(crate::Error::MissingDependency {
+                what: format!("measured latency on spacecraft {spacecraft:?}"),
+                needs: "a detector attached to the spacecraft (measured latencies time a real model run)",
             })
         }
     };

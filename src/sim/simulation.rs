@@ -46,7 +46,8 @@ pub enum Stepping {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationConfig {
-    /// Telemetry cadence, s; also the engine's sync interval. Default 60.
+    /// Telemetry cadence, s (output only: samples between sync points do not
+    /// change the run). Default 60.
     pub telemetry_interval_s: f64,
     /// Longest integration sub-step, s; default 60.
     pub max_substep_s: f64,
@@ -62,6 +63,16 @@ pub struct SimulationConfig {
     /// Limits on a run's work and memory, checked before it starts.
     #[serde(default)]
     pub limits: RunLimits,
+    /// The engine's sync interval, s: every spacecraft reaches each multiple
+    /// of it (from the start) before any goes further; relays exchange data
+    /// there and decisions are taken there. A physics setting, unlike the
+    /// telemetry interval. Default 60.
+    #[serde(default = "default_sync_interval_s")]
+    pub sync_interval_s: f64,
+}
+
+fn default_sync_interval_s() -> f64 {
+    60.0
 }
 
 impl Default for SimulationConfig {
@@ -73,6 +84,7 @@ impl Default for SimulationConfig {
             search: SearchConfig::default(),
             paseos_compatible: false,
             limits: RunLimits::default(),
+            sync_interval_s: default_sync_interval_s(),
         }
     }
 }
@@ -159,6 +171,7 @@ impl Simulation {
     ) -> Result<Self> {
         ensure_positive("telemetry_interval_s", config.telemetry_interval_s)?;
         ensure_positive("max_substep_s", config.max_substep_s)?;
+        ensure_positive("sync_interval_s", config.sync_interval_s)?;
         ensure_positive("limits.max_telemetry_bytes", config.limits.max_telemetry_bytes)?;
         ensure_positive("limits.max_substeps", config.limits.max_substeps)?;
         let config = SimulationConfig {
@@ -171,12 +184,10 @@ impl Simulation {
             .collect::<Result<Vec<_>>>()?;
         for (k, sc) in spacecraft.iter().enumerate() {
             if spacecraft[..k].iter().any(|other| other.name == sc.name) {
-                return Err(Error::Config {
-                    origin: "simulation".into(),
-                    reason: format!(
-                        "duplicate spacecraft name {:?}; names must be unique within a simulation",
-                        sc.name
-                    ),
+                return Err(Error::Duplicate {
+                    kind: "spacecraft",
+                    name: sc.name.clone(),
+                    within: "a simulation".into(),
                 });
             }
         }
@@ -187,9 +198,9 @@ impl Simulation {
                     .iter()
                     .find(|n| !stations.iter().any(|s| s.name() == n.as_str()))
                 {
-                    return Err(Error::InvalidChoice {
-                        name: "station",
-                        value: unknown.clone(),
+                    return Err(Error::UnknownName {
+                        kind: "station",
+                        name: unknown.clone(),
                         expected: "the name of a ground station in the simulation",
                     });
                 }
@@ -200,9 +211,9 @@ impl Simulation {
                 let peer = spacecraft
                     .iter()
                     .find(|p| p.name == relay.peer && p.name != sc.name)
-                    .ok_or_else(|| Error::InvalidChoice {
-                        name: "relay peer",
-                        value: relay.peer.clone(),
+                    .ok_or_else(|| Error::UnknownName {
+                        kind: "relay peer",
+                        name: relay.peer.clone(),
                         expected: "the name of another spacecraft in the simulation",
                     })?;
                 peer.storage.index(&relay.peer_partition)?;
@@ -286,9 +297,9 @@ impl Simulation {
         self.spacecraft
             .iter()
             .position(|s| s.name == spacecraft)
-            .ok_or_else(|| Error::InvalidChoice {
-                name: "spacecraft",
-                value: spacecraft.to_string(),
+            .ok_or_else(|| Error::UnknownName {
+                kind: "spacecraft",
+                name: spacecraft.to_string(),
                 expected: "the name of a spacecraft in the simulation",
             })
     }
@@ -298,9 +309,9 @@ impl Simulation {
             .activities
             .iter()
             .position(|a| a.name == activity)
-            .ok_or_else(|| Error::InvalidChoice {
-                name: "activity",
-                value: activity.to_string(),
+            .ok_or_else(|| Error::UnknownName {
+                kind: "activity",
+                name: activity.to_string(),
                 expected: "the name of one of the spacecraft's activities",
             })
     }
@@ -429,10 +440,9 @@ impl Simulation {
             let onboard = self.states[k]
                 .onboard
                 .as_mut()
-                .ok_or_else(|| Error::InvalidChoice {
-                    name: "replayed spacecraft",
-                    value: name.clone(),
-                    expected: "a spacecraft with an imager and a computer",
+                .ok_or_else(|| Error::MissingDependency {
+                    what: format!("replaying inferences on spacecraft {name:?}"),
+                    needs: "an imager and a computer on that spacecraft",
                 })?;
             onboard.replay.insert(record.job, *record);
         }

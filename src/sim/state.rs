@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::orbit::{Propagator, StateVector};
 use crate::sim::events::EventKind;
 use crate::sim::hooks::{SpacecraftHooks, SpacecraftView};
-use crate::sim::onboard::OnboardState;
+use crate::sim::onboard::{InferenceRecord, OnboardState};
 use crate::sim::telemetry::Sample;
 use crate::spacecraft::power::{Battery, EnergyLedger, SOLAR_IRRADIANCE_1AU_W_M2};
 use crate::spacecraft::radiation::{EventStream, RadiationProcess};
@@ -153,6 +153,10 @@ pub(crate) struct Resume {
     /// The state there (after the decisions taken at the sub-step's start).
     pub(crate) state: SpacecraftState,
 }
+
+/// The inference records and replays of one spacecraft (see
+/// [`SpacecraftState::resume_copy`]).
+type InferenceLogs = (Vec<InferenceRecord>, BTreeMap<u64, InferenceRecord>);
 
 /// One call of [`SpacecraftState::advance`]: from `from_s` to `to_s`, where
 /// `sync_s` (≥ `to_s`) is the next sync point. `to_s < sync_s` means the run
@@ -299,6 +303,40 @@ impl SpacecraftState {
             last_stop_s: vec![f64::NEG_INFINITY; sc.activities.len()],
             resume: None,
             cursors: Cursors::default(),
+        }
+    }
+
+    /// A copy for a resume point, without the inference logs (`records`,
+    /// `replay`): no sub-step changes them, and the resumed state takes them
+    /// back from the state it replaces ([`SpacecraftState::resume`]). A cut
+    /// (a run's end, a telemetry instant between sync points) then costs the
+    /// state's size, not the length of the run so far.
+    fn resume_copy(&mut self) -> SpacecraftState {
+        let logs = self.take_logs();
+        let copy = self.clone();
+        self.put_logs(logs);
+        copy
+    }
+
+    /// Continues from a resume point: its state, with this state's inference
+    /// logs (and replays added since, e.g. by `replay_inferences` at a cut).
+    fn resume(&mut self, resume: Resume) {
+        let logs = self.take_logs();
+        *self = resume.state;
+        self.put_logs(logs);
+        self.cursors = Cursors::default();
+    }
+
+    fn take_logs(&mut self) -> Option<InferenceLogs> {
+        self.onboard
+            .as_mut()
+            .map(|o| (std::mem::take(&mut o.records), std::mem::take(&mut o.replay)))
+    }
+
+    fn put_logs(&mut self, logs: Option<InferenceLogs>) {
+        if let (Some(onboard), Some((records, replay))) = (self.onboard.as_mut(), logs) {
+            onboard.records = records;
+            onboard.replay = replay;
         }
     }
 
@@ -461,8 +499,7 @@ impl SpacecraftState {
         if let Some(resume) = self.resume.take() {
             // Continue the cut sub-step from its start, as an uncut run does.
             t = resume.at_s;
-            *self = resume.state;
-            self.cursors = Cursors::default();
+            self.resume(*resume);
             decide = false;
         }
         let mut stalled = 0;
@@ -799,7 +836,7 @@ impl SpacecraftState {
                 // The run ends on a sub-step boundary between breakpoints.
                 self.resume = Some(Box::new(Resume {
                     at_s: s1,
-                    state: self.clone(),
+                    state: self.resume_copy(),
                 }));
                 return Ok((s1, true));
             }
@@ -829,7 +866,7 @@ impl SpacecraftState {
         }
         let resume = Resume {
             at_s: s0,
-            state: self.clone(),
+            state: self.resume_copy(),
         };
         let (reached, cut) = self.substep(sc, hooks, plan, ctx, lights, (s0, s1, stop), log)?;
         if cut {

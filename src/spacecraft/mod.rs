@@ -170,12 +170,10 @@ impl Spacecraft {
             .collect::<Result<Vec<_>>>()?;
         for (k, activity) in activities.iter().enumerate() {
             if activities[..k].iter().any(|a| a.name == activity.name) {
-                return Err(Error::Config {
-                    origin: format!("spacecraft {:?}", self.name),
-                    reason: format!(
-                        "duplicate activity name {:?}; names must be unique within a spacecraft",
-                        activity.name
-                    ),
+                return Err(Error::Duplicate {
+                    kind: "activity",
+                    name: activity.name.clone(),
+                    within: format!("spacecraft {:?}", self.name),
                 });
             }
             for flow in [&activity.produces, &activity.consumes].into_iter().flatten() {
@@ -189,10 +187,12 @@ impl Spacecraft {
         }
         if let Some(computer) = &computer {
             if imager.is_none() {
-                return Err(Error::InvalidChoice {
-                    name: "computer",
-                    value: computer.device.name.clone(),
-                    expected: "an imager on the same spacecraft (the computer processes its tiles)",
+                return Err(Error::MissingDependency {
+                    what: format!(
+                        "the computer ({}) of spacecraft {:?}",
+                        computer.device.name, self.name
+                    ),
+                    needs: "an imager on the same spacecraft (the computer processes its tiles)",
                 });
             }
             storage.index(&computer.keep_partition)?;

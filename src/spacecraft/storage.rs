@@ -64,12 +64,10 @@ impl StorageConfig {
                 ensure_non_negative("partition quota_bytes", quota)?;
             }
             if self.partitions[..k].iter().any(|q| q.name == p.name) {
-                return Err(Error::Config {
-                    origin: "storage".into(),
-                    reason: format!(
-                        "duplicate partition name {:?}; names must be unique within a spacecraft",
-                        p.name
-                    ),
+                return Err(Error::Duplicate {
+                    kind: "partition",
+                    name: p.name.clone(),
+                    within: "a spacecraft's storage".into(),
                 });
             }
         }
@@ -81,9 +79,9 @@ impl StorageConfig {
         self.partitions
             .iter()
             .position(|p| p.name == name)
-            .ok_or_else(|| Error::InvalidChoice {
-                name: "partition",
-                value: name.to_string(),
+            .ok_or_else(|| Error::UnknownName {
+                kind: "partition",
+                name: name.to_string(),
                 expected: "one of the spacecraft's storage partitions",
             })
     }

@@ -65,6 +65,26 @@ def test_simulation_api_runs_and_reports():
     assert 0 <= state["soc"] <= 1 and state["energy"]["generated_wh"] > 0
 
 
+def test_the_telemetry_interval_is_output_only():
+    """Telemetry every 10 s or every 600 s: the same events and final states (issue 13)."""
+    runs = []
+    for telemetry_interval_s in (10.0, 600.0):
+        sim = oe.Simulation(START, spacecraft=fleet(), stations=stations(), seed=4,
+                            telemetry_interval_s=telemetry_interval_s)
+        sim.run(START + dt.timedelta(hours=6))
+        runs.append(sim)
+    dense, sparse = runs
+    assert len(dense.telemetry()["time"]) == 3 * (6 * 360 + 1)
+    assert len(sparse.telemetry()["time"]) == 3 * (6 * 6 + 1)
+    assert [e.to_json() for e in dense.events()] == [e.to_json() for e in sparse.events()]
+    assert dense.states() == sparse.states()
+
+
+def test_the_sync_interval_is_checked():
+    with pytest.raises(oe.InputError, match="sync_interval_s"):
+        oe.Simulation(START, spacecraft=fleet(), sync_interval_s=0.0)
+
+
 def test_event_driven_and_fixed_step_agree_without_activities():
     def quiet():
         return [oe.Spacecraft(s.name, orbit=s.orbit, power=POWER, thermal=THERMAL) for s in fleet()]

@@ -51,7 +51,12 @@ impl Simulation {
         let interval = self.config.telemetry_interval_s;
         let telemetry_rows = n * (span_s / interval).floor();
         let held_rows = self.telemetry.len() as f64 + telemetry_rows;
-        let mut finest_s = self.config.max_substep_s.min(interval);
+        // Telemetry instants between sync points cut sub-steps (and resume them).
+        let mut finest_s = self
+            .config
+            .max_substep_s
+            .min(interval)
+            .min(self.config.sync_interval_s);
         if let Stepping::Fixed { step_s } = stepping {
             finest_s = finest_s.min(step_s);
         }
@@ -97,7 +102,8 @@ impl Simulation {
                 ),
                 estimate: format!("{:.3e} integration sub-steps", estimate.substeps),
                 limit: format!("{:.3e} sub-steps (limits.max_substeps)", limits.max_substeps),
-                hint: "shorten the run, or use a longer step_s, telemetry_interval_s or max_substep_s".into(),
+                hint: "shorten the run, or use a longer step_s, telemetry_interval_s, sync_interval_s or max_substep_s"
+                    .into(),
             });
         }
         Ok(estimate)

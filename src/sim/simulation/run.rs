@@ -1,12 +1,14 @@
 //! The run loop: planning blocks → sync points → every spacecraft advanced in
 //! parallel between two sync points → events merged in (time, spacecraft) order.
 //!
-//! A run may end anywhere. Sync points (telemetry instants and block ends) are
+//! A run may end anywhere. Sync points (the sync grid and block ends) are
 //! fixed to the simulation start, so they are the same however a run is cut;
 //! the run's end, when it is not one of them, is a *cut*: the spacecraft states
-//! show that instant but decide nothing there (see `state::Resume`), relays
-//! wait for the next sync point, and nothing is sampled. Results therefore do
-//! not depend on how a run is cut into calls, nor on a checkpoint in between.
+//! show that instant but decide nothing there (see `state::Resume`) and relays
+//! wait for the next sync point. Results therefore do not depend on how a run
+//! is cut into calls, nor on a checkpoint in between. Telemetry instants that
+//! are not sync points are cuts too, sampled: the telemetry interval is an
+//! output setting and never changes the events or the states.
 
 use std::sync::Arc;
 
@@ -102,49 +104,50 @@ impl Simulation {
         Ok(true)
     }
 
-    /// Sync points in (from_s, to_s], ending with `to_s`.
+    /// Where the steps of a run over (from_s, to_s] end: the sync points (the
+    /// sync grid and block ends), the telemetry instants (sampled; a cut when
+    /// not also a sync point, so telemetry never changes the run), and `to_s`.
     fn sync_points(&self, from_s: f64, to_s: f64) -> Vec<Sync> {
-        let interval = self.config.telemetry_interval_s;
-        let mut points: Vec<(f64, bool)> = Vec::new();
-        let mut k = (from_s / interval).floor() + 1.0;
-        while k * interval < to_s - 1e-9 {
-            points.push((k * interval, true));
-            k += 1.0;
-        }
+        let sync = self.config.sync_interval_s;
+        let telemetry = self.config.telemetry_interval_s;
+        let mut points: Vec<f64> = grid(sync, from_s, to_s);
         let mut block = block_of(from_s);
         while block_span(block).1 < to_s - 1e-9 {
-            points.push((block_span(block).1, false));
+            points.push(block_span(block).1);
             block += 1;
         }
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        points.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            kept.1 |= same && later.1;
-            same
-        });
+        let samples = grid(telemetry, from_s, to_s);
+        points.extend(&samples);
+        points.sort_by(f64::total_cmp);
+        points.dedup();
         let mut syncs: Vec<Sync> = points
             .into_iter()
-            .filter(|(t, _)| *t > from_s)
-            .map(|(at_s, sample)| Sync {
+            .filter(|t| *t > from_s)
+            .map(|at_s| Sync {
                 at_s,
-                bound_s: at_s,
-                sample,
+                bound_s: self.next_sync_point(at_s),
+                sample: samples.binary_search_by(|x| x.total_cmp(&at_s)).is_ok(),
             })
             .collect();
-        let on_grid = is_sample_time(to_s, interval);
-        let block_end = (to_s / super::PLAN_BLOCK_S).round() * super::PLAN_BLOCK_S;
-        let natural = on_grid || (to_s - block_end).abs() < 1e-9;
-        let bound_s = if natural {
-            to_s
-        } else {
-            (((to_s / interval).floor() + 1.0) * interval).min(block_span(block_of(to_s)).1)
-        };
         syncs.push(Sync {
             at_s: to_s,
-            bound_s,
-            sample: on_grid,
+            bound_s: self.next_sync_point(to_s),
+            sample: is_sample_time(to_s, telemetry),
         });
         syncs
+    }
+
+    /// The first sync point at or after `t`: a multiple of the sync interval
+    /// or a block end, whichever comes first.
+    fn next_sync_point(&self, t: f64) -> f64 {
+        let sync = self.config.sync_interval_s;
+        let block_end = block_span(block_of(t)).1;
+        let on_block_end = (t - (t / super::PLAN_BLOCK_S).round() * super::PLAN_BLOCK_S).abs() < 1e-9;
+        if is_sample_time(t, sync) || on_block_end {
+            t
+        } else {
+            (((t / sync).floor() + 1.0) * sync).min(block_end)
+        }
     }
 
     /// The plans of `block` with the current schedule (searched once per block).
@@ -394,12 +397,23 @@ fn advance_one(
             sync_s: sync.bound_s,
         };
         state.advance(sc, hooks, plan, ctx, span, &mut log)?;
-        if sync.sample && sync.natural() {
+        if sync.sample {
             samples.push(state.sample(sc, index, plan, ctx, sync.at_s)?);
         }
         t = sync.at_s;
     }
     Ok((log, samples))
+}
+
+/// Multiples of `interval` in (from_s, to_s), 1 ns short of `to_s`.
+fn grid(interval: f64, from_s: f64, to_s: f64) -> Vec<f64> {
+    let mut points = Vec::new();
+    let mut k = (from_s / interval).floor() + 1.0;
+    while k * interval < to_s - 1e-9 {
+        points.push(k * interval);
+        k += 1.0;
+    }
+    points
 }
 
 pub(super) fn is_sample_time(t: f64, interval: f64) -> bool {
