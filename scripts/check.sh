@@ -27,6 +27,13 @@ scripts/prepare_cloud_model.sh .venv/bin/python
 step "cargo clippy (all targets, with the python feature)"
 cargo clippy --all-targets --features python -- -D warnings
 
+# Module boundaries stay honest: the crate builds with no optional feature and
+# with each one alone (a test or bench that needs a feature declares it).
+step "cargo check --all-targets: no default features, then each feature alone"
+for features in "" serve plots onnx cli; do
+    cargo check --quiet --all-targets --no-default-features ${features:+--features "$features"}
+done
+
 step "cargo test (unit, integration, doc-tests; the CLI's end-to-end run)"
 ORBITEDGE_PYTHON="$PWD/.venv/bin/python" cargo test
 

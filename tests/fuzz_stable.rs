@@ -37,6 +37,7 @@ struct Target {
 }
 
 fn targets() -> Vec<Target> {
+    #[cfg_attr(not(feature = "onnx"), allow(unused_mut))]
     let mut targets = vec![
         Target {
             name: "tle",
