@@ -87,12 +87,12 @@ fn main() -> Result<()> {
         let (mut count, mut umbra_s, mut penumbra_s) = (0, 0.0, 0.0);
         for e in mine {
             let length = seconds_between(e.start, e.end);
-            match e.kind {
-                EclipseKind::Umbra => {
-                    count += 1;
-                    umbra_s += length;
-                }
-                EclipseKind::Penumbra => penumbra_s += length,
+            // An eclipse interval is umbra or penumbra, never sunlit.
+            if e.kind == EclipseKind::Umbra {
+                count += 1;
+                umbra_s += length;
+            } else {
+                penumbra_s += length;
             }
         }
         let contact_s: f64 = windows

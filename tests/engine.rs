@@ -313,7 +313,7 @@ fn edges(sim: &Simulation) -> Vec<(usize, String, String, f64)> {
         .iter()
         .filter_map(|e| match &e.kind {
             EventKind::LightChanged { to, .. } => {
-                Some((e.spacecraft_index, "light".into(), to.clone(), e.elapsed_s))
+                Some((e.spacecraft_index, "light".into(), to.to_string(), e.elapsed_s))
             }
             EventKind::ContactStarted { station } => Some((
                 e.spacecraft_index,
@@ -492,7 +492,7 @@ fn paseos_mode_charges_only_when_sunlit_at_both_ends_of_a_step() {
     let eclipses = normal
         .events()
         .iter()
-        .filter(|e| matches!(&e.kind, EventKind::LightChanged { to, .. } if to == "penumbra"))
+        .filter(|e| matches!(&e.kind, EventKind::LightChanged { to, .. } if *to == orbitedge::sim::Light::Penumbra))
         .count() as f64;
     // The array gives ≈ 49 W; PASEOS loses up to two partial steps per shadow passage.
     let lost_wh = g_normal - g_paseos;

@@ -17,32 +17,16 @@ use serde::{Deserialize, Serialize};
 use crate::access::root::brent;
 use crate::access::{epoch_on, SearchConfig, Track};
 use crate::constants::{EARTH_EQUATORIAL_RADIUS_KM, SECONDS_PER_DAY};
-use crate::environment::eclipse::{ShadowConfig, ShadowGeometry};
+use crate::environment::eclipse::{Light, ShadowConfig, ShadowGeometry};
 use crate::environment::sun::sun_position_km;
 use crate::error::{ensure_interval, Error, Result};
 use crate::orbit::Propagator;
 use crate::satellite::Satellite;
 use crate::time::TimeAxis;
 
-/// Part of the shadow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EclipseKind {
-    /// The Sun is entirely hidden.
-    Umbra,
-    /// The Sun is partly hidden.
-    Penumbra,
-}
-
-impl EclipseKind {
-    /// `"umbra"` or `"penumbra"`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            EclipseKind::Umbra => "umbra",
-            EclipseKind::Penumbra => "penumbra",
-        }
-    }
-}
+/// Part of the shadow: [`Light::Umbra`] or [`Light::Penumbra`] (an eclipse
+/// interval is never [`Light::Sunlit`]). The crate has one light type.
+pub type EclipseKind = Light;
 
 /// A maximal period in one part of the shadow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,13 +115,6 @@ pub struct RawEclipse {
     pub start_s: f64,
     /// Exit, s.
     pub end_s: f64,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Light {
-    Sunlit,
-    Penumbra,
-    Umbra,
 }
 
 fn light_of(penumbra_margin: f64, umbra_margin: f64) -> Light {
@@ -229,11 +206,10 @@ pub fn shadow_intervals<P: Propagator + ?Sized>(
 }
 
 fn push_interval(intervals: &mut Vec<RawEclipse>, light: Light, start_s: f64, end_s: f64) {
-    let kind = match light {
-        Light::Sunlit => return,
-        Light::Penumbra => EclipseKind::Penumbra,
-        Light::Umbra => EclipseKind::Umbra,
-    };
+    if light == Light::Sunlit {
+        return;
+    }
+    let kind = light;
     if end_s > start_s {
         intervals.push(RawEclipse { kind, start_s, end_s });
     }

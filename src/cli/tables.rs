@@ -69,10 +69,7 @@ pub fn eclipses(out: &mut impl Write, eclipses: &[EclipseInterval], csv: bool) -
         )?;
     }
     for e in eclipses {
-        let kind = match e.kind {
-            EclipseKind::Umbra => "umbra",
-            EclipseKind::Penumbra => "penumbra",
-        };
+        let kind = e.kind.as_str();
         let length = (e.end - e.start).to_seconds();
         if csv {
             writeln!(out, "{},{kind},{},{},{length:.3}", e.satellite, e.start, e.end)?;

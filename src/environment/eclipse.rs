@@ -20,6 +20,41 @@ use std::f64::consts::PI;
 
 use crate::constants::{EARTH_EQUATORIAL_RADIUS_KM, SUN_RADIUS_KM};
 
+/// How much of the Sun a spacecraft sees: the one light type of the crate
+/// (eclipse searches, the engine's state and events, the report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Light {
+    /// The whole solar disk is visible.
+    Sunlit,
+    /// Part of the solar disk is hidden.
+    Penumbra,
+    /// The solar disk is hidden.
+    Umbra,
+}
+
+impl Light {
+    /// `"sunlit"`, `"penumbra"` or `"umbra"` (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Light::Sunlit => "sunlit",
+            Light::Penumbra => "penumbra",
+            Light::Umbra => "umbra",
+        }
+    }
+
+    /// In the shadow, partly or wholly.
+    pub fn is_shadow(self) -> bool {
+        self != Light::Sunlit
+    }
+}
+
+impl std::fmt::Display for Light {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Which shadow geometry to use.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]

@@ -2,16 +2,12 @@
 //! jobs per spacecraft. The Gantt chart draws them; tests check them against
 //! the summary.
 
+use crate::environment::eclipse::Light;
 use crate::sim::{EventKind, Simulation};
 
-/// How dark an interval is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shadow {
-    /// Part of the solar disk is hidden.
-    Penumbra,
-    /// The solar disk is hidden.
-    Umbra,
-}
+/// How dark a shadow interval is: [`Light::Penumbra`] or [`Light::Umbra`]
+/// (the crate's one light type; a shadow interval is never sunlit).
+pub type Shadow = Light;
 
 /// How an inference job interval ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,12 +56,9 @@ pub struct SpacecraftIntervals {
     pub jobs: Vec<Interval<JobOutcome>>,
 }
 
-fn shadow_of(light: &str) -> Option<Shadow> {
-    match light {
-        "penumbra" => Some(Shadow::Penumbra),
-        "umbra" => Some(Shadow::Umbra),
-        _ => None,
-    }
+/// The shadow a light is, if it is one.
+fn shadow_of(light: Light) -> Option<Shadow> {
+    light.is_shadow().then_some(light)
 }
 
 /// Reads the intervals of every spacecraft (in the simulation's order) from
@@ -131,7 +124,7 @@ pub fn intervals(sim: &Simulation) -> Vec<SpacecraftIntervals> {
             EventKind::LightChanged { from, to } => {
                 if !first_light_seen[k] {
                     first_light_seen[k] = true;
-                    shadow_open[k] = shadow_of(from).map(|kind| (0.0, kind));
+                    shadow_open[k] = shadow_of(*from).map(|kind| (0.0, kind));
                 }
                 if let Some((start_s, what)) = shadow_open[k].take() {
                     sc.shadow.push(Interval {
@@ -140,7 +133,7 @@ pub fn intervals(sim: &Simulation) -> Vec<SpacecraftIntervals> {
                         what,
                     });
                 }
-                shadow_open[k] = shadow_of(to).map(|kind| (t, kind));
+                shadow_open[k] = shadow_of(*to).map(|kind| (t, kind));
             }
             EventKind::ContactStarted { station } => contact_open[k].push((t, station.clone())),
             EventKind::ContactEnded { station, .. } => {

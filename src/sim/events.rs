@@ -3,6 +3,29 @@
 use hifitime::Epoch;
 use serde::{Deserialize, Serialize};
 
+use crate::environment::eclipse::Light;
+use crate::sim::onboard::DeferReason;
+
+/// Why a spacecraft failed permanently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCause {
+    /// A random radiation latch-up (`radiation.failure_per_s`).
+    Radiation,
+    /// The accumulated dose reached `radiation.dose_limit_rad`.
+    TotalDose,
+}
+
+impl FailureCause {
+    /// `"radiation"` or `"total_dose"` (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCause::Radiation => "radiation",
+            FailureCause::TotalDose => "total_dose",
+        }
+    }
+}
+
 /// One logged event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -26,9 +49,9 @@ pub enum EventKind {
     /// Light changed: `from`/`to` are `sunlit`, `penumbra` or `umbra`.
     LightChanged {
         /// Previous light.
-        from: String,
+        from: Light,
         /// New light.
-        to: String,
+        to: Light,
     },
     /// A ground station started tracking the spacecraft.
     ContactStarted {
@@ -102,8 +125,8 @@ pub enum EventKind {
     Restart,
     /// The spacecraft failed permanently.
     PermanentFailure {
-        /// `radiation` (random latch-up) or `total_dose`.
-        cause: String,
+        /// Why (serialised `radiation` or `total_dose`).
+        cause: FailureCause,
     },
     /// The imager captured tiles.
     ImageCaptured {
@@ -143,8 +166,8 @@ pub enum EventKind {
     },
     /// Queued work started waiting.
     WorkDeferred {
-        /// `power`, `thermal`, `eclipse` or `fault`.
-        reason: String,
+        /// Why (serialised `power`, `thermal`, `eclipse` or `fault`).
+        reason: DeferReason,
         /// Every unmet condition.
         detail: String,
         /// Jobs waiting.
@@ -214,7 +237,7 @@ impl EventKind {
             EventKind::LoadShed { activity } => activity.clone().unwrap_or_default(),
             EventKind::StorageFull { partition } => partition.clone(),
             EventKind::DataCorrupted { partition, bytes } => format!("{partition}: {bytes:.0} bytes"),
-            EventKind::PermanentFailure { cause } => cause.clone(),
+            EventKind::PermanentFailure { cause } => cause.as_str().to_string(),
             EventKind::ImageCaptured { tiles, bytes, stored } => {
                 format!(
                     "{tiles} tiles, {bytes:.0} bytes{}",
@@ -251,7 +274,7 @@ impl EventKind {
                 reason,
                 detail,
                 queued,
-            } => format!("{reason}: {detail} ({queued} queued)"),
+            } => format!("{}: {detail} ({queued} queued)", reason.name()),
             EventKind::BatteryEmpty | EventKind::BatteryRecovered | EventKind::Restart => String::new(),
         }
     }

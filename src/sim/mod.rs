@@ -15,7 +15,8 @@ pub mod state;
 pub mod telemetry;
 
 pub use crate::compute::{Detection, TileDetector};
-pub use events::{Event, EventKind};
+pub use crate::environment::eclipse::Light;
+pub use events::{Event, EventKind, FailureCause};
 pub use hooks::{SpacecraftHooks, SpacecraftView};
 pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
 pub use simulation::{

@@ -404,7 +404,7 @@ impl SpacecraftState {
                 log.push((
                     t,
                     EventKind::WorkDeferred {
-                        reason: reason.name().to_string(),
+                        reason,
                         detail,
                         queued: onboard.queue.len(),
                     },

@@ -23,7 +23,7 @@ use crate::constants::{ASTRONOMICAL_UNIT_KM, EARTH_EQUATORIAL_RADIUS_KM};
 use crate::environment::eclipse::ShadowConfig;
 use crate::error::Result;
 use crate::orbit::{Propagator, StateVector};
-use crate::sim::events::EventKind;
+use crate::sim::events::{EventKind, FailureCause};
 use crate::sim::hooks::{SpacecraftHooks, SpacecraftView};
 use crate::sim::onboard::{InferenceRecord, OnboardState};
 use crate::sim::telemetry::Sample;
@@ -34,27 +34,7 @@ use crate::spacecraft::thermal::ThermalInputs;
 use crate::spacecraft::Spacecraft;
 use crate::time::TimeAxis;
 
-/// Light conditions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Light {
-    /// Full Sun.
-    Sunlit,
-    /// Partial shadow.
-    Penumbra,
-    /// Full shadow.
-    Umbra,
-}
-
-impl Light {
-    fn name(self) -> &'static str {
-        match self {
-            Light::Sunlit => "sunlit",
-            Light::Penumbra => "penumbra",
-            Light::Umbra => "umbra",
-        }
-    }
-}
+pub use crate::environment::eclipse::Light;
 
 /// A running activity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -90,6 +70,10 @@ pub struct SpacecraftState {
     pub last_auto_start_s: Vec<f64>,
     /// Energy flows so far.
     pub ledger: EnergyLedger,
+    /// What rounding left out of each `ledger` sum (see
+    /// [`EnergyLedger::add_compensated`]).
+    #[serde(default)]
+    pub ledger_carry: EnergyLedger,
     /// Current light.
     pub light: Light,
     /// Station in contact.
@@ -288,6 +272,7 @@ impl SpacecraftState {
             running: None,
             last_auto_start_s: vec![f64::NEG_INFINITY; sc.activities.len()],
             ledger: EnergyLedger::default(),
+            ledger_carry: EnergyLedger::default(),
             light: Light::Sunlit,
             contact: None,
             contact_bytes: 0.0,
@@ -562,8 +547,8 @@ impl SpacecraftState {
             log.push((
                 t,
                 EventKind::LightChanged {
-                    from: self.light.name().into(),
-                    to: light.name().into(),
+                    from: self.light,
+                    to: light,
                 },
             ));
             self.light = light;
@@ -732,7 +717,7 @@ impl SpacecraftState {
                 }
                 RadiationProcess::Failure => {
                     if self.alive {
-                        self.fail(sc, at, "radiation", log);
+                        self.fail(sc, at, FailureCause::Radiation, log);
                     }
                 }
             }
@@ -740,13 +725,13 @@ impl SpacecraftState {
         }
     }
 
-    fn fail(&mut self, sc: &Spacecraft, t: f64, cause: &str, log: &mut Log) {
+    fn fail(&mut self, sc: &Spacecraft, t: f64, cause: FailureCause, log: &mut Log) {
         self.stop(sc, t, false, "permanent failure", log);
         if let Some(computer) = &sc.computer {
             self.preempt_job(computer, t, "permanent failure", false, log);
         }
         self.alive = false;
-        log.push((t, EventKind::PermanentFailure { cause: cause.into() }));
+        log.push((t, EventKind::PermanentFailure { cause }));
     }
 
     fn next_breakpoint(&mut self, plan: &Plan, ctx: &Context<'_>, t: f64, to_s: f64) -> f64 {
@@ -1065,12 +1050,15 @@ impl SpacecraftState {
         if let Some(battery) = &mut self.battery {
             let flow = battery.apply(net, dt);
             let hours = dt / 3_600.0;
-            self.ledger.generated_wh += generation * hours;
-            self.ledger.consumed_wh += load * hours - flow.unserved_wh;
-            self.ledger.offered_wh += flow.offered_wh;
-            self.ledger.spilled_wh += flow.spilled_wh;
-            self.ledger.drawn_wh += flow.drawn_wh;
-            self.ledger.unserved_wh += flow.unserved_wh;
+            let delta = EnergyLedger {
+                generated_wh: generation * hours,
+                consumed_wh: load * hours - flow.unserved_wh,
+                offered_wh: flow.offered_wh,
+                spilled_wh: flow.spilled_wh,
+                drawn_wh: flow.drawn_wh,
+                unserved_wh: flow.unserved_wh,
+            };
+            self.ledger.add_compensated(&mut self.ledger_carry, &delta);
         }
         if let Some(thermal) = &sc.thermal {
             let distance_km = (sun - state.position_km).norm();
@@ -1185,7 +1173,7 @@ impl SpacecraftState {
                 }
                 self.stop(sc, split, true, "input data exhausted", log)
             }
-            Some(Threshold::DoseLimit) => self.fail(sc, split, "total_dose", log),
+            Some(Threshold::DoseLimit) => self.fail(sc, split, FailureCause::TotalDose, log),
             Some(Threshold::DeviceMinSoc) => {
                 if let Some(computer) = &sc.computer {
                     self.preempt_job(

@@ -271,6 +271,44 @@ pub struct EnergyLedger {
     pub unserved_wh: f64,
 }
 
+impl EnergyLedger {
+    /// Adds `delta` to every sum, keeping each sum's rounding error in
+    /// `carry` (Neumaier's compensated summation) so that the sums stay the
+    /// correctly rounded totals however many sub-steps they add up: a year of
+    /// one-minute sub-steps would otherwise drift by ~1e-8 of the battery's
+    /// capacity, and the energy identity (battery = initial + charged −
+    /// discharged) with it.
+    pub fn add_compensated(&mut self, carry: &mut EnergyLedger, delta: &EnergyLedger) {
+        for (sum, residual, x) in [
+            (
+                &mut self.generated_wh,
+                &mut carry.generated_wh,
+                delta.generated_wh,
+            ),
+            (&mut self.consumed_wh, &mut carry.consumed_wh, delta.consumed_wh),
+            (&mut self.offered_wh, &mut carry.offered_wh, delta.offered_wh),
+            (&mut self.spilled_wh, &mut carry.spilled_wh, delta.spilled_wh),
+            (&mut self.drawn_wh, &mut carry.drawn_wh, delta.drawn_wh),
+            (&mut self.unserved_wh, &mut carry.unserved_wh, delta.unserved_wh),
+        ] {
+            two_sum_add(sum, residual, x);
+        }
+    }
+}
+
+/// `sum += x` with the rounding error kept in `residual`: `sum` stays the
+/// nearest `f64` to the exact total, `residual` what it leaves out.
+fn two_sum_add(sum: &mut f64, residual: &mut f64, x: f64) {
+    let y = x + *residual;
+    let t = *sum + y;
+    *residual = if sum.abs() >= y.abs() {
+        (*sum - t) + y
+    } else {
+        (y - t) + *sum
+    };
+    *sum = t;
+}
+
 /// The battery's state and the one operation the engine needs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Battery {
@@ -365,6 +403,33 @@ impl Battery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compensated_sums_stay_the_nearest_double_of_the_exact_total() {
+        // A million sub-steps of 0.1 Wh: the exact total of the doubles added is
+        // n × fl(0.1), whose nearest double is what n * 0.1 rounds to.
+        let n = 1_000_000;
+        let step = EnergyLedger {
+            offered_wh: 0.1,
+            ..Default::default()
+        };
+        let (mut ledger, mut carry, mut naive) = (EnergyLedger::default(), EnergyLedger::default(), 0.0);
+        for _ in 0..n {
+            ledger.add_compensated(&mut carry, &step);
+            naive += 0.1;
+        }
+        let exact = f64::from(n) * 0.1;
+        let ulp = exact * f64::EPSILON;
+        assert!(
+            (ledger.offered_wh - exact).abs() <= ulp,
+            "{} vs {exact}",
+            ledger.offered_wh
+        );
+        assert!(
+            (naive - exact).abs() > 100.0 * ulp,
+            "plain summation drifts: {naive}"
+        );
+    }
 
     fn battery() -> Battery {
         Battery::new(

@@ -27,9 +27,11 @@ const UNFINISHED: RGBColor = SERIES[4];
 const STATION_SERIES: [usize; 6] = [1, 0, 6, 5, 8, 9];
 
 fn shadow_color(s: Shadow) -> RGBColor {
-    match s {
-        Shadow::Umbra => UMBRA,
-        Shadow::Penumbra => PENUMBRA,
+    // Shadow intervals are penumbra or umbra; sunlight is not drawn.
+    if s == Shadow::Umbra {
+        UMBRA
+    } else {
+        PENUMBRA
     }
 }
 

@@ -217,6 +217,17 @@ fn validate_state(
     ] {
         finite(format_args!("{at}.ledger.{name}"), value)?;
     }
+    let carry = &state.ledger_carry;
+    for value in [
+        carry.generated_wh,
+        carry.consumed_wh,
+        carry.offered_wh,
+        carry.spilled_wh,
+        carry.drawn_wh,
+        carry.unserved_wh,
+    ] {
+        finite(format_args!("{at}.ledger_carry"), value)?;
+    }
     if let Some(station) = state.contact {
         index(format_args!("{at}.contact"), station, sim.stations.len())?;
     }

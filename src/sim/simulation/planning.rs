@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 
 use super::Simulation;
-use crate::access::eclipse::{shadow_intervals, EclipseKind};
+use crate::access::eclipse::shadow_intervals;
 use crate::access::ground::pair_windows;
 use crate::access::link::pair_link_windows;
 use crate::access::SearchConfig;
@@ -58,13 +58,7 @@ impl Simulation {
             .map(|sc| {
                 let light = shadow_intervals(&sc.satellite, &local, span, &shadow, &search)?
                     .into_iter()
-                    .map(|e| {
-                        let kind = match e.kind {
-                            EclipseKind::Umbra => Light::Umbra,
-                            EclipseKind::Penumbra => Light::Penumbra,
-                        };
-                        (from_s + e.start_s, from_s + e.end_s, kind)
-                    })
+                    .map(|e| (from_s + e.start_s, from_s + e.end_s, e.kind))
                     .collect();
                 let windows = stations
                     .iter()
