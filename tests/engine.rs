@@ -631,3 +631,56 @@ fn a_scheduled_start_on_a_sync_point_or_run_boundary_starts_once() {
         }
     }
 }
+
+/// User constraints see the Sun as it is: in penumbra the conical visible
+/// fraction at the decision instant (they used to see 0.5), the value an
+/// independent evaluation (the satellite's own state and the analytic Sun)
+/// gives to 1e-4 (the engine reads the Sun from an hourly table).
+#[test]
+fn constraints_see_the_true_sunlit_fraction() {
+    use orbitedge::environment::eclipse::ShadowConfig;
+    use orbitedge::environment::sun::sun_position_km;
+    use std::sync::{Arc, Mutex};
+
+    let mut fleet = constellation(1, 40.0, RadiationConfig::default());
+    let satellite = fleet[0].satellite.clone();
+    fleet[0].radios.clear();
+    let mut sim = Simulation::new(epoch(), fleet, vec![], 1).unwrap();
+    let seen: Arc<Mutex<Vec<(f64, f64)>>> = Arc::default();
+    for activity in ["imaging", "processing"] {
+        let seen = Arc::clone(&seen);
+        sim.add_constraint(
+            "sat-P1-S1",
+            activity,
+            "record",
+            Arc::new(move |view| {
+                seen.lock().unwrap().push((view.elapsed_s, view.sunlit_fraction));
+                true
+            }),
+        )
+        .unwrap();
+    }
+    sim.run(
+        epoch() + Duration::from_hours(3.0),
+        Stepping::Fixed { step_s: 1.0 },
+    )
+    .unwrap();
+    let seen = seen.lock().unwrap();
+    let penumbra: Vec<(f64, f64)> = seen
+        .iter()
+        .copied()
+        .filter(|(_, f)| *f > 1e-6 && *f < 1.0 - 1e-6)
+        .collect();
+    assert!(penumbra.len() >= 10, "decisions in penumbra: {}", penumbra.len());
+    let shadow = ShadowConfig::default();
+    for (elapsed_s, fraction) in penumbra {
+        let at = epoch() + Duration::from_seconds(elapsed_s);
+        let position = satellite.state_at(at).unwrap().position_km;
+        let sun = sun_position_km(orbitedge::time::julian_date_ut1(at));
+        let expected = shadow.sunlit_fraction(&position, &sun);
+        assert!(
+            (fraction - expected).abs() < 1e-4,
+            "at {elapsed_s} s: {fraction} vs {expected}"
+        );
+    }
+}

@@ -73,6 +73,11 @@ impl SpacecraftHooks {
             .push((activity.to_string(), name.to_string(), constraint));
     }
 
+    /// Whether any activity has a user constraint.
+    pub fn has_constraints(&self) -> bool {
+        !self.constraints.is_empty()
+    }
+
     /// Adds (or replaces) the update function of a property.
     pub fn set_property(&mut self, name: &str, update: PropertyUpdate) {
         self.properties.retain(|(n, _)| n != name);

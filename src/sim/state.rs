@@ -352,8 +352,16 @@ impl SpacecraftState {
         }
     }
 
-    /// Unmet preconditions of activity `k` now (empty: it may run).
-    pub fn unmet(&self, sc: &Spacecraft, k: usize, hooks: &SpacecraftHooks, elapsed_s: f64) -> Vec<String> {
+    /// Unmet preconditions of activity `k` now (empty: it may run); user
+    /// constraints see `sunlit_fraction`, the true visible fraction of the Sun.
+    pub fn unmet(
+        &self,
+        sc: &Spacecraft,
+        k: usize,
+        hooks: &SpacecraftHooks,
+        elapsed_s: f64,
+        sunlit_fraction: f64,
+    ) -> Vec<String> {
         let activity = &sc.activities[k];
         let p = &activity.preconditions;
         let mut reasons = Vec::new();
@@ -420,12 +428,7 @@ impl SpacecraftState {
             }
         }
         for (name, constraint) in hooks.constraints_for(&activity.name) {
-            let fraction = match self.light {
-                Light::Sunlit => 1.0,
-                Light::Penumbra => 0.5,
-                Light::Umbra => 0.0,
-            };
-            if !constraint(&self.view(sc, elapsed_s, fraction)) {
+            if !constraint(&self.view(sc, elapsed_s, sunlit_fraction)) {
                 reasons.push(format!("constraint {name:?} not met"));
             }
         }
@@ -608,9 +611,16 @@ impl SpacecraftState {
         if !decide {
             return Ok(());
         }
+        // User constraints see the Sun as it is (the conical fraction in
+        // penumbra), as property hooks do; computed only when there are any.
+        let fraction = if hooks.has_constraints() {
+            self.environment(sc, plan, ctx, self.light, t)?.2
+        } else {
+            f64::NAN
+        };
         // A running activity must keep meeting its preconditions.
         if let Some(running) = self.running {
-            let reasons = self.unmet(sc, running.activity, hooks, t);
+            let reasons = self.unmet(sc, running.activity, hooks, t, fraction);
             if !reasons.is_empty() {
                 self.stop(sc, t, false, &reasons.join("; "), log);
             }
@@ -638,7 +648,7 @@ impl SpacecraftState {
                 ));
                 continue;
             }
-            let reasons = self.unmet(sc, k, hooks, t);
+            let reasons = self.unmet(sc, k, hooks, t, fraction);
             if reasons.is_empty() {
                 self.start(sc, k, t, log);
             } else {
@@ -665,7 +675,7 @@ impl SpacecraftState {
                 {
                     continue; // stopped at this very instant: wait for time to pass
                 }
-                if self.unmet(sc, k, hooks, t).is_empty() {
+                if self.unmet(sc, k, hooks, t, fraction).is_empty() {
                     self.last_auto_start_s[k] = t;
                     self.start(sc, k, t, log);
                     break;
