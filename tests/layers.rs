@@ -76,3 +76,89 @@ fn lower_modules_never_import_upper_ones() {
         violations.join("\n")
     );
 }
+
+/// Braces of `line` outside string and character literals and comments
+/// (enough for this crate's sources: no raw strings hold braces in `src/sim`).
+fn brace_balance(line: &str) -> i64 {
+    let mut balance = 0;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => break,
+            '"' => {
+                while let Some(s) = chars.next() {
+                    match s {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '\'' => {
+                // A char literal ('{', '\n') or a lifetime ('a): skip a literal only.
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with('\\') || rest.chars().nth(1) == Some('\'') {
+                    for s in chars.by_ref() {
+                        if s == '\'' {
+                            break;
+                        }
+                    }
+                }
+            }
+            '{' => balance += 1,
+            '}' => balance -= 1,
+            _ => {}
+        }
+    }
+    balance
+}
+
+/// Functions under `src/sim` read at once (issue 13): none longer than 80
+/// lines, none needing `too_many_arguments`.
+#[test]
+fn engine_functions_fit_on_a_screen() {
+    const MAX_LINES: usize = 80;
+    let mut too_long = Vec::new();
+    for file in module_files("sim") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (k, line) in lines.iter().enumerate() {
+            assert!(
+                !line.contains("too_many_arguments"),
+                "{}:{}: a function with too many arguments",
+                file.display(),
+                k + 1
+            );
+            let code = line.trim_start();
+            let is_fn = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn "]
+                .iter()
+                .any(|p| code.starts_with(p));
+            if !is_fn || code.ends_with(';') {
+                continue;
+            }
+            let mut depth = 0;
+            let mut opened = false;
+            let mut end = k;
+            for (j, l) in lines.iter().enumerate().skip(k) {
+                let b = brace_balance(l);
+                opened |= l.contains('{');
+                depth += b;
+                end = j;
+                if opened && depth <= 0 {
+                    break;
+                }
+            }
+            let length = end - k + 1;
+            if length > MAX_LINES {
+                too_long.push(format!("{}:{}: {length} lines: {code}", file.display(), k + 1));
+            }
+        }
+    }
+    assert!(
+        too_long.is_empty(),
+        "functions longer than {MAX_LINES} lines:\n{}",
+        too_long.join("\n")
+    );
+}

@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod onboard;
 mod simulation;
 pub mod state;
+mod step;
 pub mod telemetry;
 
 pub use crate::compute::{Detection, TileDetector};

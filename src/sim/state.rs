@@ -19,18 +19,18 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::constants::{ASTRONOMICAL_UNIT_KM, EARTH_EQUATORIAL_RADIUS_KM};
+use crate::constants::EARTH_EQUATORIAL_RADIUS_KM;
 use crate::environment::eclipse::ShadowConfig;
 use crate::error::Result;
 use crate::orbit::{Propagator, StateVector};
 use crate::sim::events::{EventKind, FailureCause};
 use crate::sim::hooks::{SpacecraftHooks, SpacecraftView};
 use crate::sim::onboard::{InferenceRecord, OnboardState};
+use crate::sim::step::Inputs;
 use crate::sim::telemetry::Sample;
-use crate::spacecraft::power::{Battery, EnergyLedger, SOLAR_IRRADIANCE_1AU_W_M2};
+use crate::spacecraft::power::{Battery, EnergyLedger};
 use crate::spacecraft::radiation::{EventStream, RadiationProcess};
 use crate::spacecraft::storage::Storage;
-use crate::spacecraft::thermal::ThermalInputs;
 use crate::spacecraft::Spacecraft;
 use crate::time::TimeAxis;
 
@@ -250,7 +250,7 @@ pub struct Context<'a> {
 /// Events produced while advancing: (elapsed_s, kind).
 pub type Log = Vec<(f64, EventKind)>;
 
-const EPS: f64 = 1e-9;
+pub(crate) const EPS: f64 = 1e-9;
 
 impl SpacecraftState {
     /// The initial state of a (validated) spacecraft.
@@ -336,7 +336,7 @@ impl SpacecraftState {
         self.battery.map_or(f64::NAN, |b| b.soc())
     }
 
-    fn view(&self, sc: &Spacecraft, elapsed_s: f64, sunlit_fraction: f64) -> SpacecraftView {
+    pub(crate) fn view(&self, sc: &Spacecraft, elapsed_s: f64, sunlit_fraction: f64) -> SpacecraftView {
         SpacecraftView {
             elapsed_s,
             soc: self.soc(),
@@ -450,7 +450,7 @@ impl SpacecraftState {
         ));
     }
 
-    fn stop(&mut self, sc: &Spacecraft, t: f64, completed: bool, reason: &str, log: &mut Log) {
+    pub(crate) fn stop(&mut self, sc: &Spacecraft, t: f64, completed: bool, reason: &str, log: &mut Log) {
         if let Some(running) = self.running.take() {
             if let Some(stopped) = self.last_stop_s.get_mut(running.activity) {
                 *stopped = t;
@@ -544,7 +544,34 @@ impl SpacecraftState {
     ) -> Result<()> {
         // Radiation events due now.
         self.radiation_events(sc, t, log);
-        // Light and contact edges.
+        self.edges(plan, ctx, t, log);
+        self.completions(sc, t, log);
+        let decide = Self::is_decision_point(ctx, t);
+        self.onboard_updates(sc, hooks, plan, t, decide, log)?;
+        if !decide {
+            return Ok(());
+        }
+        // User constraints see the Sun as it is (the conical fraction in
+        // penumbra), as property hooks do; computed only when there are any.
+        let fraction = if hooks.has_constraints() {
+            self.environment(sc, plan, ctx, self.light, t)?.2
+        } else {
+            f64::NAN
+        };
+        // A running activity must keep meeting its preconditions.
+        if let Some(running) = self.running {
+            let reasons = self.unmet(sc, running.activity, hooks, t, fraction);
+            if !reasons.is_empty() {
+                self.stop(sc, t, false, &reasons.join("; "), log);
+            }
+        }
+        self.scheduled_starts(sc, hooks, plan, ctx, (t, fraction), log);
+        self.automatic_starts(sc, hooks, (t, fraction), log);
+        Ok(())
+    }
+
+    /// Light and contact edges at `t`.
+    fn edges(&mut self, plan: &Plan, ctx: &Context<'_>, t: f64, log: &mut Log) {
         let light = find_from(&plan.light, t, &mut self.cursors.light).unwrap_or(Light::Sunlit);
         if light != self.light {
             log.push((
@@ -591,6 +618,11 @@ impl SpacecraftState {
             self.contact = contact;
             self.contact_bytes = 0.0;
         }
+    }
+
+    /// An activity whose duration elapsed ends; a browned-out battery back at
+    /// its floor recovers.
+    fn completions(&mut self, sc: &Spacecraft, t: f64, log: &mut Log) {
         // Activity completion.
         if let Some(running) = self.running {
             if running.ends_s <= t + EPS {
@@ -606,26 +638,19 @@ impl SpacecraftState {
                 }
             }
         }
-        let decide = Self::is_decision_point(ctx, t);
-        self.onboard_updates(sc, hooks, plan, t, decide, log)?;
-        if !decide {
-            return Ok(());
-        }
-        // User constraints see the Sun as it is (the conical fraction in
-        // penumbra), as property hooks do; computed only when there are any.
-        let fraction = if hooks.has_constraints() {
-            self.environment(sc, plan, ctx, self.light, t)?.2
-        } else {
-            f64::NAN
-        };
-        // A running activity must keep meeting its preconditions.
-        if let Some(running) = self.running {
-            let reasons = self.unmet(sc, running.activity, hooks, t, fraction);
-            if !reasons.is_empty() {
-                self.stop(sc, t, false, &reasons.join("; "), log);
-            }
-        }
-        // Scheduled starts (at or just before now, not yet handled).
+    }
+
+    /// Scheduled starts due at `t` (at or just before it, not yet handled);
+    /// `fraction` is the Sun's visible fraction the constraints see.
+    fn scheduled_starts(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        (t, fraction): (f64, f64),
+        log: &mut Log,
+    ) {
         let lookback = self.window(ctx);
         let handled = self.scheduled_handled_s.unwrap_or(f64::NEG_INFINITY);
         let due: Vec<(f64, usize)> = plan
@@ -661,7 +686,17 @@ impl SpacecraftState {
                 ));
             }
         }
-        // Automatic starts.
+    }
+
+    /// The first `auto` activity that may start at `t` starts (past its
+    /// cooldown, not stopped at this very instant).
+    fn automatic_starts(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        (t, fraction): (f64, f64),
+        log: &mut Log,
+    ) {
         if self.running.is_none() && self.alive {
             for k in 0..sc.activities.len() {
                 let activity = &sc.activities[k];
@@ -682,7 +717,6 @@ impl SpacecraftState {
                 }
             }
         }
-        Ok(())
     }
 
     /// How far back a scheduled start still counts at a decision point: one step
@@ -735,7 +769,7 @@ impl SpacecraftState {
         }
     }
 
-    fn fail(&mut self, sc: &Spacecraft, t: f64, cause: FailureCause, log: &mut Log) {
+    pub(crate) fn fail(&mut self, sc: &Spacecraft, t: f64, cause: FailureCause, log: &mut Log) {
         self.stop(sc, t, false, "permanent failure", log);
         if let Some(computer) = &sc.computer {
             self.preempt_job(computer, t, "permanent failure", false, log);
@@ -793,12 +827,13 @@ impl SpacecraftState {
         (t, end, stop): (f64, f64, f64),
         log: &mut Log,
     ) -> Result<(f64, bool)> {
+        let inputs = Inputs { sc, hooks, plan, ctx };
         if ctx.paseos {
             // One step, no split at eclipse edges: all-or-nothing charging as PASEOS.
             let sunlit = |x: f64| Self::light_at(plan, x) == Light::Sunlit;
             let shade = |lit: bool| if lit { Light::Sunlit } else { Light::Umbra };
             let lights = (shade(sunlit(t) && sunlit(end - EPS)), shade(sunlit(t)));
-            return self.cuttable_substep(sc, hooks, plan, ctx, lights, (t, end, stop), log);
+            return self.cuttable_substep(inputs, lights, (t, end, stop), log);
         }
         // `discrete_updates` settled the light at `t` and no light edge lies
         // inside (t, end): it holds for the whole segment.
@@ -813,8 +848,7 @@ impl SpacecraftState {
         let mut s0 = t;
         while s0 < end - EPS {
             let s1 = (((s0 + EPS) / substep).floor() * substep + substep).min(end);
-            let (reached, cut) =
-                self.cuttable_substep(sc, hooks, plan, ctx, (light, light), (s0, s1, stop), log)?;
+            let (reached, cut) = self.cuttable_substep(inputs, (light, light), (s0, s1, stop), log)?;
             if cut || reached < s1 - EPS {
                 return Ok((reached, cut));
             }
@@ -842,28 +876,21 @@ impl SpacecraftState {
     /// A sub-step [s0, s1] that the run's end may cut at `stop`: the rates are
     /// always those of the whole sub-step, so the state up to `stop` and any
     /// threshold before it are exactly those of an uncut run.
-    #[allow(clippy::too_many_arguments)]
     fn cuttable_substep(
         &mut self,
-        sc: &Spacecraft,
-        hooks: &SpacecraftHooks,
-        plan: &Plan,
-        ctx: &Context<'_>,
+        inputs: Inputs<'_>,
         lights: (Light, Light),
         (s0, s1, stop): (f64, f64, f64),
         log: &mut Log,
     ) -> Result<(f64, bool)> {
         if stop >= s1 - EPS {
-            return Ok((
-                self.substep(sc, hooks, plan, ctx, lights, (s0, s1, s1), log)?.0,
-                false,
-            ));
+            return Ok((self.substep(inputs, lights, (s0, s1, s1), log)?.0, false));
         }
         let resume = Resume {
             at_s: s0,
             state: self.resume_copy(),
         };
-        let (reached, cut) = self.substep(sc, hooks, plan, ctx, lights, (s0, s1, stop), log)?;
+        let (reached, cut) = self.substep(inputs, lights, (s0, s1, stop), log)?;
         if cut {
             self.resume = Some(Box::new(resume));
         }
@@ -872,7 +899,7 @@ impl SpacecraftState {
     }
 
     /// Environment at `t`: state, Sun, visible fraction.
-    fn environment(
+    pub(crate) fn environment(
         &self,
         sc: &Spacecraft,
         plan: &Plan,
@@ -890,7 +917,7 @@ impl SpacecraftState {
         Ok((state, sun, fraction))
     }
 
-    fn generation_w(
+    pub(crate) fn generation_w(
         &self,
         sc: &Spacecraft,
         state: &StateVector,
@@ -924,7 +951,7 @@ impl SpacecraftState {
     }
 
     /// Load, W, with the parts drawn by the onboard computer and the imager.
-    fn load_w(&self, sc: &Spacecraft, transmitting: bool, t: f64) -> (f64, f64, f64) {
+    pub(crate) fn load_w(&self, sc: &Spacecraft, transmitting: bool, t: f64) -> (f64, f64, f64) {
         let Some(power) = &sc.power else {
             return (0.0, 0.0, 0.0);
         };
@@ -944,276 +971,8 @@ impl SpacecraftState {
         (load, device_w, imager_w)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn substep(
-        &mut self,
-        sc: &Spacecraft,
-        hooks: &SpacecraftHooks,
-        plan: &Plan,
-        ctx: &Context<'_>,
-        (light, thermal_light): (Light, Light),
-        (s0, s1, stop): (f64, f64, f64),
-        log: &mut Log,
-    ) -> Result<(f64, bool)> {
-        let mid = 0.5 * (s0 + s1);
-        let (state, sun, fraction) = self.environment(sc, plan, ctx, light, mid)?;
-        let thermal_fraction = if thermal_light == light {
-            fraction
-        } else if thermal_light == Light::Sunlit {
-            1.0
-        } else {
-            0.0
-        };
-        let generation = self.generation_w(sc, &state, &sun, fraction, mid);
-
-        // Downlink rate (bytes/s) and what is available.
-        let partitions = &plan.downlink_partitions;
-        let available: f64 = partitions.iter().map(|p| self.storage.used_bytes[*p]).sum();
-        let rate_bytes_s = match (self.contact, sc.radios.first()) {
-            (Some(station), Some(radio))
-                if self.alive
-                    && !self.browned_out
-                    && available >= 1.0
-                    && (radio.stations.is_empty()
-                        || radio.stations.contains(&ctx.station_names[station])) =>
-            {
-                let range_km = self.range_to_contact_km(ctx, &state, mid);
-                radio.rate_bps(range_km) / 8.0
-            }
-            _ => 0.0,
-        };
-        let transmitting = rate_bytes_s > 0.0;
-        let (load, device_w, imager_w) = self.load_w(sc, transmitting, mid);
-        let net = generation - load;
-
-        // Earliest threshold inside the sub-step.
-        let mut split = s1;
-        let mut cause: Option<Threshold> = None;
-        let mut consider = |time: f64, what: Threshold| {
-            if time < split - EPS {
-                split = time.max(s0);
-                cause = Some(what);
-            }
-        };
-        if let Some(battery) = &self.battery {
-            if net < 0.0 {
-                let floor = battery.config.min_soc * battery.config.capacity_wh;
-                if self.running.is_some() && battery.energy_wh > floor + EPS {
-                    consider(s0 + battery.seconds_to(floor, net), Threshold::MinSoc);
-                }
-                if !self.browned_out && battery.energy_wh > EPS {
-                    consider(s0 + battery.seconds_to(0.0, net), Threshold::Empty);
-                }
-            } else if self.browned_out {
-                let floor = battery.config.min_soc * battery.config.capacity_wh;
-                consider(s0 + battery.seconds_to(floor, net), Threshold::Recovered);
-            }
-            let job_running = self.onboard.as_ref().is_some_and(|o| o.running.is_some());
-            if let (Some(computer), true) = (&sc.computer, job_running && net < 0.0) {
-                let floor = computer.min_soc.max(battery.config.min_soc) * battery.config.capacity_wh;
-                if battery.energy_wh > floor + EPS {
-                    consider(s0 + battery.seconds_to(floor, net), Threshold::DeviceMinSoc);
-                }
-            }
-        }
-        if transmitting {
-            consider(s0 + available / rate_bytes_s, Threshold::DownlinkDone);
-        }
-        let mut produce = None;
-        let mut consume = None;
-        if let Some(running) = self.running.filter(|_| self.alive && !self.browned_out) {
-            let activity = &sc.activities[running.activity];
-            if let Some(flow) = &activity.produces {
-                let p = sc.storage.index(&flow.partition)?;
-                if flow.bytes_per_s > 0.0 {
-                    consider(
-                        s0 + self.storage.free_bytes(p) / flow.bytes_per_s,
-                        Threshold::StorageFull,
-                    );
-                }
-                produce = Some((p, flow.bytes_per_s));
-            }
-            if let Some(flow) = &activity.consumes {
-                let p = sc.storage.index(&flow.partition)?;
-                if flow.bytes_per_s > 0.0 {
-                    consider(
-                        s0 + self.storage.used_bytes[p] / flow.bytes_per_s,
-                        Threshold::InputExhausted,
-                    );
-                }
-                consume = Some((p, flow.bytes_per_s));
-            }
-        }
-        if let (Some(limit), rate) = (sc.radiation.dose_limit_rad, sc.radiation.dose_rate_rad_per_s) {
-            if self.alive && rate > 0.0 {
-                consider(s0 + (limit - self.dose_rad) / rate, Threshold::DoseLimit);
-            }
-        }
-        // A run that ends before the first threshold (`stop` < `s1`) applies the
-        // sub-step's rates up to its end; the threshold is for the next run.
-        let preview = split > stop;
-        if preview {
-            split = stop;
-        }
-        let dt = split - s0;
-        // Apply the interval.
-        if let Some(battery) = &mut self.battery {
-            let flow = battery.apply(net, dt);
-            let hours = dt / 3_600.0;
-            let delta = EnergyLedger {
-                generated_wh: generation * hours,
-                consumed_wh: load * hours - flow.unserved_wh,
-                offered_wh: flow.offered_wh,
-                spilled_wh: flow.spilled_wh,
-                drawn_wh: flow.drawn_wh,
-                unserved_wh: flow.unserved_wh,
-            };
-            self.ledger.add_compensated(&mut self.ledger_carry, &delta);
-        }
-        if let Some(thermal) = &sc.thermal {
-            let distance_km = (sun - state.position_km).norm();
-            let served_w = if dt > 0.0 && self.battery.is_some() {
-                load - self.ledger_unserved_rate(net, dt)
-            } else {
-                load
-            };
-            // The computer's heat follows its own profile's fraction.
-            let device_heat_fraction = sc.computer.as_ref().map_or(0.0, |c| c.device.heat_fraction.value);
-            let device_served_w = device_w.min(served_w);
-            let inputs = ThermalInputs {
-                sunlit_fraction: thermal_fraction,
-                irradiance_w_m2: SOLAR_IRRADIANCE_1AU_W_M2 * (ASTRONOMICAL_UNIT_KM / distance_km).powi(2),
-                earth_ratio_sq: (EARTH_EQUATORIAL_RADIUS_KM / state.position_km.norm()).powi(2),
-                consumed_power_w: served_w - device_served_w,
-                extra_heat_w: device_served_w * device_heat_fraction,
-            };
-            self.temperature_k = thermal.advance(self.temperature_k, &inputs, dt);
-        }
-        if transmitting {
-            let mut budget = rate_bytes_s * dt;
-            for p in partitions {
-                let taken = self.storage.take(*p, budget);
-                budget -= taken;
-                self.contact_bytes += taken;
-                self.downlinked_bytes += taken;
-                if let Some(per_partition) = self.downlinked_partition_bytes.get_mut(*p) {
-                    *per_partition += taken;
-                }
-            }
-        }
-        if let Some((p, rate)) = consume {
-            self.storage.take(p, rate * dt);
-        }
-        if let Some((p, rate)) = produce {
-            self.storage.store(p, rate * dt);
-        }
-        if self.alive {
-            self.dose_rad += sc.radiation.dose_rate_rad_per_s * dt;
-        }
-        if let Some(onboard) = &mut self.onboard {
-            let c = &mut onboard.counters;
-            c.device_energy_wh += device_w * dt / 3_600.0;
-            c.imager_energy_wh += imager_w * dt / 3_600.0;
-            if onboard.running.is_some() {
-                c.busy_s += dt;
-            }
-            if let Some(reason) = onboard.blocked {
-                *c.deferred_s.entry(reason).or_insert(0.0) += dt;
-            }
-        }
-        for (name, update) in hooks.properties() {
-            let current = self.properties.get(name).copied().unwrap_or(f64::NAN);
-            let view = self.view(sc, split, fraction);
-            self.properties.insert(name.clone(), update(&view, dt, current));
-        }
-
-        if preview {
-            return Ok((split, true)); // consequences and limit checks: the next run's
-        }
-        // Consequences of the threshold.
-        match cause {
-            None => {}
-            Some(Threshold::DownlinkDone) => {
-                // Sub-byte rounding leftovers leave with the last byte.
-                for p in partitions {
-                    if self.storage.used_bytes[*p] < 1.0 {
-                        let crumb = self.storage.take(*p, f64::INFINITY);
-                        self.contact_bytes += crumb;
-                        self.downlinked_bytes += crumb;
-                        if let Some(per_partition) = self.downlinked_partition_bytes.get_mut(*p) {
-                            *per_partition += crumb;
-                        }
-                    }
-                }
-            }
-            Some(Threshold::MinSoc) => {
-                let activity = self.running.map(|r| sc.activities[r.activity].name.clone());
-                self.stop(
-                    sc,
-                    split,
-                    false,
-                    "load shed: battery at minimum state of charge",
-                    log,
-                );
-                log.push((split, EventKind::LoadShed { activity }));
-            }
-            Some(Threshold::Empty) => {
-                self.stop(sc, split, false, "battery empty", log);
-                self.browned_out = true;
-                log.push((split, EventKind::BatteryEmpty));
-            }
-            Some(Threshold::Recovered) => {
-                self.browned_out = false;
-                log.push((split, EventKind::BatteryRecovered));
-            }
-            Some(Threshold::StorageFull) => {
-                if let Some((p, _)) = produce {
-                    log.push((
-                        split,
-                        EventKind::StorageFull {
-                            partition: sc.storage.partitions[p].name.clone(),
-                        },
-                    ));
-                }
-                self.stop(sc, split, false, "storage full", log);
-            }
-            Some(Threshold::InputExhausted) => {
-                if let Some((p, _)) = consume {
-                    self.storage.take(p, f64::INFINITY); // rounding crumbs
-                }
-                self.stop(sc, split, true, "input data exhausted", log)
-            }
-            Some(Threshold::DoseLimit) => self.fail(sc, split, FailureCause::TotalDose, log),
-            Some(Threshold::DeviceMinSoc) => {
-                if let Some(computer) = &sc.computer {
-                    self.preempt_job(
-                        computer,
-                        split,
-                        "state of charge at the computer's minimum",
-                        false,
-                        log,
-                    );
-                }
-            }
-        }
-        // The device's temperature limits, checked at the end of every sub-step.
-        if let (Some(computer), Some(onboard)) = (&sc.computer, &self.onboard) {
-            let d = &computer.device;
-            let outside = self.temperature_k < d.min_temperature_k.value
-                || self.temperature_k > d.max_temperature_k.value;
-            if onboard.running.is_some() && outside {
-                let reason = format!(
-                    "temperature {:.2} K outside the device's limits",
-                    self.temperature_k
-                );
-                self.preempt_job(computer, split, &reason, false, log);
-            }
-        }
-        Ok((split, false))
-    }
-
     /// Unserved power (W) over the last interval, from the battery's own accounting.
-    fn ledger_unserved_rate(&self, net: f64, dt: f64) -> f64 {
+    pub(crate) fn ledger_unserved_rate(&self, net: f64, dt: f64) -> f64 {
         // The battery serves everything unless it ran empty; with `Threshold::Empty`
         // splitting exactly at the empty point, only a browned-out interval leaves
         // demand unserved: then the whole deficit is unserved.
@@ -1224,7 +983,7 @@ impl SpacecraftState {
         }
     }
 
-    fn range_to_contact_km(&self, ctx: &Context<'_>, state: &StateVector, t: f64) -> f64 {
+    pub(crate) fn range_to_contact_km(&self, ctx: &Context<'_>, state: &StateVector, t: f64) -> f64 {
         match self.contact {
             Some(station) => {
                 let gmst = crate::frames::gmst_rad(ctx.axis.julian_date_ut1(t));
@@ -1269,16 +1028,4 @@ impl SpacecraftState {
             alive: self.alive,
         })
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Threshold {
-    MinSoc,
-    Empty,
-    Recovered,
-    DownlinkDone,
-    StorageFull,
-    InputExhausted,
-    DoseLimit,
-    DeviceMinSoc,
 }

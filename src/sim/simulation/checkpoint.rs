@@ -206,6 +206,19 @@ fn validate_state(
         sc.activities.len(),
         now,
     )?;
+    validate_ledger(state, at)?;
+    validate_links(sim, sc, state, at)?;
+    match (&state.onboard, &template.onboard) {
+        (None, None) => Ok(()),
+        (Some(onboard), Some(fresh)) => validate_onboard(onboard, fresh, now, at),
+        _ => Err(invalid(format!(
+            "{at}.onboard: present exactly when the spacecraft has an imager"
+        ))),
+    }
+}
+
+/// The energy ledger and its rounding residuals: finite.
+fn validate_ledger(state: &SpacecraftState, at: &StatePlace<'_>) -> Result<()> {
     let ledger = &state.ledger;
     for (name, value) in [
         ("generated_wh", ledger.generated_wh),
@@ -228,6 +241,16 @@ fn validate_state(
     ] {
         finite(format_args!("{at}.ledger_carry"), value)?;
     }
+    Ok(())
+}
+
+/// Contact, downlink and relay counters, external loads and the scheduled-start marker.
+fn validate_links(
+    sim: &Simulation,
+    sc: &Spacecraft,
+    state: &SpacecraftState,
+    at: &StatePlace<'_>,
+) -> Result<()> {
     if let Some(station) = state.contact {
         index(format_args!("{at}.contact"), station, sim.stations.len())?;
     }
@@ -257,13 +280,7 @@ fn validate_state(
     if let Some(t) = state.captures_handled_s {
         finite(format_args!("{at}.captures_handled_s"), t)?;
     }
-    match (&state.onboard, &template.onboard) {
-        (None, None) => Ok(()),
-        (Some(onboard), Some(fresh)) => validate_onboard(onboard, fresh, now, at),
-        _ => Err(invalid(format!(
-            "{at}.onboard: present exactly when the spacecraft has an imager"
-        ))),
-    }
+    Ok(())
 }
 
 /// The start of a sub-step a run's end cut short: a time in [0, now] and a

@@ -82,33 +82,7 @@ impl Simulation {
             });
             windows.push(w);
         }
-        // Station assignment: first come, first served by rise time; a spacecraft
-        // tracked at the end of the previous block keeps its station; ties go to the
-        // lower spacecraft index. A later spacecraft gets what is left of its pass.
-        for station in 0..self.stations.len() {
-            let mut candidates: Vec<(f64, f64, bool, usize)> = windows
-                .iter()
-                .enumerate()
-                .flat_map(|(i, w)| {
-                    let holder = self.station_holder[station] == Some(i);
-                    w[station]
-                        .iter()
-                        .map(move |(rise, set)| (*rise, *set, !(holder && *rise <= from_s), i))
-                })
-                .collect();
-            candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
-            let mut free_at = f64::NEG_INFINITY;
-            for (rise, set, _, i) in candidates {
-                let begin = rise.max(free_at);
-                if begin < set {
-                    plans[i].contacts.push((begin, set, station));
-                    free_at = set;
-                }
-            }
-        }
-        for plan in &mut plans {
-            plan.contacts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        }
+        self.assign_stations(&mut plans, &windows, from_s);
         for (sc, plan) in self.spacecraft.iter().zip(plans.iter_mut()) {
             for relay in &sc.relays {
                 let peer = &self.spacecraft[self.index_of(&relay.peer)?];
@@ -135,6 +109,38 @@ impl Simulation {
             plan.downlink_partitions = SpacecraftState::downlink_partitions(sc);
         }
         Ok(plans)
+    }
+
+    /// Station assignment over a block from each spacecraft's passes
+    /// (`windows[spacecraft][station]`): first come, first served by rise time;
+    /// a spacecraft tracked at the end of the previous block keeps its
+    /// station; ties go to the lower spacecraft index; a later spacecraft gets
+    /// what is left of its pass.
+    fn assign_stations(&self, plans: &mut [Plan], windows: &[Vec<Vec<(f64, f64)>>], from_s: f64) {
+        for station in 0..self.stations.len() {
+            let mut candidates: Vec<(f64, f64, bool, usize)> = windows
+                .iter()
+                .enumerate()
+                .flat_map(|(i, w)| {
+                    let holder = self.station_holder[station] == Some(i);
+                    w[station]
+                        .iter()
+                        .map(move |(rise, set)| (*rise, *set, !(holder && *rise <= from_s), i))
+                })
+                .collect();
+            candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+            let mut free_at = f64::NEG_INFINITY;
+            for (rise, set, _, i) in candidates {
+                let begin = rise.max(free_at);
+                if begin < set {
+                    plans[i].contacts.push((begin, set, station));
+                    free_at = set;
+                }
+            }
+        }
+        for plan in plans.iter_mut() {
+            plan.contacts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
     }
 
     /// The block's plans with the scheduled starts that fall in it, edges indexed.

@@ -21,6 +21,7 @@ use crate::environment::sun::SunTable;
 use crate::error::{ensure_positive, Error, Result};
 use crate::sim::events::{Event, EventKind};
 use crate::sim::state::{Context, Light, Log, Plan, SpacecraftState, Span};
+use crate::sim::step::Inputs;
 use crate::sim::telemetry::Sample;
 use crate::time::{seconds_between, TimeAxis};
 
@@ -223,7 +224,15 @@ impl Simulation {
             .states
             .par_iter_mut()
             .enumerate()
-            .map(|(i, state)| advance_one(state, i, &spacecraft[i], &hooks[i], &plans[i], &ctx, from, group))
+            .map(|(i, state)| {
+                let inputs = Inputs {
+                    sc: &spacecraft[i],
+                    hooks: &hooks[i],
+                    plan: &plans[i],
+                    ctx: &ctx,
+                };
+                advance_one(state, i, inputs, from, group)
+            })
             .collect();
         let mut events = Vec::new();
         let mut samples = Vec::with_capacity(results.len());
@@ -375,18 +384,16 @@ impl BlockEnvironment {
     }
 }
 
-/// One spacecraft through the sync points of a group; its events and samples.
-#[allow(clippy::too_many_arguments)]
+/// One spacecraft (`index`) through the sync points of a group from `from_s`;
+/// its events and samples.
 fn advance_one(
     state: &mut SpacecraftState,
     index: usize,
-    sc: &crate::spacecraft::Spacecraft,
-    hooks: &crate::sim::hooks::SpacecraftHooks,
-    plan: &Plan,
-    ctx: &Context<'_>,
+    inputs: Inputs<'_>,
     from_s: f64,
     group: &[Sync],
 ) -> Result<(Log, Vec<Sample>)> {
+    let Inputs { sc, hooks, plan, ctx } = inputs;
     let mut log = Log::new();
     let mut samples = Vec::new();
     let mut t = from_s;
