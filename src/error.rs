@@ -275,6 +275,15 @@ pub(crate) fn ensure_non_negative(name: &'static str, value: f64) -> Result<f64>
     }
 }
 
+/// `value` when finite and within `[0, max]`; `expected` says the range in words.
+pub(crate) fn ensure_within(name: &'static str, value: f64, max: f64, expected: &'static str) -> Result<f64> {
+    if value.is_finite() && (0.0..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::parameter(name, value, expected))
+    }
+}
+
 /// Checks that `start < end`.
 pub(crate) fn ensure_interval(start: Epoch, end: Epoch) -> Result<()> {
     if end > start {

@@ -32,7 +32,7 @@ use super::http::{self, ReadError};
 use super::pacer::Pacer;
 use super::server::ServeConfig;
 use super::session::Session;
-use crate::error::{Error, Result};
+use crate::error::{ensure_within as bounded, Error, Result};
 
 /// Largest power an activity may draw, W. Far above any spacecraft bus
 /// (a 6U cubesat makes ~20 W, the ISS ~100 kW): a larger number is a bug or an
@@ -126,19 +126,6 @@ struct ActivityRequest {
 struct DataRequest {
     partition: String,
     bytes: f64,
-}
-
-/// `value` when finite and within `[0, max]`.
-fn bounded(name: &'static str, value: f64, max: f64, expected: &'static str) -> Result<f64> {
-    if value.is_finite() && (0.0..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(Error::InvalidParameter {
-            name,
-            value,
-            expected,
-        })
-    }
 }
 
 impl ActivityRequest {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{find_access_windows, SearchConfig};
 use crate::error::{ensure_non_negative, Error, Result};
 use crate::rehearsal::pacer::Lag;
+use crate::sim::conditions::{self, Conditions, Demands};
 use crate::sim::{InferenceRecord, Simulation, Stepping};
 
 /// One line of the rehearsal log. Replaying the lines in order on the same
@@ -363,10 +364,13 @@ impl Session {
     }
 
     /// Whether an activity drawing `power_w` for `duration_s` may start now:
-    /// the spacecraft works, the activity is not running, the battery stays
-    /// above the floor (the computer's, else the battery's minimum) over the
-    /// duration at today's balance, the temperature is within the computer's
-    /// limits, and it is sunlit when the computer runs only in sunlight.
+    /// the engine's gate for the onboard computer ([`conditions::unmet`]: the
+    /// spacecraft works, the computer is not rebooting, the charge this load
+    /// leaves after the duration at today's balance is above the computer's
+    /// floor and the battery's, the temperature within the device's limits,
+    /// sunlight when the computer runs only in sunlight; the battery's floor
+    /// alone without a computer), and the activity is not already running.
+    /// The reasons are the engine's words.
     pub fn may_run(
         &mut self,
         wall_s: f64,
@@ -382,44 +386,22 @@ impl Session {
         let view = self.view(k);
         let sc = &self.sim.spacecraft()[k];
         let state = &self.sim.states()[k];
-        let mut reasons = Vec::new();
-        if !state.alive {
-            reasons.push("the spacecraft has failed".to_string());
-        }
-        if state.browned_out {
-            reasons.push("the battery is empty (brown-out)".to_string());
-        }
+        // The engine's gate (the same conditions, demands and words as the
+        // computer's), on the charge this load would leave after `duration_s`.
+        let soc_after = match (&sc.power, view.battery_wh) {
+            (Some(power), Some(energy_wh)) => {
+                let net_w = view.power_available_w - power_w;
+                let drain_wh = (-net_w).max(0.0) * duration_s / 3_600.0 / power.battery.discharge_efficiency;
+                Some((energy_wh - drain_wh) / power.battery.capacity_wh)
+            }
+            _ => None,
+        };
+        let mut reasons: Vec<String> = application_gate(sc, state, soc_after, self.sim.elapsed_s())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         if state.external_loads.contains_key(activity) {
             reasons.push(format!("activity {activity:?} is already running"));
-        }
-        if let (Some(power), Some(energy_wh)) = (&sc.power, view.battery_wh) {
-            let floor = sc.computer.as_ref().map_or(power.battery.min_soc, |c| c.min_soc);
-            let net_w = view.power_available_w - power_w;
-            let drain_wh = (-net_w).max(0.0) * duration_s / 3_600.0 / power.battery.discharge_efficiency;
-            let soc_after = (energy_wh - drain_wh) / power.battery.capacity_wh;
-            if soc_after < floor {
-                reasons.push(format!(
-                    "state of charge would fall to {:.1} % (floor {:.1} %)",
-                    100.0 * soc_after,
-                    100.0 * floor
-                ));
-            }
-        }
-        if let Some(computer) = &sc.computer {
-            if let Some(temperature_k) = view.temperature_k {
-                let (lo, hi) = (
-                    computer.device.min_temperature_k.value,
-                    computer.device.max_temperature_k.value,
-                );
-                if temperature_k < lo || temperature_k > hi {
-                    reasons.push(format!(
-                        "temperature {temperature_k:.1} K is outside the device's {lo:.1}–{hi:.1} K"
-                    ));
-                }
-            }
-            if computer.sunlit_only && view.sunlit_fraction < 1.0 {
-                reasons.push("in shadow (the computer runs only in sunlight)".to_string());
-            }
         }
         Ok(Decision {
             allowed: reasons.is_empty(),
@@ -485,6 +467,31 @@ impl Session {
     }
 }
 
+/// The gate a flight application's load passes: the engine's gate for the
+/// onboard computer on `soc` (the charge the load would leave), or the
+/// battery's floor alone on a spacecraft without a computer.
+pub(crate) fn application_gate(
+    sc: &crate::spacecraft::Spacecraft,
+    state: &crate::sim::state::SpacecraftState,
+    soc: Option<f64>,
+    t: f64,
+) -> Vec<conditions::Unmet> {
+    let conditions = Conditions {
+        soc,
+        ..Conditions::of(state, t)
+    };
+    let battery_min_soc = sc.power.as_ref().map(|p| p.battery.min_soc);
+    let demands = match &sc.computer {
+        Some(computer) => Demands::of_computer(computer, battery_min_soc),
+        None => Demands {
+            soc_floor: battery_min_soc,
+            soc_margin: -1e-9,
+            ..Demands::default()
+        },
+    };
+    conditions::unmet(&conditions, &demands)
+}
+
 /// Replays a rehearsal log on `sim` (the same scenario, at its start):
 /// advances and application requests in their order, measured inferences
 /// from their records. The result equals the rehearsal's state bit for bit.
@@ -525,4 +532,101 @@ pub fn replay(mut sim: Simulation, log: &[LogEntry]) -> Result<Simulation> {
         }
     }
     Ok(sim)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::application_gate;
+    use crate::compute::{ComputerConfig, DeviceProfile, ImagerConfig, ModelSpec};
+    use crate::environment::eclipse::Light;
+    use crate::orbit::walker::WalkerDelta;
+    use crate::prelude::*;
+    use crate::sim::hooks::SpacecraftHooks;
+    use crate::sim::state::SpacecraftState;
+    use crate::spacecraft::{ActivityConfig, Preconditions, Spacecraft};
+
+    /// A cubesat with an iX5 that runs only in sunlight, and one activity
+    /// whose preconditions are the computer's own limits.
+    fn spacecraft() -> Spacecraft {
+        let pattern = WalkerDelta {
+            total: 1,
+            planes: 1,
+            phasing: 0,
+            altitude_km: 550.0,
+            inclination_deg: 97.6,
+        };
+        let epoch = Epoch::from_gregorian_utc_at_midnight(2024, 3, 1);
+        let satellite = Satellite::walker("s", &pattern, epoch, AnalyticModel::J2)
+            .unwrap()
+            .remove(0);
+        let mut sc = Spacecraft::cubesat_6u("s", satellite);
+        let model = ModelSpec {
+            name: "detector".into(),
+            flops: 1e9,
+            peak_memory_bytes: 1e8,
+            path: None,
+        };
+        let mut computer = ComputerConfig::new(DeviceProfile::shipped("unibap-ix5").unwrap(), model);
+        computer.sunlit_only = true;
+        let d = &computer.device;
+        sc.activities = vec![ActivityConfig {
+            name: "payload".into(),
+            power_w: 5.0,
+            duration_s: None,
+            preconditions: Preconditions {
+                min_soc: Some(computer.min_soc),
+                min_temperature_k: Some(d.min_temperature_k.value),
+                max_temperature_k: Some(d.max_temperature_k.value),
+                sunlit: Some(true),
+                ..Default::default()
+            },
+            produces: None,
+            consumes: None,
+            auto: false,
+            cooldown_s: 0.0,
+        }];
+        sc.imager = Some(ImagerConfig::default());
+        sc.computer = Some(computer);
+        sc
+    }
+
+    proptest! {
+        /// The three gates (an activity with the computer's limits, the
+        /// computer, a rehearsal's application) give the same answer in the
+        /// same words for any state (issue 13). An activity does not run on
+        /// the computer, so a reboot gates only the other two.
+        #[test]
+        fn the_three_gates_agree(
+            soc in 0.0..1.0_f64,
+            temperature_k in 200.0..380.0_f64,
+            light in prop::sample::select(vec![Light::Sunlit, Light::Penumbra, Light::Umbra]),
+            alive: bool,
+            browned_out: bool,
+            rebooting: bool,
+        ) {
+            let sc = spacecraft();
+            let mut state = SpacecraftState::new(&sc, 1);
+            let battery = state.battery.as_mut().unwrap();
+            battery.energy_wh = soc * battery.config.capacity_wh;
+            state.temperature_k = temperature_k;
+            state.light = light;
+            state.alive = alive;
+            state.browned_out = browned_out;
+            let t = 100.0;
+            state.onboard.as_mut().unwrap().booting_until_s = if rebooting { 1e9 } else { f64::NEG_INFINITY };
+            let computer = sc.computer.as_ref().unwrap();
+            let words = |reasons: Vec<crate::sim::conditions::Unmet>| -> Vec<String> {
+                reasons.iter().map(ToString::to_string).collect()
+            };
+            let by_computer: Vec<String> = state.device_gate(computer, t, false).into_iter().map(|(_, w)| w).collect();
+            let by_application = words(application_gate(&sc, &state, Some(state.soc()), t));
+            prop_assert_eq!(&by_computer, &by_application);
+            if !rebooting {
+                let by_activity = state.unmet(&sc, 0, &SpacecraftHooks::default(), t, f64::NAN);
+                prop_assert_eq!(&by_activity, &by_computer);
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@
 //! global sync points (the telemetry instants). See [`state`] for what happens
 //! inside a spacecraft and the load-shedding policy.
 
+pub mod conditions;
 pub mod events;
 pub mod hooks;
 pub mod onboard;

@@ -232,6 +232,7 @@ impl OnboardState {
     }
 }
 
+use crate::sim::conditions::{self, Conditions, Demands};
 use crate::sim::events::EventKind;
 use crate::sim::hooks::SpacecraftHooks;
 use crate::sim::state::{Light, Log, Plan, SpacecraftState};
@@ -243,11 +244,6 @@ const START_MARGIN_SOC: f64 = 1e-6;
 const EPS: f64 = 1e-9;
 
 impl SpacecraftState {
-    /// The computer's state-of-charge floor (with the battery's own), or `None`.
-    pub(crate) fn device_floor_soc(&self, computer: &ComputerConfig) -> Option<f64> {
-        self.battery.map(|b| computer.min_soc.max(b.config.min_soc))
-    }
-
     /// Unmet hard constraints of the device now (empty: it may run).
     pub(crate) fn device_gate(
         &self,
@@ -255,50 +251,14 @@ impl SpacecraftState {
         t: f64,
         starting: bool,
     ) -> Vec<(DeferReason, String)> {
-        let mut unmet = Vec::new();
-        if !self.alive {
-            unmet.push((DeferReason::Fault, "spacecraft has failed".to_string()));
-        }
-        if self.browned_out {
-            unmet.push((DeferReason::Power, "battery empty (brown-out)".to_string()));
-        }
-        if let Some(onboard) = &self.onboard {
-            if t < onboard.booting_until_s - EPS {
-                unmet.push((DeferReason::Fault, "rebooting after a restart".to_string()));
-            }
-        }
-        if let Some(floor) = self.device_floor_soc(computer) {
-            let soc = self.soc();
-            let margin = if starting { START_MARGIN_SOC } else { -EPS };
-            if soc < floor + margin {
-                unmet.push((
-                    DeferReason::Power,
-                    format!("state of charge {soc:.3} < {floor:.3}"),
-                ));
-            }
-        }
-        let d = &computer.device;
-        if self.temperature_k < d.min_temperature_k.value {
-            unmet.push((
-                DeferReason::Thermal,
-                format!(
-                    "temperature {:.2} K < {} K",
-                    self.temperature_k, d.min_temperature_k.value
-                ),
-            ));
-        }
-        if self.temperature_k > d.max_temperature_k.value {
-            unmet.push((
-                DeferReason::Thermal,
-                format!(
-                    "temperature {:.2} K > {} K",
-                    self.temperature_k, d.max_temperature_k.value
-                ),
-            ));
-        }
-        if computer.sunlit_only && self.light != Light::Sunlit {
-            unmet.push((DeferReason::Eclipse, "not in full sunlight".to_string()));
-        }
+        let demands = Demands {
+            soc_margin: if starting { START_MARGIN_SOC } else { -EPS },
+            ..Demands::of_computer(computer, self.battery.map(|b| b.config.min_soc))
+        };
+        let mut unmet: Vec<(DeferReason, String)> = conditions::unmet(&Conditions::of(self, t), &demands)
+            .into_iter()
+            .map(|u| (u.kind(), u.to_string()))
+            .collect();
         if starting
             && !OnboardState::policy_allows(
                 computer.policy,

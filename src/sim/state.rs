@@ -23,6 +23,7 @@ use crate::constants::EARTH_EQUATORIAL_RADIUS_KM;
 use crate::environment::eclipse::ShadowConfig;
 use crate::error::Result;
 use crate::orbit::{Propagator, StateVector};
+use crate::sim::conditions::{self, Conditions, Demands};
 use crate::sim::events::{EventKind, FailureCause};
 use crate::sim::hooks::{SpacecraftHooks, SpacecraftView};
 use crate::sim::onboard::{InferenceRecord, OnboardState};
@@ -364,35 +365,21 @@ impl SpacecraftState {
     ) -> Vec<String> {
         let activity = &sc.activities[k];
         let p = &activity.preconditions;
-        let mut reasons = Vec::new();
-        if !self.alive {
-            reasons.push("spacecraft has failed".to_string());
-        }
-        if self.browned_out {
-            reasons.push("battery empty (brown-out)".to_string());
-        }
-        if let Some(battery) = &self.battery {
-            let floor = p.min_soc.unwrap_or(0.0).max(battery.config.min_soc);
-            if battery.soc() < floor - EPS && activity.power_w > 0.0 {
-                reasons.push(format!("state of charge {:.3} < {floor:.3}", battery.soc()));
-            }
-        }
-        if let Some(min) = p.min_temperature_k {
-            if self.temperature_k < min {
-                reasons.push(format!("temperature {:.2} K < {min} K", self.temperature_k));
-            }
-        }
-        if let Some(max) = p.max_temperature_k {
-            if self.temperature_k > max {
-                reasons.push(format!("temperature {:.2} K > {max} K", self.temperature_k));
-            }
-        }
-        if let Some(want_sun) = p.sunlit {
-            let sunlit = self.light == Light::Sunlit;
-            if want_sun != sunlit {
-                reasons.push(if want_sun { "not sunlit" } else { "not in shadow" }.to_string());
-            }
-        }
+        let demands = Demands {
+            soc_floor: self
+                .battery
+                .filter(|_| activity.power_w > 0.0)
+                .map(|b| p.min_soc.unwrap_or(0.0).max(b.config.min_soc)),
+            soc_margin: -EPS,
+            min_temperature_k: p.min_temperature_k,
+            max_temperature_k: p.max_temperature_k,
+            sunlit: p.sunlit,
+            on_computer: false,
+        };
+        let mut reasons: Vec<String> = conditions::unmet(&Conditions::of(self, elapsed_s), &demands)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         if let Some(want_contact) = p.in_window {
             if want_contact != self.contact.is_some() {
                 reasons.push(

@@ -3,7 +3,7 @@
 //! from the current simulated time, and both are logged as events.
 
 use super::Simulation;
-use crate::error::{Error, Result};
+use crate::error::{ensure_within, Error, Result};
 use crate::sim::events::{Event, EventKind};
 
 /// The largest load an application may switch on, W (1 MW: far above any
@@ -12,18 +12,6 @@ pub const MAX_EXTERNAL_LOAD_W: f64 = 1e6;
 
 /// The most data one write may store, bytes (1 PB).
 pub const MAX_WRITE_BYTES: f64 = 1e15;
-
-fn ensure_within(name: &'static str, value: f64, max: f64, expected: &'static str) -> Result<f64> {
-    if value.is_finite() && (0.0..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(Error::InvalidParameter {
-            name,
-            value,
-            expected,
-        })
-    }
-}
 
 impl Simulation {
     fn log_now(&mut self, sc: usize, kind: EventKind) {

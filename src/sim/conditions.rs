@@ -1,0 +1,194 @@
+//! May this work run now? One answer for the activities, the onboard computer
+//! and a rehearsal's flight application.
+//!
+//! [`Conditions`] are the facts of one spacecraft at one instant (working or
+//! not, the charge, the temperature, the light); [`Demands`] are what one
+//! piece of work needs (a charge floor, a temperature range, sunlight);
+//! [`unmet`] compares them and names each shortfall with one typed
+//! [`Unmet`], which renders in one wording wherever it is shown: the event
+//! log, Python, the rehearsal's HTTP answers.
+
+use std::fmt;
+
+use crate::compute::ComputerConfig;
+use crate::environment::eclipse::Light;
+use crate::sim::onboard::DeferReason;
+use crate::sim::state::SpacecraftState;
+
+/// Slack on the state-of-charge floor, as a fraction of the capacity (the
+/// engine's tolerance for "at the floor").
+const EPS: f64 = 1e-9;
+
+/// The facts of one spacecraft at one instant that gate work.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Conditions {
+    /// Not permanently failed.
+    pub alive: bool,
+    /// The battery is empty and loads go unserved.
+    pub browned_out: bool,
+    /// The onboard computer reboots after a restart.
+    pub rebooting: bool,
+    /// State of charge (`None` without a power model).
+    pub soc: Option<f64>,
+    /// Temperature, K (NaN without a thermal model: no limit applies).
+    pub temperature_k: f64,
+    /// Light.
+    pub light: Light,
+}
+
+impl Conditions {
+    /// The conditions of `state` at `t`.
+    pub fn of(state: &SpacecraftState, t: f64) -> Self {
+        Conditions {
+            alive: state.alive,
+            browned_out: state.browned_out,
+            rebooting: state
+                .onboard
+                .as_ref()
+                .is_some_and(|o| t < o.booting_until_s - EPS),
+            soc: state.battery.as_ref().map(|b| b.soc()),
+            temperature_k: state.temperature_k,
+            light: state.light,
+        }
+    }
+}
+
+/// What one piece of work needs to run.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Demands {
+    /// The lowest state of charge it may run at.
+    pub soc_floor: Option<f64>,
+    /// Added to the floor when starting (a hysteresis against restarting
+    /// right after a stop at the floor); negative for a tolerance.
+    pub soc_margin: f64,
+    /// Coldest temperature, K.
+    pub min_temperature_k: Option<f64>,
+    /// Hottest temperature, K.
+    pub max_temperature_k: Option<f64>,
+    /// `Some(true)`: only in full sunlight; `Some(false)`: only in shadow.
+    pub sunlit: Option<bool>,
+    /// Runs on the onboard computer (which cannot while it reboots).
+    pub on_computer: bool,
+}
+
+impl Demands {
+    /// What the onboard computer needs (its floor with the battery's own,
+    /// `battery_min_soc`), without a start margin.
+    pub fn of_computer(computer: &ComputerConfig, battery_min_soc: Option<f64>) -> Self {
+        let d = &computer.device;
+        Demands {
+            soc_floor: battery_min_soc.map(|b| computer.min_soc.max(b)),
+            soc_margin: -EPS,
+            min_temperature_k: Some(d.min_temperature_k.value),
+            max_temperature_k: Some(d.max_temperature_k.value),
+            sunlit: computer.sunlit_only.then_some(true),
+            on_computer: true,
+        }
+    }
+}
+
+/// Why work may not run now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unmet {
+    /// The spacecraft failed permanently.
+    Failed,
+    /// The battery is empty.
+    BrownOut,
+    /// The computer reboots after a restart.
+    Rebooting,
+    /// The charge is below the floor.
+    StateOfCharge {
+        /// State of charge.
+        soc: f64,
+        /// The floor.
+        floor: f64,
+    },
+    /// Colder than allowed.
+    TooCold {
+        /// Temperature, K.
+        temperature_k: f64,
+        /// Limit, K.
+        min_k: f64,
+    },
+    /// Hotter than allowed.
+    TooHot {
+        /// Temperature, K.
+        temperature_k: f64,
+        /// Limit, K.
+        max_k: f64,
+    },
+    /// Not in full sunlight.
+    NotSunlit,
+    /// Not in shadow.
+    NotInShadow,
+}
+
+impl Unmet {
+    /// The class of the reason, as the onboard computer's deferrals count it.
+    pub fn kind(&self) -> DeferReason {
+        match self {
+            Unmet::Failed | Unmet::Rebooting => DeferReason::Fault,
+            Unmet::BrownOut | Unmet::StateOfCharge { .. } => DeferReason::Power,
+            Unmet::TooCold { .. } | Unmet::TooHot { .. } => DeferReason::Thermal,
+            Unmet::NotSunlit | Unmet::NotInShadow => DeferReason::Eclipse,
+        }
+    }
+}
+
+impl fmt::Display for Unmet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unmet::Failed => f.write_str("spacecraft has failed"),
+            Unmet::BrownOut => f.write_str("battery empty (brown-out)"),
+            Unmet::Rebooting => f.write_str("rebooting after a restart"),
+            Unmet::StateOfCharge { soc, floor } => write!(f, "state of charge {soc:.3} < {floor:.3}"),
+            Unmet::TooCold { temperature_k, min_k } => {
+                write!(f, "temperature {temperature_k:.2} K < {min_k} K")
+            }
+            Unmet::TooHot { temperature_k, max_k } => {
+                write!(f, "temperature {temperature_k:.2} K > {max_k} K")
+            }
+            Unmet::NotSunlit => f.write_str("not sunlit"),
+            Unmet::NotInShadow => f.write_str("not in shadow"),
+        }
+    }
+}
+
+/// Every demand the conditions do not meet, in a fixed order (empty: the work
+/// may run).
+pub fn unmet(conditions: &Conditions, demands: &Demands) -> Vec<Unmet> {
+    let c = conditions;
+    let mut reasons = Vec::new();
+    if !c.alive {
+        reasons.push(Unmet::Failed);
+    }
+    if c.browned_out {
+        reasons.push(Unmet::BrownOut);
+    }
+    if demands.on_computer && c.rebooting {
+        reasons.push(Unmet::Rebooting);
+    }
+    if let (Some(soc), Some(floor)) = (c.soc, demands.soc_floor) {
+        if soc < floor + demands.soc_margin {
+            reasons.push(Unmet::StateOfCharge { soc, floor });
+        }
+    }
+    if let Some(min_k) = demands.min_temperature_k.filter(|min| c.temperature_k < *min) {
+        reasons.push(Unmet::TooCold {
+            temperature_k: c.temperature_k,
+            min_k,
+        });
+    }
+    if let Some(max_k) = demands.max_temperature_k.filter(|max| c.temperature_k > *max) {
+        reasons.push(Unmet::TooHot {
+            temperature_k: c.temperature_k,
+            max_k,
+        });
+    }
+    match demands.sunlit {
+        Some(true) if c.light != Light::Sunlit => reasons.push(Unmet::NotSunlit),
+        Some(false) if c.light == Light::Sunlit => reasons.push(Unmet::NotInShadow),
+        _ => {}
+    }
+    reasons
+}
