@@ -26,7 +26,7 @@ bin=target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release
 
 for target in "${targets[@]}"; do
     case "$target" in
-        tle | omm | scenario) dict=(-dict="dict/$target.dict") ;;
+        tle | omm | scenario | http_request) dict=(-dict="dict/$target.dict") ;;
         scenario_values) dict=(-dict=dict/scenario.dict) ;;
         *) dict=() ;;
     esac

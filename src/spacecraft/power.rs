@@ -272,6 +272,18 @@ pub struct EnergyLedger {
 }
 
 impl EnergyLedger {
+    /// Every term by name, in declaration order.
+    pub fn terms(&self) -> [(&'static str, f64); 6] {
+        [
+            ("generated_wh", self.generated_wh),
+            ("consumed_wh", self.consumed_wh),
+            ("offered_wh", self.offered_wh),
+            ("spilled_wh", self.spilled_wh),
+            ("drawn_wh", self.drawn_wh),
+            ("unserved_wh", self.unserved_wh),
+        ]
+    }
+
     /// Adds `delta` to every sum, keeping each sum's rounding error in
     /// `carry` (Neumaier's compensated summation) so that the sums stay the
     /// correctly rounded totals however many sub-steps they add up: a year of

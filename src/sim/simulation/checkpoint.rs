@@ -219,27 +219,11 @@ fn validate_state(
 
 /// The energy ledger and its rounding residuals: finite.
 fn validate_ledger(state: &SpacecraftState, at: &StatePlace<'_>) -> Result<()> {
-    let ledger = &state.ledger;
-    for (name, value) in [
-        ("generated_wh", ledger.generated_wh),
-        ("consumed_wh", ledger.consumed_wh),
-        ("offered_wh", ledger.offered_wh),
-        ("spilled_wh", ledger.spilled_wh),
-        ("drawn_wh", ledger.drawn_wh),
-        ("unserved_wh", ledger.unserved_wh),
-    ] {
+    for (name, value) in state.ledger.terms() {
         finite(format_args!("{at}.ledger.{name}"), value)?;
     }
-    let carry = &state.ledger_carry;
-    for value in [
-        carry.generated_wh,
-        carry.consumed_wh,
-        carry.offered_wh,
-        carry.spilled_wh,
-        carry.drawn_wh,
-        carry.unserved_wh,
-    ] {
-        finite(format_args!("{at}.ledger_carry"), value)?;
+    for (name, value) in state.ledger_carry.terms() {
+        finite(format_args!("{at}.ledger_carry.{name}"), value)?;
     }
     Ok(())
 }
