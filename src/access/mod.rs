@@ -22,7 +22,7 @@ mod root;
 use hifitime::Epoch;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ensure_positive, Error, Result};
+use crate::error::{Error, Result};
 use crate::orbit::{Propagator, StateVector};
 use crate::time::TimeAxis;
 
@@ -49,11 +49,41 @@ impl Default for SearchConfig {
     }
 }
 
+/// Finest accuracy a search may be asked for, s (a nanosecond: far below
+/// what any orbit model supports, and Brent's method still ends).
+pub const MIN_TOLERANCE_S: f64 = 1e-9;
+/// Smallest screening step, s. Why: the search walks its interval in steps
+/// of at least this; 6e-322 s (a crafted checkpoint found by fuzzing) made
+/// one 60 s run walk for ever.
+pub const MIN_SCREENING_STEP_S: f64 = 1e-3;
+/// Largest screening step, s (an hour: larger misses whole passes and orbits).
+pub const MAX_SCREENING_STEP_S: f64 = 3_600.0;
+
 impl SearchConfig {
-    /// Checks both settings are positive and finite.
+    /// Checks both settings are finite and within their bounds:
+    /// `tolerance_s` in [1e-9, 1] s, `min_step_s` in [1e-3, 3600] s.
     pub fn validated(self) -> Result<Self> {
-        ensure_positive("tolerance_s", self.tolerance_s)?;
-        ensure_positive("min_step_s", self.min_step_s)?;
+        let within = |name, value: f64, lo: f64, hi: f64, expected| {
+            if value.is_finite() && (lo..=hi).contains(&value) {
+                Ok(())
+            } else {
+                Err(Error::parameter(name, value, expected))
+            }
+        };
+        within(
+            "tolerance_s",
+            self.tolerance_s,
+            MIN_TOLERANCE_S,
+            1.0,
+            "from 1e-9 to 1 s",
+        )?;
+        within(
+            "min_step_s",
+            self.min_step_s,
+            MIN_SCREENING_STEP_S,
+            MAX_SCREENING_STEP_S,
+            "from 1e-3 to 3600 s",
+        )?;
         Ok(self)
     }
 }
