@@ -514,3 +514,16 @@ impl XorShift {
         self.0
     }
 }
+
+/// A checkpoint written before the engine renovation (issue 13: the seed
+/// corpus of the fuzzer, recorded with checkpoint version 1 before the sync
+/// interval and the ledger's residuals existed) still restores and runs.
+#[test]
+fn a_checkpoint_from_before_the_renovation_restores() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/checkpoint/seed-1");
+    let mut sim = Simulation::restore(&std::fs::read(path).unwrap()).unwrap();
+    assert_eq!(sim.config().sync_interval_s, 60.0);
+    assert!(sim.states().iter().all(|s| s.ledger_carry == Default::default()));
+    let until = sim.now() + Duration::from_seconds(600.0);
+    sim.run(until, Stepping::EventDriven).unwrap();
+}
