@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::{guard, IntoPy};
+use super::ints::PyInt;
 use super::pickle;
 use super::satellite::{satellites, shadow_model, PySatellite};
 use super::station::PyGroundStation;
@@ -256,7 +257,7 @@ pub(crate) fn access_windows(
     start: &Bound<'_, PyAny>,
     end: &Bound<'_, PyAny>,
     tolerance_s: f64,
-    threads: Option<i64>,
+    threads: Option<PyInt>,
 ) -> PyResult<Vec<PyAccessWindow>> {
     guard("access_windows", || {
         let (start, end) = interval(start, end)?;
@@ -288,7 +289,7 @@ pub(crate) fn eclipse_intervals(
     model: &str,
     atmosphere_km: f64,
     tolerance_s: f64,
-    threads: Option<i64>,
+    threads: Option<PyInt>,
 ) -> PyResult<Vec<PyEclipseInterval>> {
     guard("eclipse_intervals", || {
         let (start, end) = interval(start, end)?;
@@ -323,7 +324,7 @@ pub(crate) fn link_windows(
     grazing_altitude_km: f64,
     max_range_km: Option<f64>,
     tolerance_s: f64,
-    threads: Option<i64>,
+    threads: Option<PyInt>,
 ) -> PyResult<Vec<PyLinkWindow>> {
     guard("link_windows", || {
         let (start, end) = interval(start, end)?;

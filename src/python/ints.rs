@@ -38,6 +38,18 @@ impl PyInt {
     }
 }
 
+impl PyInt {
+    /// The value as an `i64` (signed: the callee checks its own range and says
+    /// it); beyond ±2⁶³ an `InputError` naming `name`.
+    pub(crate) fn signed(self, name: &str) -> PyResult<i64> {
+        self.0.and_then(|v| i64::try_from(v).ok()).ok_or_else(|| {
+            input_error(&format!(
+                "{name} must be a 64-bit integer, got an integer beyond ±2**63"
+            ))
+        })
+    }
+}
+
 impl<'a, 'py> FromPyObject<'a, 'py> for PyInt {
     type Error = PyErr;
 

@@ -19,7 +19,11 @@ use pyo3::prelude::*;
 
 /// Runs `work` on `threads` rayon threads, or on the global pool when `None`;
 /// the count is checked by [`crate::threads::with_threads`], as the CLI's is.
-pub(crate) fn with_threads<T: Send>(threads: Option<i64>, work: impl FnOnce() -> T + Send) -> PyResult<T> {
+pub(crate) fn with_threads<T: Send>(
+    threads: Option<ints::PyInt>,
+    work: impl FnOnce() -> T + Send,
+) -> PyResult<T> {
+    let threads = threads.map(|t| t.signed("threads")).transpose()?;
     crate::threads::with_threads(threads, work).map_err(errors::to_py)
 }
 

@@ -363,7 +363,7 @@ pub(crate) fn propagate<'py>(
     py: Python<'py>,
     satellites: Vec<PySatellite>,
     epochs: &Bound<'py, PyAny>,
-    threads: Option<i64>,
+    threads: Option<PyInt>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     guard("propagate", || {
         let epochs = time::epochs(epochs)?;

@@ -128,7 +128,7 @@ impl PyScenario {
         py: Python<'py>,
         seed: Option<PyInt>,
         progress: Option<&Bound<'py, PyAny>>,
-        threads: Option<i64>,
+        threads: Option<PyInt>,
     ) -> PyResult<Bound<'py, PySimulation>> {
         guard("Scenario.run", || {
             let seed: Option<u64> = seed.map(|s| s.unsigned("seed")).transpose()?;
@@ -144,6 +144,7 @@ impl PyScenario {
             };
             let until = super::time::datetime(py, built.until)?;
             let sim = Bound::new(py, PySimulation::from_simulation(built.simulation, built.info))?;
+            let threads = threads.map(|t| t.signed("threads")).transpose()?;
             sim.call_method1("run", (until, step_s, progress, threads))?;
             Ok(sim)
         })

@@ -305,7 +305,7 @@ impl PySimulation {
         until: &Bound<'_, PyAny>,
         step_s: Option<f64>,
         progress: Option<&Bound<'_, PyAny>>,
-        threads: Option<i64>,
+        threads: Option<PyInt>,
     ) -> PyResult<()> {
         guard("Simulation.run", || {
             let until = time::epoch(until)?;

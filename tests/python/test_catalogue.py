@@ -541,6 +541,8 @@ CASES = [
     c("sim-threads-zero", E.InputError, "threads", lambda: run(threads=0)),
     c("sim-threads-100000", E.InputError, "threads", lambda: run(threads=100_000), isolated=True),
     c("sim-threads-negative", E.InputError, "threads", lambda: run(threads=-1)),
+    c("sim-threads-10-to-30", E.InputError, "threads", lambda: run(threads=10**30)),
+    c("propagate-threads-10-to-30", E.InputError, "threads", lambda: oe.propagate([leo()], [START], threads=10**30)),
     c("propagate-threads-zero", E.InputError, "threads", lambda: oe.propagate([leo()], [START], threads=0)),
     c("propagate-threads-100000", E.InputError, "threads",
       lambda: oe.propagate([leo()], [START], threads=100_000), isolated=True),
