@@ -483,11 +483,7 @@ pub(crate) fn application_gate(
     let battery_min_soc = sc.power.as_ref().map(|p| p.battery.min_soc);
     let demands = match &sc.computer {
         Some(computer) => Demands::of_computer(computer, battery_min_soc),
-        None => Demands {
-            soc_floor: battery_min_soc,
-            soc_margin: -1e-9,
-            ..Demands::default()
-        },
+        None => Demands::of_battery(battery_min_soc),
     };
     conditions::unmet(&conditions, &demands)
 }

@@ -13,11 +13,7 @@ use std::fmt;
 use crate::compute::ComputerConfig;
 use crate::environment::eclipse::Light;
 use crate::sim::onboard::DeferReason;
-use crate::sim::state::SpacecraftState;
-
-/// Slack on the state-of-charge floor, as a fraction of the capacity (the
-/// engine's tolerance for "at the floor").
-const EPS: f64 = 1e-9;
+use crate::sim::state::{SpacecraftState, EPS};
 
 /// The facts of one spacecraft at one instant that gate work.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,6 +79,18 @@ impl Demands {
             max_temperature_k: Some(d.max_temperature_k.value),
             sunlit: computer.sunlit_only.then_some(true),
             on_computer: true,
+        }
+    }
+}
+
+impl Demands {
+    /// What any load needs on a spacecraft without a computer: the battery's
+    /// own floor (`None` without a power model).
+    pub fn of_battery(battery_min_soc: Option<f64>) -> Self {
+        Demands {
+            soc_floor: battery_min_soc,
+            soc_margin: -EPS,
+            ..Demands::default()
         }
     }
 }

@@ -235,13 +235,12 @@ impl OnboardState {
 use crate::sim::conditions::{self, Conditions, Demands};
 use crate::sim::events::EventKind;
 use crate::sim::hooks::SpacecraftHooks;
-use crate::sim::state::{Light, Log, Plan, SpacecraftState};
+use crate::sim::state::{Light, Log, Plan, SpacecraftState, EPS};
 use crate::spacecraft::Spacecraft;
 
 /// Start hysteresis on the state of charge: a job preempted at `min_soc` does not
 /// restart until the charge is measurably above it.
 const START_MARGIN_SOC: f64 = 1e-6;
-const EPS: f64 = 1e-9;
 
 impl SpacecraftState {
     /// Unmet hard constraints of the device now (empty: it may run).
