@@ -11,7 +11,13 @@ export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 # A one-shot build gains nothing from incremental state, which costs gigabytes.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step prints the seconds the previous one took (CI's budget is watched).
+step_started=
+step() {
+    [ -z "$step_started" ] || printf '   (%d s)\n' "$((SECONDS - step_started))"
+    printf '\n== %s\n' "$*"
+    step_started=$SECONDS
+}
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -58,4 +64,5 @@ sweep_out=$(mktemp -d)
 .venv/bin/python examples/monte_carlo_dask.py --runs 8 --out "$sweep_out" > /dev/null
 rm -rf "$sweep_out"
 
-printf '\nall checks passed (target/: %s)\n' "$(du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | cut -f1)"
+printf '   (%d s)\n' "$((SECONDS - step_started))"
+printf '\nall checks passed in %d s (target/: %s)\n' "$SECONDS" "$(du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | cut -f1)"
