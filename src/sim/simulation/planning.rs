@@ -22,6 +22,7 @@ use crate::sim::plan::{
     assign_stations, continue_past_block_end, imaging_plan, InView, Interval, Mark, Plan, Window,
 };
 use crate::sim::state::{Light, SpacecraftState};
+use crate::spacecraft::Spacecraft;
 use crate::time::{seconds_between, TimeAxis};
 
 /// Length of a planning block, s (6 h: long enough that planning costs little
@@ -102,20 +103,7 @@ impl Simulation {
             plan.contacts = contacts;
         }
         for (sc, plan) in self.spacecraft.iter().zip(plans.iter_mut()) {
-            for relay in &sc.relays {
-                let peer = &self.spacecraft[self.index_of(&relay.peer)?];
-                let los =
-                    crate::environment::LineOfSight::new(relay.grazing_altitude_km, relay.max_range_km)?;
-                let windows = pair_link_windows(&sc.satellite, &peer.satellite, &local, span, &los, &search)?
-                    .into_iter()
-                    .map(|(a, b, _, _)| Interval {
-                        start_s: from_s + a,
-                        end_s: from_s + b,
-                        what: InView,
-                    })
-                    .collect();
-                plan.relay_windows.push(windows);
-            }
+            plan.relay_windows = self.relay_windows(sc, &local, from_s, span)?;
         }
         for (k, sc) in self.spacecraft.iter().enumerate() {
             if let Some(imager) = &sc.imager {
@@ -130,6 +118,33 @@ impl Simulation {
             plan.downlink_partitions = SpacecraftState::downlink_partitions(sc);
         }
         Ok(plans)
+    }
+
+    /// Per relay of `sc`: the line-of-sight windows to its peer over the block
+    /// starting at `from_s`, `span` long (`local` is its time axis).
+    fn relay_windows(
+        &self,
+        sc: &Spacecraft,
+        local: &TimeAxis,
+        from_s: f64,
+        span: f64,
+    ) -> Result<Vec<Vec<Window>>> {
+        let search = &self.config.search;
+        let mut all = Vec::with_capacity(sc.relays.len());
+        for relay in &sc.relays {
+            let peer = &self.spacecraft[self.index_of(&relay.peer)?];
+            let los = crate::environment::LineOfSight::new(relay.grazing_altitude_km, relay.max_range_km)?;
+            let windows = pair_link_windows(&sc.satellite, &peer.satellite, local, span, &los, search)?
+                .into_iter()
+                .map(|(a, b, _, _)| Interval {
+                    start_s: from_s + a,
+                    end_s: from_s + b,
+                    what: InView,
+                })
+                .collect();
+            all.push(windows);
+        }
+        Ok(all)
     }
 
     /// The block's plans with the scheduled starts that fall in it, edges indexed.
