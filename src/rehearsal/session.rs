@@ -10,6 +10,7 @@ use crate::access::{find_access_windows, SearchConfig};
 use crate::error::{ensure_non_negative, Error, Result};
 use crate::rehearsal::pacer::Lag;
 use crate::sim::conditions::{self, Conditions, Demands};
+use crate::sim::plan::Interval;
 use crate::sim::{InferenceRecord, Simulation, Stepping};
 
 /// One line of the rehearsal log. Replaying the lines in order on the same
@@ -149,14 +150,12 @@ impl std::fmt::Display for SessionFailure {
     }
 }
 
-/// One access window: (start_s, end_s, station).
-type Window = (f64, f64, String);
-
 /// A simulation, its access windows, its event feed and its log.
 pub struct Session {
     sim: Simulation,
     end_s: f64,
-    windows: Vec<Vec<Window>>,
+    /// Per spacecraft: its access windows, labelled with the station's name, sorted.
+    windows: Vec<Vec<Interval<String>>>,
     feed: Vec<serde_json::Value>,
     engine_events_fed: usize,
     records_logged: usize,
@@ -182,15 +181,15 @@ impl Session {
                 &SearchConfig::default(),
             )?;
             for w in found {
-                windows[w.satellite_index].push((
-                    (w.rise - start).to_seconds(),
-                    (w.set - start).to_seconds(),
-                    w.station,
-                ));
+                windows[w.satellite_index].push(Interval {
+                    start_s: (w.rise - start).to_seconds(),
+                    end_s: (w.set - start).to_seconds(),
+                    what: w.station,
+                });
             }
         }
         for list in &mut windows {
-            list.sort_by(|a, b| a.0.total_cmp(&b.0));
+            list.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
         }
         Ok(Self {
             sim,
@@ -335,8 +334,8 @@ impl Session {
         let power_in_w = sample.map_or(0.0, |s| s.power_in_w);
         let power_out_w = sample.map_or(0.0, |s| s.power_out_w);
         let finite = |x: f64| x.is_finite().then_some(x);
-        let current = self.windows[k].iter().find(|(a, b, _)| *a <= t && t < *b);
-        let next = self.windows[k].iter().find(|(a, _, _)| *a > t);
+        let current = self.windows[k].iter().find(|w| w.contains(t));
+        let next = self.windows[k].iter().find(|w| w.start_s > t);
         StateView {
             spacecraft: sc.name.clone(),
             time: self.now().to_string(),
@@ -348,9 +347,9 @@ impl Session {
             power_available_w: power_in_w - power_out_w,
             temperature_k: finite(state.temperature_k),
             sunlit_fraction: sample.map_or(1.0, |s| s.sunlit_fraction),
-            in_window: current.map(|w| w.2.clone()),
-            window_ends: current.map(|w| epoch_of(w.1)),
-            next_window: next.map(|w| (w.2.clone(), epoch_of(w.0))),
+            in_window: current.map(|w| w.what.clone()),
+            window_ends: current.map(|w| epoch_of(w.end_s)),
+            next_window: next.map(|w| (w.what.clone(), epoch_of(w.start_s))),
             storage_free_bytes: sc
                 .storage
                 .partitions

@@ -3,14 +3,16 @@
 //! [`Simulation`] holds the persistent, serialisable world (configuration,
 //! per-spacecraft state, event log, telemetry); each call to
 //! [`Simulation::run`] plans ahead with the event finders (eclipses, passes,
-//! station assignment), then advances every spacecraft in parallel between
-//! global sync points (the telemetry instants). See [`state`] for what happens
-//! inside a spacecraft and the load-shedding policy.
+//! station assignment; each spacecraft's plan and the planning rules are in
+//! `plan`), then advances every spacecraft in parallel between global sync
+//! points (the telemetry instants). See [`state`] for what happens inside a
+//! spacecraft and the load-shedding policy.
 
 pub mod conditions;
 pub mod events;
 pub mod hooks;
 pub mod onboard;
+pub(crate) mod plan;
 mod simulation;
 pub mod state;
 mod step;

@@ -235,7 +235,8 @@ impl OnboardState {
 use crate::sim::conditions::{self, Conditions, Demands};
 use crate::sim::events::EventKind;
 use crate::sim::hooks::SpacecraftHooks;
-use crate::sim::state::{Light, Log, Plan, SpacecraftState, EPS};
+use crate::sim::plan::{find_from, Mark, Plan};
+use crate::sim::state::{Light, Log, SpacecraftState, EPS};
 use crate::spacecraft::Spacecraft;
 
 /// Start hysteresis on the state of charge: a job preempted at `min_soc` does not
@@ -309,11 +310,15 @@ impl SpacecraftState {
         if self.onboard.is_none() {
             return Ok(());
         }
-        let imaging = crate::sim::state::find_from(&plan.imaging, t, &mut self.cursors.imaging).is_some();
+        let imaging = find_from(&plan.imaging, t, &mut self.cursors.imaging).is_some();
         // Captures at or before `t` not yet taken (a decision point can be
         // visited twice: a sync point, a run boundary).
         let handled = self.captures_handled_s.unwrap_or(f64::NEG_INFINITY);
-        while let Some(&(at, priority)) = plan.captures.get(self.cursors.capture) {
+        while let Some(&Mark {
+            at_s: at,
+            what: priority,
+        }) = plan.captures.get(self.cursors.capture)
+        {
             if at > t + EPS {
                 break;
             }

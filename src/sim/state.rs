@@ -27,6 +27,7 @@ use crate::sim::conditions::{self, Conditions, Demands};
 use crate::sim::events::{EventKind, FailureCause};
 use crate::sim::hooks::{SpacecraftHooks, SpacecraftView};
 use crate::sim::onboard::{InferenceRecord, OnboardState};
+use crate::sim::plan::{find_from, Mark, Plan};
 use crate::sim::step::Inputs;
 use crate::sim::telemetry::Sample;
 use crate::spacecraft::power::{Battery, EnergyLedger};
@@ -165,66 +166,6 @@ pub struct Cursors {
     edge: usize,
     pub(crate) imaging: usize,
     pub(crate) capture: usize,
-}
-
-/// The interval of a sorted, disjoint list containing `t`, walking from `cursor`
-/// (falls back to a search when asked about an earlier time).
-pub(crate) fn find_from<T: Copy>(list: &[(f64, f64, T)], t: f64, cursor: &mut usize) -> Option<T> {
-    if *cursor > 0 && *cursor <= list.len() && t < list[*cursor - 1].1 {
-        *cursor = list.partition_point(|(_, b, _)| *b <= t);
-    }
-    while *cursor < list.len() && list[*cursor].1 <= t {
-        *cursor += 1;
-    }
-    list.get(*cursor).filter(|(a, _, _)| *a <= t).map(|(_, _, x)| *x)
-}
-
-/// What the engine knows in advance about one spacecraft over a run call.
-#[derive(Debug, Clone, Default)]
-pub struct Plan {
-    /// Light intervals covering the run: (start_s, end_s, light), sorted.
-    pub light: Vec<(f64, f64, Light)>,
-    /// Assigned contacts: (start_s, end_s, station), sorted.
-    pub contacts: Vec<(f64, f64, usize)>,
-    /// Scheduled starts: (time_s, activity index), sorted.
-    pub scheduled: Vec<(f64, usize)>,
-    /// Seconds from the orbit's epoch to the simulation start.
-    pub orbit_offset_s: f64,
-    /// Every light and contact edge, sorted (for finding the next breakpoint).
-    pub edges: Vec<f64>,
-    /// Partitions the radio empties, in order.
-    pub downlink_partitions: Vec<usize>,
-    /// Per relay: line-of-sight intervals (start_s, end_s), sorted.
-    pub relay_windows: Vec<Vec<(f64, f64)>>,
-    /// Imaging intervals (in view of a target and sunlit): (start_s, end_s, priority), sorted.
-    pub imaging: Vec<(f64, f64, u32)>,
-    /// Capture instants: (time_s, priority), sorted.
-    pub captures: Vec<(f64, u32)>,
-}
-
-impl Plan {
-    /// Sorts the edge list once the intervals are known.
-    pub fn index_edges(&mut self) {
-        self.edges = self
-            .light
-            .iter()
-            .flat_map(|(a, b, _)| [*a, *b])
-            .chain(self.contacts.iter().flat_map(|(a, b, _)| [*a, *b]))
-            .chain(self.scheduled.iter().map(|(t, _)| *t))
-            .chain(self.imaging.iter().flat_map(|(a, b, _)| [*a, *b]))
-            .chain(self.captures.iter().map(|(t, _)| *t))
-            .collect();
-        self.edges.sort_by(f64::total_cmp);
-    }
-
-    /// The interval of a sorted, disjoint list containing `t`.
-    fn find<T: Copy>(list: &[(f64, f64, T)], t: f64) -> Option<T> {
-        let k = list.partition_point(|(a, _, _)| *a <= t);
-        k.checked_sub(1)
-            .map(|k| list[k])
-            .filter(|(_, b, _)| t < *b)
-            .map(|(_, _, x)| x)
-    }
 }
 
 /// Shared, read-only context of a run.
@@ -457,7 +398,7 @@ impl SpacecraftState {
 
     /// Advances over `span`. Decisions are taken at breakpoints only; a span
     /// that ends between two (a cut) leaves a [`Resume`] for the next call.
-    pub fn advance(
+    pub(crate) fn advance(
         &mut self,
         sc: &Spacecraft,
         hooks: &SpacecraftHooks,
@@ -504,10 +445,6 @@ impl SpacecraftState {
         // `to_s` is the state just after it.
         self.discrete_updates(sc, hooks, plan, ctx, span.to_s, log)?;
         Ok(())
-    }
-
-    fn light_at(plan: &Plan, t: f64) -> Light {
-        Plan::find(&plan.light, t).unwrap_or(Light::Sunlit)
     }
 
     fn is_decision_point(ctx: &Context<'_>, t: f64) -> bool {
@@ -573,11 +510,9 @@ impl SpacecraftState {
         // A contact in progress goes on while its station's interval lasts, even
         // when another station's interval overlaps (they start together when a
         // run begins mid-pass).
-        let ongoing = self.contact.filter(|current| {
-            plan.contacts
-                .iter()
-                .any(|(a, b, station)| station == current && *a <= t && t < *b)
-        });
+        let ongoing = self
+            .contact
+            .filter(|current| plan.contacts.iter().any(|c| c.what == *current && c.contains(t)));
         let contact = if self.alive {
             let next = find_from(&plan.contacts, t, &mut self.cursors.contact);
             ongoing.or(next)
@@ -640,16 +575,16 @@ impl SpacecraftState {
     ) {
         let lookback = self.window(ctx);
         let handled = self.scheduled_handled_s.unwrap_or(f64::NEG_INFINITY);
-        let due: Vec<(f64, usize)> = plan
+        let due: Vec<Mark<usize>> = plan
             .scheduled
             .iter()
-            .filter(|(at, _)| *at <= t + EPS && *at > t - lookback && *at > handled)
+            .filter(|m| m.at_s <= t + EPS && m.at_s > t - lookback && m.at_s > handled)
             .copied()
             .collect();
-        if let Some(latest) = due.iter().map(|(at, _)| *at).reduce(f64::max) {
+        if let Some(latest) = due.iter().map(|m| m.at_s).reduce(f64::max) {
             self.scheduled_handled_s = Some(latest);
         }
-        for (_, k) in due {
+        for Mark { what: k, .. } in due {
             if self.running.is_some() {
                 log.push((
                     t,
@@ -817,7 +752,7 @@ impl SpacecraftState {
         let inputs = Inputs { sc, hooks, plan, ctx };
         if ctx.paseos {
             // One step, no split at eclipse edges: all-or-nothing charging as PASEOS.
-            let sunlit = |x: f64| Self::light_at(plan, x) == Light::Sunlit;
+            let sunlit = |x: f64| plan.light_at(x) == Light::Sunlit;
             let shade = |lit: bool| if lit { Light::Sunlit } else { Light::Umbra };
             let lights = (shade(sunlit(t) && sunlit(end - EPS)), shade(sunlit(t)));
             return self.cuttable_substep(inputs, lights, (t, end, stop), log);
@@ -982,7 +917,7 @@ impl SpacecraftState {
     }
 
     /// A telemetry sample at `t`.
-    pub fn sample(
+    pub(crate) fn sample(
         &self,
         sc: &Spacecraft,
         index: usize,
@@ -990,7 +925,7 @@ impl SpacecraftState {
         ctx: &Context<'_>,
         t: f64,
     ) -> Result<Sample> {
-        let light = Self::light_at(plan, t);
+        let light = plan.light_at(t);
         let (state, sun, fraction) = self.environment(sc, plan, ctx, light, t)?;
         let transmitting = self.contact.is_some()
             && !sc.radios.is_empty()

@@ -20,7 +20,8 @@ use super::{Simulation, Stepping};
 use crate::environment::sun::SunTable;
 use crate::error::{ensure_positive, Error, Result};
 use crate::sim::events::{Event, EventKind};
-use crate::sim::state::{Context, Light, Log, Plan, SpacecraftState, Span};
+use crate::sim::plan::Plan;
+use crate::sim::state::{Context, Light, Log, SpacecraftState, Span};
 use crate::sim::step::Inputs;
 use crate::sim::telemetry::Sample;
 use crate::time::{seconds_between, TimeAxis};
@@ -176,8 +177,8 @@ impl Simulation {
             state.light = plan
                 .light
                 .iter()
-                .find(|(a, b, _)| *a <= 0.0 && 0.0 < *b)
-                .map_or(Light::Sunlit, |(_, _, l)| *l);
+                .find(|i| i.contains(0.0))
+                .map_or(Light::Sunlit, |i| i.what);
         }
         for sample in self.samples_at(0, stepping, 0.0)? {
             self.telemetry.push(&sample);
@@ -277,10 +278,7 @@ impl Simulation {
             for (r, relay) in self.spacecraft[i].relays.iter().enumerate() {
                 let peer = self.index_of(&relay.peer)?;
                 let windows = &plan.relay_windows[r];
-                let overlap: f64 = windows
-                    .iter()
-                    .map(|(a, b)| (b.min(to_s) - a.max(from_s)).max(0.0))
-                    .sum();
+                let overlap: f64 = windows.iter().map(|w| w.overlap_s(from_s, to_s)).sum();
                 let usable = |s: &SpacecraftState| s.alive && !s.browned_out;
                 if overlap > 0.0 && usable(&self.states[i]) && usable(&self.states[peer]) {
                     let target = self.spacecraft[peer].storage.index(&relay.peer_partition)?;
@@ -305,9 +303,9 @@ impl Simulation {
                     self.states[i].relay_window_bytes[r] += moved;
                     self.states[i].relayed_bytes[r] += moved;
                 }
-                for (_, end) in windows.iter().filter(|(_, b)| *b > from_s && *b <= to_s) {
+                for w in windows.iter().filter(|w| w.end_s > from_s && w.end_s <= to_s) {
                     events.push((
-                        *end,
+                        w.end_s,
                         i,
                         EventKind::DataRelayed {
                             relay: relay.name.clone(),
@@ -347,9 +345,9 @@ impl Simulation {
             *holder = None;
         }
         for (i, plan) in plans.iter().enumerate() {
-            for (a, b, station) in &plan.contacts {
-                if *a <= now && now < *b + 1e-9 && self.states[i].contact == Some(*station) {
-                    self.station_holder[*station] = Some(i);
+            for c in &plan.contacts {
+                if c.start_s <= now && now < c.end_s + 1e-9 && self.states[i].contact == Some(c.what) {
+                    self.station_holder[c.what] = Some(i);
                 }
             }
         }

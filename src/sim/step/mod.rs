@@ -15,7 +15,8 @@ mod thresholds;
 
 use crate::error::Result;
 use crate::sim::hooks::SpacecraftHooks;
-use crate::sim::state::{Context, Light, Log, Plan, SpacecraftState};
+use crate::sim::plan::Plan;
+use crate::sim::state::{Context, Light, Log, SpacecraftState};
 use crate::spacecraft::Spacecraft;
 
 pub(crate) use rates::Rates;
