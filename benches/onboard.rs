@@ -63,9 +63,8 @@ fn run(with_computer: bool) -> u64 {
     let mut sim = Simulation::with_config(epoch, fleet(with_computer), vec![], 1, config).unwrap();
     sim.run(epoch + Duration::from_days(1.0), Stepping::EventDriven)
         .unwrap();
-    sim.states()
-        .iter()
-        .map(|s| s.onboard.as_ref().map_or(0, |o| o.counters.jobs_started))
+    sim.snapshots()
+        .map(|now| now.onboard().map_or(0, |o| o.counters().jobs_started))
         .sum()
 }
 

@@ -145,15 +145,15 @@ fn non_finite_cells(timeline: &std::path::Path) -> usize {
 
 fn energy_identity_error(sim: &Simulation) -> f64 {
     let mut worst: f64 = 0.0;
-    for (sc, state) in sim.spacecraft().iter().zip(sim.states()) {
-        let (Some(power), Some(battery)) = (sc.power, state.battery) else {
+    for now in sim.snapshots() {
+        let (Some(power), Some(energy_wh)) = (now.spacecraft().power, now.battery_wh()) else {
             continue;
         };
         let b = power.battery;
-        let l = &state.ledger;
+        let l = now.energy();
         let expected = b.initial_soc * b.capacity_wh + b.charge_efficiency * (l.offered_wh - l.spilled_wh)
             - l.drawn_wh / b.discharge_efficiency;
-        worst = worst.max((battery.energy_wh - expected).abs() / b.capacity_wh);
+        worst = worst.max((energy_wh - expected).abs() / b.capacity_wh);
     }
     worst
 }

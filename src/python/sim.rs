@@ -559,42 +559,34 @@ impl PySimulation {
     fn states<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         guard("Simulation.states", || {
             let list = PyList::empty(py);
-            for (sc, state) in self.inner.spacecraft().iter().zip(self.inner.states()) {
+            for now in self.inner.snapshots() {
                 let d = PyDict::new(py);
-                d.set_item("spacecraft", &sc.name)?;
-                d.set_item("soc", state.soc())?;
-                d.set_item("battery_wh", state.battery.map_or(f64::NAN, |b| b.energy_wh))?;
-                d.set_item("temperature_k", state.temperature_k)?;
-                d.set_item("storage_used_bytes", state.storage.total_used_bytes())?;
-                d.set_item("downlinked_bytes", state.downlinked_bytes)?;
+                d.set_item("spacecraft", now.name())?;
+                d.set_item("soc", now.soc().unwrap_or(f64::NAN))?;
+                d.set_item("battery_wh", now.battery_wh().unwrap_or(f64::NAN))?;
+                d.set_item("temperature_k", now.temperature_k().unwrap_or(f64::NAN))?;
+                d.set_item("storage_used_bytes", now.storage_used_bytes())?;
+                d.set_item("downlinked_bytes", now.downlinked_bytes())?;
                 let per_partition = PyDict::new(py);
-                for (partition, bytes) in sc
-                    .storage
-                    .partitions
-                    .iter()
-                    .zip(&state.downlinked_partition_bytes)
-                {
-                    per_partition.set_item(&partition.name, bytes)?;
+                for (partition, bytes) in now.downlinked_partition_bytes() {
+                    per_partition.set_item(partition, bytes)?;
                 }
                 d.set_item("downlinked_partition_bytes", per_partition)?;
-                d.set_item("dose_rad", state.dose_rad)?;
-                d.set_item("alive", state.alive)?;
-                d.set_item(
-                    "activity",
-                    state.running.map(|r| sc.activities[r.activity].name.clone()),
-                )?;
-                d.set_item("energy", to_python(py, &state.ledger)?)?;
+                d.set_item("dose_rad", now.dose_rad())?;
+                d.set_item("alive", now.alive())?;
+                d.set_item("activity", now.activity())?;
+                d.set_item("energy", to_python(py, now.energy())?)?;
                 let props = PyDict::new(py);
-                for (k, v) in &state.properties {
+                for (k, v) in now.properties() {
                     props.set_item(k, v)?;
                 }
                 d.set_item("properties", props)?;
-                match &state.onboard {
+                match now.onboard() {
                     Some(onboard) => {
-                        let o = to_python(py, &onboard.counters)?;
-                        o.set_item("tiles_queued", onboard.queue.len())?;
-                        o.set_item("job_running", onboard.running.map(|r| r.job.id))?;
-                        o.set_item("tiles_unaccounted", onboard.unaccounted())?;
+                        let o = to_python(py, onboard.counters())?;
+                        o.set_item("tiles_queued", onboard.tiles_queued())?;
+                        o.set_item("job_running", onboard.job_running())?;
+                        o.set_item("tiles_unaccounted", onboard.tiles_unaccounted())?;
                         d.set_item("onboard", o)?;
                     }
                     None => d.set_item("onboard", py.None())?,

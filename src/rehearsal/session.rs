@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::access::{find_access_windows, SearchConfig};
 use crate::error::{ensure_non_negative, Error, Result};
 use crate::rehearsal::pacer::Lag;
-use crate::sim::conditions::{self, Conditions, Demands};
+use crate::sim::conditions::{self, Conditions, Demands, Unmet};
 use crate::sim::plan::Interval;
-use crate::sim::{InferenceRecord, Simulation, Stepping};
+use crate::sim::{InferenceRecord, PowerFlows, Simulation, Stepping};
 
 /// One line of the rehearsal log. Replaying the lines in order on the same
 /// scenario reproduces the rehearsal's state bit for bit.
@@ -326,39 +326,35 @@ impl Session {
     }
 
     fn view(&self, k: usize) -> StateView {
-        let sc = &self.sim.spacecraft()[k];
-        let state = &self.sim.states()[k];
-        let t = self.sim.elapsed_s();
+        let now = self.sim.snapshot_at(k);
+        let t = now.elapsed_s();
         let epoch_of = |s: f64| (self.sim.start() + Duration::from_seconds(s)).to_string();
-        let sample = self.sim.latest_samples().get(k);
-        let power_in_w = sample.map_or(0.0, |s| s.power_in_w);
-        let power_out_w = sample.map_or(0.0, |s| s.power_out_w);
-        let finite = |x: f64| x.is_finite().then_some(x);
+        let flows = now.flows().unwrap_or(PowerFlows {
+            power_in_w: 0.0,
+            power_out_w: 0.0,
+        });
         let current = self.windows[k].iter().find(|w| w.contains(t));
         let next = self.windows[k].iter().find(|w| w.start_s > t);
         StateView {
-            spacecraft: sc.name.clone(),
+            spacecraft: now.name().to_string(),
             time: self.now().to_string(),
             elapsed_s: t,
-            state_of_charge: finite(state.soc()),
-            battery_wh: state.battery.as_ref().map(|b| b.energy_wh),
-            power_in_w,
-            power_out_w,
-            power_available_w: power_in_w - power_out_w,
-            temperature_k: finite(state.temperature_k),
-            sunlit_fraction: sample.map_or(1.0, |s| s.sunlit_fraction),
+            state_of_charge: now.soc(),
+            battery_wh: now.battery_wh(),
+            power_in_w: flows.power_in_w,
+            power_out_w: flows.power_out_w,
+            power_available_w: flows.balance_w(),
+            temperature_k: now.temperature_k(),
+            sunlit_fraction: now.sunlit_fraction(),
             in_window: current.map(|w| w.what.clone()),
             window_ends: current.map(|w| epoch_of(w.end_s)),
             next_window: next.map(|w| (w.what.clone(), epoch_of(w.start_s))),
-            storage_free_bytes: sc
-                .storage
-                .partitions
-                .iter()
-                .enumerate()
-                .map(|(p, part)| (part.name.clone(), state.storage.free_bytes(p)))
+            storage_free_bytes: now
+                .partitions()
+                .map(|(name, _, free)| (name.to_string(), free))
                 .collect(),
-            activities: state.external_loads.clone(),
-            alive: state.alive,
+            activities: now.external_loads().clone(),
+            alive: now.alive(),
         }
     }
 
@@ -395,16 +391,15 @@ impl Session {
             }
             _ => None,
         };
-        let mut reasons: Vec<String> = application_gate(sc, state, soc_after, self.sim.elapsed_s())
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let mut reasons = application_gate(sc, state, soc_after, self.sim.elapsed_s());
         if state.external_loads.contains_key(activity) {
-            reasons.push(format!("activity {activity:?} is already running"));
+            reasons.push(Unmet::AlreadyRunning {
+                activity: activity.to_string(),
+            });
         }
         Ok(Decision {
             allowed: reasons.is_empty(),
-            reasons,
+            reasons: conditions::words(&reasons),
         })
     }
 
@@ -612,11 +607,8 @@ mod tests {
             let t = 100.0;
             state.onboard.as_mut().unwrap().booting_until_s = if rebooting { 1e9 } else { f64::NEG_INFINITY };
             let computer = sc.computer.as_ref().unwrap();
-            let words = |reasons: Vec<crate::sim::conditions::Unmet>| -> Vec<String> {
-                reasons.iter().map(ToString::to_string).collect()
-            };
-            let by_computer: Vec<String> = state.device_gate(computer, t, false).into_iter().map(|(_, w)| w).collect();
-            let by_application = words(application_gate(&sc, &state, Some(state.soc()), t));
+            let by_computer = state.device_gate(computer, t, false);
+            let by_application = application_gate(&sc, &state, Some(state.soc()), t);
             prop_assert_eq!(&by_computer, &by_application);
             if !rebooting {
                 let by_activity = state.unmet(&sc, 0, &SpacecraftHooks::default(), t, f64::NAN);

@@ -80,15 +80,10 @@ impl Summary {
     /// Summarises a simulation.
     pub fn of(sim: &Simulation) -> Self {
         let mut per: Vec<SpacecraftSummary> = sim
-            .spacecraft()
-            .iter()
-            .zip(sim.states())
-            .map(|(sc, state)| {
-                let c = state
-                    .onboard
-                    .as_ref()
-                    .map(|o| o.counters.clone())
-                    .unwrap_or_default();
+            .snapshots()
+            .map(|now| {
+                let sc = now.spacecraft();
+                let c = now.onboard().map(|o| o.counters().clone()).unwrap_or_default();
                 let tile_bytes = sc.imager.as_ref().map_or(f64::INFINITY, |i| i.tile_bytes());
                 let keep = sc
                     .computer
@@ -100,18 +95,18 @@ impl Summary {
                             .and_then(|i| sc.storage.index(&i.partition).ok())
                     });
                 let sent_images = keep
-                    .and_then(|k| state.downlinked_partition_bytes.get(k).copied())
-                    .unwrap_or(0.0);
+                    .and_then(|k| now.downlinked_partition_bytes().nth(k))
+                    .map_or(0.0, |(_, bytes)| bytes);
                 SpacecraftSummary {
                     name: sc.name.clone(),
-                    energy: state.ledger,
+                    energy: *now.energy(),
                     min_soc: f64::NAN,
                     min_soc_elapsed_s: f64::NAN,
-                    final_soc: state.soc(),
+                    final_soc: now.soc().unwrap_or(f64::NAN),
                     temperature_range_k: (f64::INFINITY, f64::NEG_INFINITY),
                     eclipse_s: 0.0,
                     contact_s: BTreeMap::new(),
-                    downlinked_bytes: state.downlinked_bytes,
+                    downlinked_bytes: now.downlinked_bytes(),
                     images_captured: c.tiles_captured,
                     images_inferred: c.tiles_inferred,
                     images_dropped_cloudy: c.tiles_dropped_cloudy,
@@ -134,7 +129,7 @@ impl Summary {
                     compute_busy_s: c.busy_s,
                     restarts: 0,
                     corruptions: 0,
-                    alive: state.alive,
+                    alive: now.alive(),
                 }
             })
             .collect();

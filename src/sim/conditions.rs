@@ -95,8 +95,10 @@ impl Demands {
     }
 }
 
-/// Why work may not run now.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Why work may not run now: the one reason type of the crate (activities,
+/// the onboard computer, a flight application), rendered in the same words in
+/// the event log, Python and the rehearsal's HTTP answers.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Unmet {
     /// The spacecraft failed permanently.
     Failed,
@@ -129,16 +131,70 @@ pub enum Unmet {
     NotSunlit,
     /// Not in shadow.
     NotInShadow,
+    /// The energy-aware policy waits for sunlight below its charge threshold.
+    DeferredToSunlight {
+        /// State of charge.
+        soc: f64,
+        /// The policy's threshold.
+        threshold: f64,
+    },
+    /// The activity needs a ground contact and there is none.
+    NoContact,
+    /// The activity must not run in a ground contact, and one is under way.
+    InContact,
+    /// Less free storage than the activity asks for before it starts.
+    StorageLow {
+        /// The partition it writes to.
+        partition: String,
+        /// Bytes free there.
+        free_bytes: f64,
+        /// Bytes it asks for.
+        need_bytes: f64,
+    },
+    /// The partition the activity writes to is full.
+    PartitionFull {
+        /// The partition.
+        partition: String,
+    },
+    /// The partition the activity reads from is empty.
+    NoInput {
+        /// The partition.
+        partition: String,
+    },
+    /// A user constraint said no.
+    Constraint {
+        /// Its name.
+        name: String,
+    },
+    /// Another declared activity is running (one at a time).
+    Busy,
+    /// The flight application's activity of this name is already running.
+    AlreadyRunning {
+        /// Its name.
+        activity: String,
+    },
 }
 
 impl Unmet {
-    /// The class of the reason, as the onboard computer's deferrals count it.
-    pub fn kind(&self) -> DeferReason {
+    /// The class of the reason, as the onboard computer's deferrals count it
+    /// (`None` for reasons that only concern declared or application
+    /// activities: contact, storage, constraints, one at a time).
+    pub fn kind(&self) -> Option<DeferReason> {
         match self {
-            Unmet::Failed | Unmet::Rebooting => DeferReason::Fault,
-            Unmet::BrownOut | Unmet::StateOfCharge { .. } => DeferReason::Power,
-            Unmet::TooCold { .. } | Unmet::TooHot { .. } => DeferReason::Thermal,
-            Unmet::NotSunlit | Unmet::NotInShadow => DeferReason::Eclipse,
+            Unmet::Failed | Unmet::Rebooting => Some(DeferReason::Fault),
+            Unmet::BrownOut | Unmet::StateOfCharge { .. } => Some(DeferReason::Power),
+            Unmet::TooCold { .. } | Unmet::TooHot { .. } => Some(DeferReason::Thermal),
+            Unmet::NotSunlit | Unmet::NotInShadow | Unmet::DeferredToSunlight { .. } => {
+                Some(DeferReason::Eclipse)
+            }
+            Unmet::NoContact
+            | Unmet::InContact
+            | Unmet::StorageLow { .. }
+            | Unmet::PartitionFull { .. }
+            | Unmet::NoInput { .. }
+            | Unmet::Constraint { .. }
+            | Unmet::Busy
+            | Unmet::AlreadyRunning { .. } => None,
         }
     }
 }
@@ -158,8 +214,28 @@ impl fmt::Display for Unmet {
             }
             Unmet::NotSunlit => f.write_str("not sunlit"),
             Unmet::NotInShadow => f.write_str("not in shadow"),
+            Unmet::DeferredToSunlight { soc, threshold } => {
+                write!(f, "energy-aware: deferred to sunlight (state of charge {soc:.3} < {threshold:.3})")
+            }
+            Unmet::NoContact => f.write_str("no ground contact"),
+            Unmet::InContact => f.write_str("in ground contact"),
+            Unmet::StorageLow {
+                partition,
+                free_bytes,
+                need_bytes,
+            } => write!(f, "{free_bytes:.0} bytes free in {partition} < {need_bytes:.0}"),
+            Unmet::PartitionFull { partition } => write!(f, "storage partition {partition} is full"),
+            Unmet::NoInput { partition } => write!(f, "no input data in {partition}"),
+            Unmet::Constraint { name } => write!(f, "constraint {name:?} not met"),
+            Unmet::Busy => f.write_str("another activity is running"),
+            Unmet::AlreadyRunning { activity } => write!(f, "activity {activity:?} is already running"),
         }
     }
+}
+
+/// The reasons in their words, in order.
+pub fn words(reasons: &[Unmet]) -> Vec<String> {
+    reasons.iter().map(ToString::to_string).collect()
 }
 
 /// Every demand the conditions do not meet, in a fixed order (empty: the work

@@ -14,7 +14,8 @@ pub mod hooks;
 pub mod onboard;
 pub(crate) mod plan;
 mod simulation;
-pub mod state;
+pub mod snapshot;
+pub(crate) mod state;
 mod step;
 pub mod telemetry;
 
@@ -27,4 +28,6 @@ pub use simulation::{
     RunEstimate, RunLimits, Simulation, SimulationConfig, Stepping, MAX_EXTERNAL_LOAD_W, MAX_WRITE_BYTES,
     PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
 };
+pub use snapshot::{OnboardSnapshot, PowerFlows, Snapshot};
+pub use state::SpacecraftState;
 pub use telemetry::{Sample, Telemetry};

@@ -50,15 +50,15 @@ impl DeferReason {
 
 /// The job on the device.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct RunningJob {
+pub(crate) struct RunningJob {
     /// The job.
-    pub job: Job,
+    pub(crate) job: Job,
     /// Start, s since the simulation start.
-    pub started_s: f64,
+    pub(crate) started_s: f64,
     /// End, s.
-    pub ends_s: f64,
+    pub(crate) ends_s: f64,
     /// Cloud fraction the detector reports for the tile.
-    pub detected_cloud_fraction: f64,
+    pub(crate) detected_cloud_fraction: f64,
 }
 
 /// One inference as run (or replayed): enough to replay a measured run bit for bit.
@@ -119,33 +119,33 @@ pub struct OnboardCounters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OnboardState {
     /// Waiting jobs.
-    pub queue: JobQueue,
+    pub(crate) queue: JobQueue,
     /// The job on the device.
-    pub running: Option<RunningJob>,
+    pub(crate) running: Option<RunningJob>,
     /// Rebooting until then, s (−∞ when not).
-    pub booting_until_s: f64,
+    pub(crate) booting_until_s: f64,
     /// Id of the next tile.
-    pub next_tile: u64,
+    pub(crate) next_tile: u64,
     /// Cloud-cover draws.
-    pub clouds: EventStream,
+    pub(crate) clouds: EventStream,
     /// Seed of this spacecraft's scenes.
-    pub scene_seed: u64,
+    pub(crate) scene_seed: u64,
     /// Counters.
-    pub counters: OnboardCounters,
+    pub(crate) counters: OnboardCounters,
     /// Inferences run so far (for replay).
-    pub records: Vec<InferenceRecord>,
+    pub(crate) records: Vec<InferenceRecord>,
     /// Inferences to replay instead of running or modeling, by job id.
     #[serde(default)]
-    pub replay: BTreeMap<u64, InferenceRecord>,
+    pub(crate) replay: BTreeMap<u64, InferenceRecord>,
     /// Why queued work is waiting now (`None`: it is not).
-    pub blocked: Option<DeferReason>,
+    pub(crate) blocked: Option<DeferReason>,
     /// In an imaging interval now.
-    pub imaging: bool,
+    pub(crate) imaging: bool,
 }
 
 impl OnboardState {
     /// The initial state for spacecraft `name` under `seed`.
-    pub fn new(seed: u64, name: &str) -> Self {
+    pub(crate) fn new(seed: u64, name: &str) -> Self {
         let clouds = EventStream::keyed(seed, name, 16, 0.0);
         let scene_seed = seed ^ crate::spacecraft::radiation::name_hash(name).rotate_left(17);
         Self {
@@ -164,7 +164,7 @@ impl OnboardState {
     }
 
     /// New jobs for the tiles of one capture (the caller stores their bytes).
-    pub fn capture(&mut self, imager: &ImagerConfig, t: f64, priority: u32) -> Vec<Job> {
+    pub(crate) fn capture(&mut self, imager: &ImagerConfig, t: f64, priority: u32) -> Vec<Job> {
         (0..imager.tiles_per_capture)
             .map(|_| {
                 let u = self.clouds.uniform();
@@ -183,7 +183,7 @@ impl OnboardState {
     }
 
     /// Device power now, W.
-    pub fn device_power_w(&self, computer: &ComputerConfig, t: f64) -> f64 {
+    pub(crate) fn device_power_w(&self, computer: &ComputerConfig, t: f64) -> f64 {
         let d = &computer.device;
         if self.running.is_some() {
             d.power_busy_w.value
@@ -196,7 +196,7 @@ impl OnboardState {
 
     /// Stops the running job (a constraint broke, a restart, a failure); returns it
     /// and whether it went back to the queue.
-    pub fn preempt(&mut self, computer: &ComputerConfig, restart: bool) -> Option<(Job, bool)> {
+    pub(crate) fn preempt(&mut self, computer: &ComputerConfig, restart: bool) -> Option<(Job, bool)> {
         let running = self.running.take()?;
         self.counters.jobs_preempted += 1;
         let job = running.job;
@@ -212,7 +212,7 @@ impl OnboardState {
 
     /// Tiles not accounted for (should be 0): captured − not stored − unprocessed − queued −
     /// running − inferred − dropped by faults.
-    pub fn unaccounted(&self) -> i64 {
+    pub(crate) fn unaccounted(&self) -> i64 {
         let c = &self.counters;
         c.tiles_captured as i64
             - c.tiles_not_stored as i64
@@ -224,7 +224,7 @@ impl OnboardState {
     }
 
     /// Whether `policy` lets the device start work now (besides the hard constraints).
-    pub fn policy_allows(policy: Policy, computer: &ComputerConfig, sunlit: bool, soc: f64) -> bool {
+    pub(crate) fn policy_allows(policy: Policy, computer: &ComputerConfig, sunlit: bool, soc: f64) -> bool {
         match policy {
             Policy::EnergyAware => sunlit || soc.is_nan() || soc >= computer.energy_aware_min_soc,
             Policy::Fifo | Policy::Priority => true,
@@ -232,7 +232,7 @@ impl OnboardState {
     }
 }
 
-use crate::sim::conditions::{self, Conditions, Demands};
+use crate::sim::conditions::{self, Conditions, Demands, Unmet};
 use crate::sim::events::EventKind;
 use crate::sim::hooks::SpacecraftHooks;
 use crate::sim::plan::{find_from, Mark, Plan};
@@ -250,15 +250,12 @@ impl SpacecraftState {
         computer: &ComputerConfig,
         t: f64,
         starting: bool,
-    ) -> Vec<(DeferReason, String)> {
+    ) -> Vec<Unmet> {
         let demands = Demands {
             soc_margin: if starting { START_MARGIN_SOC } else { -EPS },
             ..Demands::of_computer(computer, self.battery.map(|b| b.config.min_soc))
         };
-        let mut unmet: Vec<(DeferReason, String)> = conditions::unmet(&Conditions::of(self, t), &demands)
-            .into_iter()
-            .map(|u| (u.kind(), u.to_string()))
-            .collect();
+        let mut unmet = conditions::unmet(&Conditions::of(self, t), &demands);
         if starting
             && !OnboardState::policy_allows(
                 computer.policy,
@@ -267,14 +264,10 @@ impl SpacecraftState {
                 self.soc(),
             )
         {
-            unmet.push((
-                DeferReason::Eclipse,
-                format!(
-                    "energy-aware: deferred to sunlight (state of charge {:.3} < {:.3})",
-                    self.soc(),
-                    computer.energy_aware_min_soc
-                ),
-            ));
+            unmet.push(Unmet::DeferredToSunlight {
+                soc: self.soc(),
+                threshold: computer.energy_aware_min_soc,
+            });
         }
         unmet
     }
@@ -288,11 +281,8 @@ impl SpacecraftState {
             return None;
         }
         let unmet = self.device_gate(computer, t, true);
-        let first = unmet.first()?.0;
-        Some((
-            first,
-            unmet.into_iter().map(|(_, s)| s).collect::<Vec<_>>().join("; "),
-        ))
+        let first = unmet.first()?.kind()?;
+        Some((first, conditions::words(&unmet).join("; ")))
     }
 
     /// Captures due at `t`, completion of the running job, preemption when a
@@ -347,7 +337,7 @@ impl SpacecraftState {
         if self.onboard.as_ref().is_some_and(|o| o.running.is_some()) {
             let unmet = self.device_gate(computer, t, false);
             if !unmet.is_empty() {
-                let reason = unmet.into_iter().map(|(_, s)| s).collect::<Vec<_>>().join("; ");
+                let reason = conditions::words(&unmet).join("; ");
                 self.preempt_job(computer, t, &reason, false, log);
             }
         }

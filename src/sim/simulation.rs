@@ -7,13 +7,16 @@ use hifitime::Epoch;
 use serde::{Deserialize, Serialize};
 
 use crate::access::SearchConfig;
-use crate::environment::eclipse::ShadowConfig;
+use crate::environment::eclipse::{Light, ShadowConfig};
+use crate::environment::sun::sun_position_km;
 use crate::environment::GroundStation;
+use crate::orbit::Propagator;
 use crate::error::{ensure_positive, Error, Result};
 use crate::sim::events::Event;
 use crate::sim::hooks::{Constraint, PropertyUpdate, SpacecraftHooks};
 use crate::sim::onboard::InferenceRecord;
 use crate::sim::plan::Plan;
+use crate::sim::snapshot::{PowerFlows, Snapshot};
 use crate::sim::state::SpacecraftState;
 use crate::sim::telemetry::{Sample, Telemetry};
 use crate::spacecraft::Spacecraft;
@@ -106,7 +109,7 @@ impl Default for SimulationConfig {
 ///     bus_load_w: 5.0 });
 /// let mut sim = Simulation::new(epoch, vec![sc], vec![], 42)?;
 /// sim.run(epoch + Duration::from_hours(3.0), Stepping::EventDriven)?;
-/// assert!(sim.states()[0].soc() > 0.5); // 41 W in the Sun against a 5 W load
+/// assert!(sim.snapshot("sat-0")?.soc() > Some(0.5)); // 41 W in the Sun against a 5 W load
 /// # Ok::<(), orbitedge::Error>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -269,9 +272,57 @@ impl Simulation {
         &self.stations
     }
 
-    /// Per-spacecraft state, in spacecraft order.
+    /// Per-spacecraft state, in spacecraft order: opaque values to compare
+    /// or serialise (read them through [`Simulation::snapshot`]).
     pub fn states(&self) -> &[SpacecraftState] {
         &self.states
+    }
+
+    /// Spacecraft `name` now, read-only.
+    pub fn snapshot(&self, name: &str) -> Result<Snapshot<'_>> {
+        self.index_of(name).map(|k| self.snapshot_at(k))
+    }
+
+    /// Every spacecraft now, in spacecraft order.
+    pub fn snapshots(&self) -> impl ExactSizeIterator<Item = Snapshot<'_>> + '_ {
+        (0..self.spacecraft.len()).map(|k| self.snapshot_at(k))
+    }
+
+    /// Spacecraft `k` now: the power flows and the sunlit fraction of the
+    /// latest sample when it was taken now (the end of the last run); before
+    /// the first run and right after a restore, no flows and the fraction
+    /// computed here.
+    pub(crate) fn snapshot_at(&self, k: usize) -> Snapshot<'_> {
+        let (sc, state) = (&self.spacecraft[k], &self.states[k]);
+        let latest = self.latest.get(k).filter(|s| s.elapsed_s == self.elapsed_s);
+        let (fraction, flows) = match latest {
+            Some(s) => (
+                s.sunlit_fraction,
+                Some(PowerFlows {
+                    power_in_w: s.power_in_w,
+                    power_out_w: s.power_out_w,
+                }),
+            ),
+            None => (self.sunlit_fraction_now(sc, state.light), None),
+        };
+        Snapshot::new(sc, state, self.elapsed_s, fraction, flows)
+    }
+
+    /// The conical model's visible fraction of the Sun now (NaN if the orbit
+    /// cannot be propagated to now).
+    fn sunlit_fraction_now(&self, sc: &Spacecraft, light: Light) -> f64 {
+        match light {
+            Light::Sunlit => 1.0,
+            Light::Umbra => 0.0,
+            Light::Penumbra => {
+                let axis = TimeAxis::new(self.start, self.start);
+                let sun = sun_position_km(axis.julian_date_ut1(self.elapsed_s));
+                let orbit_s = seconds_between(sc.satellite.epoch(), self.start) + self.elapsed_s;
+                sc.satellite
+                    .state_after(orbit_s)
+                    .map_or(f64::NAN, |s| self.config.shadow.sunlit_fraction(&s.position_km, &sun))
+            }
+        }
     }
 
     /// Engine settings.

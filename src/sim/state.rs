@@ -23,9 +23,10 @@ use crate::constants::EARTH_EQUATORIAL_RADIUS_KM;
 use crate::environment::eclipse::ShadowConfig;
 use crate::error::Result;
 use crate::orbit::{Propagator, StateVector};
-use crate::sim::conditions::{self, Conditions, Demands};
+use crate::sim::conditions::{self, Conditions, Demands, Unmet};
 use crate::sim::events::{EventKind, FailureCause};
 use crate::sim::hooks::{SpacecraftHooks, SpacecraftView};
+use crate::sim::snapshot::{PowerFlows, Snapshot};
 use crate::sim::onboard::{InferenceRecord, OnboardState};
 use crate::sim::plan::{find_from, Mark, Plan};
 use crate::sim::step::Inputs;
@@ -40,87 +41,87 @@ pub use crate::environment::eclipse::Light;
 
 /// A running activity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Running {
+pub(crate) struct Running {
     /// Index into the spacecraft's activities.
-    pub activity: usize,
+    pub(crate) activity: usize,
     /// Start, s since simulation start.
-    pub started_s: f64,
+    pub(crate) started_s: f64,
     /// Planned end, s (∞ when open-ended).
-    pub ends_s: f64,
+    pub(crate) ends_s: f64,
 }
 
 /// Everything about one spacecraft that changes during a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpacecraftState {
     /// Battery, when there is a power model.
-    pub battery: Option<Battery>,
+    pub(crate) battery: Option<Battery>,
     /// Temperature, K (NaN without a thermal model).
-    pub temperature_k: f64,
+    pub(crate) temperature_k: f64,
     /// Storage contents.
-    pub storage: Storage,
+    pub(crate) storage: Storage,
     /// Radiation streams: corruption, restart, failure.
-    pub streams: Vec<EventStream>,
+    pub(crate) streams: Vec<EventStream>,
     /// Accumulated dose, rad.
-    pub dose_rad: f64,
+    pub(crate) dose_rad: f64,
     /// False after a permanent failure.
-    pub alive: bool,
+    pub(crate) alive: bool,
     /// True while the battery is empty and loads are unserved.
-    pub browned_out: bool,
+    pub(crate) browned_out: bool,
     /// The running activity.
-    pub running: Option<Running>,
+    pub(crate) running: Option<Running>,
     /// Last automatic start per activity, s (−∞ if never).
-    pub last_auto_start_s: Vec<f64>,
+    pub(crate) last_auto_start_s: Vec<f64>,
     /// Energy flows so far.
-    pub ledger: EnergyLedger,
+    pub(crate) ledger: EnergyLedger,
     /// What rounding left out of each `ledger` sum (see
     /// [`EnergyLedger::add_compensated`]).
     #[serde(default)]
-    pub ledger_carry: EnergyLedger,
+    pub(crate) ledger_carry: EnergyLedger,
     /// Current light.
-    pub light: Light,
+    pub(crate) light: Light,
     /// Station in contact.
-    pub contact: Option<usize>,
+    pub(crate) contact: Option<usize>,
     /// Bytes downlinked in the current contact.
-    pub contact_bytes: f64,
+    pub(crate) contact_bytes: f64,
     /// Bytes downlinked in total.
-    pub downlinked_bytes: f64,
+    pub(crate) downlinked_bytes: f64,
     /// Bytes downlinked per storage partition.
     #[serde(default)]
-    pub downlinked_partition_bytes: Vec<f64>,
+    pub(crate) downlinked_partition_bytes: Vec<f64>,
     /// Custom properties.
-    pub properties: BTreeMap<String, f64>,
+    pub(crate) properties: BTreeMap<String, f64>,
     /// Bytes forwarded per relay in its current window.
     #[serde(default)]
-    pub relay_window_bytes: Vec<f64>,
+    pub(crate) relay_window_bytes: Vec<f64>,
     /// Bytes forwarded per relay in total.
     #[serde(default)]
-    pub relayed_bytes: Vec<f64>,
+    pub(crate) relayed_bytes: Vec<f64>,
     /// Onboard processing (with an imager).
     #[serde(default)]
-    pub onboard: Option<OnboardState>,
+    pub(crate) onboard: Option<OnboardState>,
     /// Loads a flight application switched on (rehearsals): name → W.
     #[serde(default)]
-    pub external_loads: BTreeMap<String, f64>,
+    pub(crate) external_loads: BTreeMap<String, f64>,
     /// The latest scheduled start already handled: a decision point can be
     /// visited twice (a sync point, a run boundary) and must not start it twice.
     #[serde(default)]
-    pub scheduled_handled_s: Option<f64>,
+    pub(crate) scheduled_handled_s: Option<f64>,
     /// The latest capture instant already taken (same reason).
     #[serde(default)]
-    pub captures_handled_s: Option<f64>,
+    pub(crate) captures_handled_s: Option<f64>,
     /// When each activity last stopped, s (−∞ if never): an activity is not
     /// started again automatically at the instant it stopped, so a condition
     /// that only time can change (storage full, battery at its floor) cannot
     /// make the engine start and stop it forever without time passing.
     #[serde(default)]
-    pub last_stop_s: Vec<f64>,
+    pub(crate) last_stop_s: Vec<f64>,
     /// Where to continue when the last run stopped inside a sub-step (see
     /// [`Resume`]); `None` at every natural breakpoint.
     #[serde(default)]
     pub(crate) resume: Option<Box<Resume>>,
     /// Positions in the current plan's lists (scratch, reset every run).
     #[serde(skip)]
-    pub cursors: Cursors,
+    pub(crate) cursors: Cursors,
 }
 
 /// The state at the start of a sub-step that a run's end cut short.
@@ -148,19 +149,19 @@ type InferenceLogs = (Vec<InferenceRecord>, BTreeMap<u64, InferenceRecord>);
 /// `sync_s` (≥ `to_s`) is the next sync point. `to_s < sync_s` means the run
 /// ends there (a cut that an uninterrupted run would not make).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Span {
+pub(crate) struct Span {
     /// Start, s.
-    pub from_s: f64,
+    pub(crate) from_s: f64,
     /// End of this call, s.
-    pub to_s: f64,
+    pub(crate) to_s: f64,
     /// The sync point bounding the call, s.
-    pub sync_s: f64,
+    pub(crate) sync_s: f64,
 }
 
 /// Where the last lookups in a plan's sorted lists ended: time only moves
 /// forward within a run, so lookups walk instead of searching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Cursors {
+pub(crate) struct Cursors {
     light: usize,
     contact: usize,
     edge: usize,
@@ -169,34 +170,34 @@ pub struct Cursors {
 }
 
 /// Shared, read-only context of a run.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// Time axis from the simulation start.
-    pub axis: &'a TimeAxis,
+    pub(crate) axis: &'a TimeAxis,
     /// Shadow model.
-    pub shadow: &'a ShadowConfig,
+    pub(crate) shadow: &'a ShadowConfig,
     /// Station names.
-    pub station_names: &'a [String],
+    pub(crate) station_names: &'a [String],
     /// Fixed step, s, or `None` for event-driven.
-    pub step_s: Option<f64>,
+    pub(crate) step_s: Option<f64>,
     /// Longest integration sub-step, s.
-    pub max_substep_s: f64,
+    pub(crate) max_substep_s: f64,
     /// Earth-fixed station positions, km.
-    pub station_positions: &'a [nalgebra::Vector3<f64>],
+    pub(crate) station_positions: &'a [nalgebra::Vector3<f64>],
     /// The Sun over the run.
-    pub sun: &'a crate::environment::sun::SunTable,
+    pub(crate) sun: &'a crate::environment::sun::SunTable,
     /// PASEOS-compatible power: a fixed step generates only when sunlit at both
     /// of its ends; thermal inputs are taken at the start of the step.
-    pub paseos: bool,
+    pub(crate) paseos: bool,
 }
 
 /// Events produced while advancing: (elapsed_s, kind).
-pub type Log = Vec<(f64, EventKind)>;
+pub(crate) type Log = Vec<(f64, EventKind)>;
 
 pub(crate) const EPS: f64 = 1e-9;
 
 impl SpacecraftState {
     /// The initial state of a (validated) spacecraft.
-    pub fn new(sc: &Spacecraft, seed: u64) -> Self {
+    pub(crate) fn new(sc: &Spacecraft, seed: u64) -> Self {
         let r = &sc.radiation;
         let rates = [r.data_corruption_per_s, r.restart_per_s, r.failure_per_s];
         Self {
@@ -274,36 +275,26 @@ impl SpacecraftState {
     }
 
     /// State of charge (NaN without a power model).
-    pub fn soc(&self) -> f64 {
+    pub(crate) fn soc(&self) -> f64 {
         self.battery.map_or(f64::NAN, |b| b.soc())
     }
 
+    /// What a user hook sees at `elapsed_s` with `sunlit_fraction` of the Sun.
     pub(crate) fn view(&self, sc: &Spacecraft, elapsed_s: f64, sunlit_fraction: f64) -> SpacecraftView {
-        SpacecraftView {
-            elapsed_s,
-            soc: self.soc(),
-            temperature_k: self.temperature_k,
-            sunlit_fraction,
-            in_contact: self.contact.is_some(),
-            storage_used_bytes: self.storage.total_used_bytes(),
-            storage_free_bytes: sc.storage.capacity_bytes - self.storage.total_used_bytes(),
-            dose_rad: self.dose_rad,
-            alive: self.alive,
-            activity: self.running.map(|r| sc.activities[r.activity].name.clone()),
-            properties: self.properties.clone(),
-        }
+        Snapshot::new(sc, self, elapsed_s, sunlit_fraction, None).hook_view()
     }
+
 
     /// Unmet preconditions of activity `k` now (empty: it may run); user
     /// constraints see `sunlit_fraction`, the true visible fraction of the Sun.
-    pub fn unmet(
+    pub(crate) fn unmet(
         &self,
         sc: &Spacecraft,
         k: usize,
         hooks: &SpacecraftHooks,
         elapsed_s: f64,
         sunlit_fraction: f64,
-    ) -> Vec<String> {
+    ) -> Vec<Unmet> {
         let activity = &sc.activities[k];
         let p = &activity.preconditions;
         let demands = Demands {
@@ -317,47 +308,48 @@ impl SpacecraftState {
             sunlit: p.sunlit,
             on_computer: false,
         };
-        let mut reasons: Vec<String> = conditions::unmet(&Conditions::of(self, elapsed_s), &demands)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        if let Some(want_contact) = p.in_window {
-            if want_contact != self.contact.is_some() {
-                reasons.push(
-                    if want_contact {
-                        "no ground contact"
-                    } else {
-                        "in ground contact"
-                    }
-                    .to_string(),
-                );
+        let mut reasons = conditions::unmet(&Conditions::of(self, elapsed_s), &demands);
+        match p.in_window {
+            Some(true) if self.contact.is_none() => reasons.push(Unmet::NoContact),
+            Some(false) if self.contact.is_some() => reasons.push(Unmet::InContact),
+            _ => {}
+        }
+        reasons.extend(self.unmet_storage(sc, activity));
+        for (name, constraint) in hooks.constraints_for(&activity.name) {
+            if !constraint(&self.view(sc, elapsed_s, sunlit_fraction)) {
+                reasons.push(Unmet::Constraint { name: name.to_string() });
             }
         }
-        if let (Some(need), Some(flow)) = (p.min_free_bytes, &activity.produces) {
-            if let Ok(partition) = sc.storage.index(&flow.partition) {
-                let free = self.storage.free_bytes(partition);
-                if free < need {
-                    reasons.push(format!("{free:.0} bytes free in {} < {need:.0}", flow.partition));
+        reasons
+    }
+
+    /// Storage an activity needs: the free space it asks for, room in the
+    /// partition it writes to, input in the one it reads from.
+    fn unmet_storage(&self, sc: &Spacecraft, activity: &crate::spacecraft::ActivityConfig) -> Vec<Unmet> {
+        let mut reasons = Vec::new();
+        let index = |name: &str| sc.storage.index(name).ok();
+        if let Some(flow) = &activity.produces {
+            if let Some(p) = index(&flow.partition) {
+                let free_bytes = self.storage.free_bytes(p);
+                let partition = flow.partition.clone();
+                match activity.preconditions.min_free_bytes {
+                    Some(need_bytes) if free_bytes < need_bytes => reasons.push(Unmet::StorageLow {
+                        partition: partition.clone(),
+                        free_bytes,
+                        need_bytes,
+                    }),
+                    _ => {}
                 }
-            }
-        }
-        if let Some(flow) = activity.produces.as_ref().filter(|f| f.bytes_per_s > 0.0) {
-            if let Ok(partition) = sc.storage.index(&flow.partition) {
-                if self.storage.free_bytes(partition) < 1.0 {
-                    reasons.push(format!("storage partition {} is full", flow.partition));
+                if flow.bytes_per_s > 0.0 && free_bytes < 1.0 {
+                    reasons.push(Unmet::PartitionFull { partition });
                 }
             }
         }
         if let Some(flow) = &activity.consumes {
-            if let Ok(partition) = sc.storage.index(&flow.partition) {
-                if self.storage.used_bytes[partition] < 1.0 {
-                    reasons.push(format!("no input data in {}", flow.partition));
-                }
-            }
-        }
-        for (name, constraint) in hooks.constraints_for(&activity.name) {
-            if !constraint(&self.view(sc, elapsed_s, sunlit_fraction)) {
-                reasons.push(format!("constraint {name:?} not met"));
+            if index(&flow.partition).is_some_and(|p| self.storage.used_bytes[p] < 1.0) {
+                reasons.push(Unmet::NoInput {
+                    partition: flow.partition.clone(),
+                });
             }
         }
         reasons
@@ -486,7 +478,7 @@ impl SpacecraftState {
         if let Some(running) = self.running {
             let reasons = self.unmet(sc, running.activity, hooks, t, fraction);
             if !reasons.is_empty() {
-                self.stop(sc, t, false, &reasons.join("; "), log);
+                self.stop(sc, t, false, &conditions::words(&reasons).join("; "), log);
             }
         }
         self.scheduled_starts(sc, hooks, plan, ctx, (t, fraction), log);
@@ -590,7 +582,7 @@ impl SpacecraftState {
                     t,
                     EventKind::ActivityRejected {
                         activity: sc.activities[k].name.clone(),
-                        reasons: vec!["another activity is running".into()],
+                        reasons: vec![Unmet::Busy.to_string()],
                     },
                 ));
                 continue;
@@ -603,7 +595,7 @@ impl SpacecraftState {
                     t,
                     EventKind::ActivityRejected {
                         activity: sc.activities[k].name.clone(),
-                        reasons,
+                        reasons: conditions::words(&reasons),
                     },
                 ));
             }
@@ -860,7 +852,7 @@ impl SpacecraftState {
     }
 
     /// Partitions the first radio empties, in order.
-    pub fn downlink_partitions(sc: &Spacecraft) -> Vec<usize> {
+    pub(crate) fn downlink_partitions(sc: &Spacecraft) -> Vec<usize> {
         match sc.radios.first() {
             Some(radio) if !radio.partitions.is_empty() => radio
                 .partitions
@@ -933,21 +925,11 @@ impl SpacecraftState {
                 .downlink_partitions
                 .iter()
                 .any(|p| self.storage.used_bytes[*p] >= 1.0);
-        Ok(Sample {
-            spacecraft_index: index,
-            elapsed_s: t,
-            position_km: [state.position_km.x, state.position_km.y, state.position_km.z],
-            sunlit_fraction: fraction,
-            soc: self.soc(),
-            battery_wh: self.battery.map_or(f64::NAN, |b| b.energy_wh),
+        let flows = PowerFlows {
             power_in_w: self.generation_w(sc, &state, &sun, fraction, t),
             power_out_w: self.load_w(sc, transmitting, t).0,
-            temperature_k: self.temperature_k,
-            storage_used_bytes: self.storage.total_used_bytes(),
-            activity: self.running.map_or(-1, |r| r.activity as i32),
-            link: self.contact.map_or(-1, |s| s as i32),
-            dose_rad: self.dose_rad,
-            alive: self.alive,
-        })
+        };
+        let position_km = [state.position_km.x, state.position_km.y, state.position_km.z];
+        Ok(Snapshot::new(sc, self, t, fraction, Some(flows)).sample(index, position_km))
     }
 }
