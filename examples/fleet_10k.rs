@@ -58,6 +58,8 @@ fn main() -> Result<()> {
         sim.events().len(),
         sim.telemetry().len()
     );
-    assert!(sim.snapshots().all(|now| now.soc().is_some_and(|soc| (0.0..=1.0).contains(&soc))));
+    assert!(sim
+        .snapshots()
+        .all(|now| now.soc().is_some_and(|soc| (0.0..=1.0).contains(&soc))));
     Ok(())
 }

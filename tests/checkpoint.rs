@@ -525,7 +525,11 @@ fn a_checkpoint_from_before_the_renovation_restores() {
     assert_eq!(sim.config().sync_interval_s, 60.0);
     let states = serde_json::to_value(sim.states()).unwrap();
     let carry = serde_json::to_value(orbitedge::spacecraft::power::EnergyLedger::default()).unwrap();
-    assert!(states.as_array().unwrap().iter().all(|s| s["ledger_carry"] == carry));
+    assert!(states
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["ledger_carry"] == carry));
     let until = sim.now() + Duration::from_seconds(600.0);
     sim.run(until, Stepping::EventDriven).unwrap();
 }

@@ -43,10 +43,15 @@ fn run(scs: Vec<Spacecraft>, hours: f64, stepping: Stepping) -> Simulation {
     sim
 }
 
-/// Job intervals from the event log: (spacecraft, start_s, end_s).
 /// The first spacecraft's onboard counters.
 fn counters(sim: &Simulation) -> orbitedge::sim::OnboardCounters {
-    sim.snapshots().next().unwrap().onboard().unwrap().counters().clone()
+    sim.snapshots()
+        .next()
+        .unwrap()
+        .onboard()
+        .unwrap()
+        .counters()
+        .clone()
 }
 
 /// The first spacecraft's stored energy, Wh.
@@ -54,6 +59,7 @@ fn battery_wh(sim: &Simulation) -> Option<f64> {
     sim.snapshots().next().unwrap().battery_wh()
 }
 
+/// Job intervals from the event log: (spacecraft, start_s, end_s).
 fn job_intervals(sim: &Simulation) -> Vec<(usize, f64, f64)> {
     let mut open: Vec<Option<f64>> = vec![None; sim.spacecraft().len()];
     let mut intervals = Vec::new();
@@ -111,7 +117,9 @@ fn a_day_of_imaging_and_inference_accounts_for_every_tile_and_byte() {
         let latency = 20e9 / (8.0 * 1e9);
         assert_eq!(c.jobs_preempted, 0);
         let busy_expected = c.tiles_inferred as f64 * latency
-            + onboard.job_started_s().map_or(0.0, |started_s| sim.elapsed_s() - started_s);
+            + onboard
+                .job_started_s()
+                .map_or(0.0, |started_s| sim.elapsed_s() - started_s);
         assert!(
             (c.busy_s - busy_expected).abs() < 1e-6,
             "{} vs {busy_expected}",
@@ -266,7 +274,10 @@ fn restarts_preempt_jobs_which_are_retried_or_dropped_by_policy() {
         for now in sim.snapshots() {
             let onboard = now.onboard().unwrap();
             assert_eq!(onboard.tiles_unaccounted(), 0);
-            assert_eq!(onboard.counters().tiles_dropped_fault as usize > 0, expect_dropped);
+            assert_eq!(
+                onboard.counters().tiles_dropped_fault as usize > 0,
+                expect_dropped
+            );
         }
         // No job starts while the device reboots (boot_s = 60 s on the iX5 profile).
         let restarts: Vec<(usize, f64)> = sim

@@ -392,7 +392,7 @@ impl Session {
             _ => None,
         };
         let mut reasons = application_gate(sc, state, soc_after, self.sim.elapsed_s());
-        if state.external_loads.contains_key(activity) {
+        if state.activities.external_loads.contains_key(activity) {
             reasons.push(Unmet::AlreadyRunning {
                 activity: activity.to_string(),
             });
@@ -598,12 +598,12 @@ mod tests {
         ) {
             let sc = spacecraft();
             let mut state = SpacecraftState::new(&sc, 1);
-            let battery = state.battery.as_mut().unwrap();
+            let battery = state.power.battery.as_mut().unwrap();
             battery.energy_wh = soc * battery.config.capacity_wh;
             state.temperature_k = temperature_k;
             state.light = light;
-            state.alive = alive;
-            state.browned_out = browned_out;
+            state.radiation.alive = alive;
+            state.power.browned_out = browned_out;
             let t = 100.0;
             state.onboard.as_mut().unwrap().booting_until_s = if rebooting { 1e9 } else { f64::NEG_INFINITY };
             let computer = sc.computer.as_ref().unwrap();

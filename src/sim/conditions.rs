@@ -36,13 +36,13 @@ impl Conditions {
     /// The conditions of `state` at `t`.
     pub fn of(state: &SpacecraftState, t: f64) -> Self {
         Conditions {
-            alive: state.alive,
-            browned_out: state.browned_out,
+            alive: state.radiation.alive,
+            browned_out: state.power.browned_out,
             rebooting: state
                 .onboard
                 .as_ref()
                 .is_some_and(|o| t < o.booting_until_s - EPS),
-            soc: state.battery.as_ref().map(|b| b.soc()),
+            soc: state.power.battery.as_ref().map(|b| b.soc()),
             temperature_k: state.temperature_k,
             light: state.light,
         }
@@ -215,7 +215,10 @@ impl fmt::Display for Unmet {
             Unmet::NotSunlit => f.write_str("not sunlit"),
             Unmet::NotInShadow => f.write_str("not in shadow"),
             Unmet::DeferredToSunlight { soc, threshold } => {
-                write!(f, "energy-aware: deferred to sunlight (state of charge {soc:.3} < {threshold:.3})")
+                write!(
+                    f,
+                    "energy-aware: deferred to sunlight (state of charge {soc:.3} < {threshold:.3})"
+                )
             }
             Unmet::NoContact => f.write_str("no ground contact"),
             Unmet::InContact => f.write_str("in ground contact"),

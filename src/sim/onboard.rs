@@ -245,15 +245,10 @@ const START_MARGIN_SOC: f64 = 1e-6;
 
 impl SpacecraftState {
     /// Unmet hard constraints of the device now (empty: it may run).
-    pub(crate) fn device_gate(
-        &self,
-        computer: &ComputerConfig,
-        t: f64,
-        starting: bool,
-    ) -> Vec<Unmet> {
+    pub(crate) fn device_gate(&self, computer: &ComputerConfig, t: f64, starting: bool) -> Vec<Unmet> {
         let demands = Demands {
             soc_margin: if starting { START_MARGIN_SOC } else { -EPS },
-            ..Demands::of_computer(computer, self.battery.map(|b| b.config.min_soc))
+            ..Demands::of_computer(computer, self.power.battery.map(|b| b.config.min_soc))
         };
         let mut unmet = conditions::unmet(&Conditions::of(self, t), &demands);
         if starting
@@ -317,7 +312,7 @@ impl SpacecraftState {
                 continue;
             }
             self.captures_handled_s = Some(at);
-            if self.alive && !self.browned_out {
+            if self.radiation.alive && !self.power.browned_out {
                 self.capture(sc, imager, at, priority, log)?;
             }
         }
@@ -382,12 +377,12 @@ impl SpacecraftState {
         };
         let jobs = onboard.capture(imager, at, priority);
         let bytes: f64 = jobs.iter().map(|j| j.bytes).sum();
-        let stored = self.storage.free_bytes(partition) >= bytes - 1e-6;
+        let stored = self.data.storage.free_bytes(partition) >= bytes - 1e-6;
         let c = &mut onboard.counters;
         c.tiles_captured += jobs.len() as u64;
         c.bytes_captured += bytes;
         if stored {
-            self.storage.store(partition, bytes);
+            self.data.storage.store(partition, bytes);
             match &sc.computer {
                 Some(computer) => {
                     for job in jobs.iter() {
@@ -473,17 +468,17 @@ impl SpacecraftState {
         let c = &mut onboard.counters;
         c.tiles_inferred += 1;
         c.cloud_fraction_abs_error_sum += (detected - job.cloud_cover).abs();
-        let taken = self.storage.take(raw, job.bytes);
+        let taken = self.data.storage.take(raw, job.bytes);
         if kept {
             c.tiles_kept += 1;
-            c.bytes_kept += self.storage.store(keep, taken);
+            c.bytes_kept += self.data.storage.store(keep, taken);
         } else {
             c.tiles_dropped_cloudy += 1;
             c.bytes_dropped_cloudy += taken;
         }
         let tile_px = sc.imager.as_ref().map_or(0.0, |i| f64::from(i.tile_px));
         let result = computer.result_bytes.unwrap_or(tile_px * tile_px * 2.0 / 8.0);
-        c.product_bytes += self.storage.store(products, result);
+        c.product_bytes += self.data.storage.store(products, result);
         log.push((
             running.ends_s,
             EventKind::JobCompleted {

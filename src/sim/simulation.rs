@@ -10,8 +10,8 @@ use crate::access::SearchConfig;
 use crate::environment::eclipse::{Light, ShadowConfig};
 use crate::environment::sun::sun_position_km;
 use crate::environment::GroundStation;
-use crate::orbit::Propagator;
 use crate::error::{ensure_positive, Error, Result};
+use crate::orbit::Propagator;
 use crate::sim::events::Event;
 use crate::sim::hooks::{Constraint, PropertyUpdate, SpacecraftHooks};
 use crate::sim::onboard::InferenceRecord;
@@ -318,9 +318,9 @@ impl Simulation {
                 let axis = TimeAxis::new(self.start, self.start);
                 let sun = sun_position_km(axis.julian_date_ut1(self.elapsed_s));
                 let orbit_s = seconds_between(sc.satellite.epoch(), self.start) + self.elapsed_s;
-                sc.satellite
-                    .state_after(orbit_s)
-                    .map_or(f64::NAN, |s| self.config.shadow.sunlit_fraction(&s.position_km, &sun))
+                sc.satellite.state_after(orbit_s).map_or(f64::NAN, |s| {
+                    self.config.shadow.sunlit_fraction(&s.position_km, &sun)
+                })
             }
         }
     }

@@ -132,12 +132,12 @@ impl<'a> Snapshot<'a> {
 
     /// State of charge, 0–1 (`None` without a power model).
     pub fn soc(&self) -> Option<f64> {
-        self.state.battery.as_ref().map(|b| b.soc())
+        self.state.power.battery.as_ref().map(|b| b.soc())
     }
 
     /// Stored energy, Wh (`None` without a power model).
     pub fn battery_wh(&self) -> Option<f64> {
-        self.state.battery.as_ref().map(|b| b.energy_wh)
+        self.state.power.battery.as_ref().map(|b| b.energy_wh)
     }
 
     /// Power generated and drawn now (`None` where the engine has not
@@ -163,12 +163,12 @@ impl<'a> Snapshot<'a> {
 
     /// The station in contact (its index), if any.
     pub fn contact(&self) -> Option<usize> {
-        self.state.contact
+        self.state.data.contact
     }
 
     /// Bytes stored over every partition.
     pub fn storage_used_bytes(&self) -> f64 {
-        self.state.storage.total_used_bytes()
+        self.state.data.storage.total_used_bytes()
     }
 
     /// Bytes free over every partition.
@@ -178,7 +178,7 @@ impl<'a> Snapshot<'a> {
 
     /// Per partition: (name, bytes stored, bytes free).
     pub fn partitions(&self) -> impl Iterator<Item = (&'a str, f64, f64)> + 'a {
-        let storage = &self.state.storage;
+        let storage = &self.state.data.storage;
         self.spacecraft
             .storage
             .partitions
@@ -190,60 +190,63 @@ impl<'a> Snapshot<'a> {
     /// Bytes stored in partition `name` (`None`: no such partition).
     pub fn partition_used_bytes(&self, name: &str) -> Option<f64> {
         let p = self.spacecraft.storage.index(name).ok()?;
-        Some(self.state.storage.used_bytes[p])
+        Some(self.state.data.storage.used_bytes[p])
     }
 
     /// Bytes downlinked in the contact under way (0 out of contact).
     pub fn contact_bytes(&self) -> f64 {
-        self.state.contact_bytes
+        self.state.data.contact_bytes
     }
 
     /// Bytes downlinked so far.
     pub fn downlinked_bytes(&self) -> f64 {
-        self.state.downlinked_bytes
+        self.state.data.downlinked_bytes
     }
 
     /// Per partition: (name, bytes downlinked so far).
     pub fn downlinked_partition_bytes(&self) -> impl Iterator<Item = (&'a str, f64)> + 'a {
         let names = self.spacecraft.storage.partitions.iter().map(|p| p.name.as_str());
-        names.zip(self.state.downlinked_partition_bytes.iter().copied())
+        names.zip(self.state.data.downlinked_partition_bytes.iter().copied())
     }
 
     /// Bytes forwarded so far, per relay (in the order of the spacecraft's
     /// `relays`).
     pub fn relayed_bytes(&self) -> &'a [f64] {
-        &self.state.relayed_bytes
+        &self.state.data.relayed_bytes
     }
 
     /// Accumulated dose, rad.
     pub fn dose_rad(&self) -> f64 {
-        self.state.dose_rad
+        self.state.radiation.dose_rad
     }
 
     /// False after a permanent failure.
     pub fn alive(&self) -> bool {
-        self.state.alive
+        self.state.radiation.alive
     }
 
     /// True while the battery is empty and loads go unserved.
     pub fn browned_out(&self) -> bool {
-        self.state.browned_out
+        self.state.power.browned_out
     }
 
     /// The declared activity running now.
     pub fn activity(&self) -> Option<&'a str> {
         let activities = &self.spacecraft.activities;
-        self.state.running.map(|r| activities[r.activity].name.as_str())
+        self.state
+            .activities
+            .running
+            .map(|r| activities[r.activity].name.as_str())
     }
 
     /// Its index among the spacecraft's activities.
     pub fn activity_index(&self) -> Option<usize> {
-        self.state.running.map(|r| r.activity)
+        self.state.activities.running.map(|r| r.activity)
     }
 
     /// Loads a flight application switched on: name → W.
     pub fn external_loads(&self) -> &'a BTreeMap<String, f64> {
-        &self.state.external_loads
+        &self.state.activities.external_loads
     }
 
     /// Custom property values.
@@ -253,7 +256,7 @@ impl<'a> Snapshot<'a> {
 
     /// Energy flows so far, Wh.
     pub fn energy(&self) -> &'a EnergyLedger {
-        &self.state.ledger
+        &self.state.power.ledger
     }
 
     /// The onboard computer's state (with an imager).

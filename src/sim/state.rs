@@ -26,9 +26,9 @@ use crate::orbit::{Propagator, StateVector};
 use crate::sim::conditions::{self, Conditions, Demands, Unmet};
 use crate::sim::events::{EventKind, FailureCause};
 use crate::sim::hooks::{SpacecraftHooks, SpacecraftView};
-use crate::sim::snapshot::{PowerFlows, Snapshot};
 use crate::sim::onboard::{InferenceRecord, OnboardState};
 use crate::sim::plan::{find_from, Mark, Plan};
+use crate::sim::snapshot::{PowerFlows, Snapshot};
 use crate::sim::step::Inputs;
 use crate::sim::telemetry::Sample;
 use crate::spacecraft::power::{Battery, EnergyLedger};
@@ -38,6 +38,8 @@ use crate::spacecraft::Spacecraft;
 use crate::time::TimeAxis;
 
 pub use crate::environment::eclipse::Light;
+
+mod stored;
 
 /// A running activity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -50,35 +52,59 @@ pub(crate) struct Running {
     pub(crate) ends_s: f64,
 }
 
-/// Everything about one spacecraft that changes during a run.
+/// Everything about one spacecraft that changes during a run: one part per
+/// subsystem, each advanced by its own phase of the sub-step (`sim::step`).
+///
+/// Checkpoints store it flat, in the layout of version 1 (see [`stored`]), so
+/// that checkpoints written before the parts existed still load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "stored::Stored", into = "stored::Stored")]
 pub struct SpacecraftState {
-    /// Battery, when there is a power model.
-    pub(crate) battery: Option<Battery>,
+    /// Battery and energy accounting.
+    pub(crate) power: PowerState,
     /// Temperature, K (NaN without a thermal model).
     pub(crate) temperature_k: f64,
-    /// Storage contents.
-    pub(crate) storage: Storage,
-    /// Radiation streams: corruption, restart, failure.
-    pub(crate) streams: Vec<EventStream>,
-    /// Accumulated dose, rad.
-    pub(crate) dose_rad: f64,
-    /// False after a permanent failure.
-    pub(crate) alive: bool,
+    /// Storage, contacts, downlink and relays.
+    pub(crate) data: DataState,
+    /// Radiation streams, dose and survival.
+    pub(crate) radiation: RadiationState,
+    /// Declared activities and a flight application's loads.
+    pub(crate) activities: ActivityState,
+    /// Current light.
+    pub(crate) light: Light,
+    /// Custom properties.
+    pub(crate) properties: BTreeMap<String, f64>,
+    /// Onboard processing (with an imager).
+    pub(crate) onboard: Option<OnboardState>,
+    /// The latest capture instant already taken: a decision point can be
+    /// visited twice (a sync point, a run boundary) and must not capture twice.
+    pub(crate) captures_handled_s: Option<f64>,
+    /// Where to continue when the last run stopped inside a sub-step (see
+    /// [`Resume`]); `None` at every natural breakpoint.
+    pub(crate) resume: Option<Box<Resume>>,
+    /// Positions in the current plan's lists (scratch, reset every run).
+    pub(crate) cursors: Cursors,
+}
+
+/// The power subsystem's state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PowerState {
+    /// Battery, when there is a power model.
+    pub(crate) battery: Option<Battery>,
     /// True while the battery is empty and loads are unserved.
     pub(crate) browned_out: bool,
-    /// The running activity.
-    pub(crate) running: Option<Running>,
-    /// Last automatic start per activity, s (−∞ if never).
-    pub(crate) last_auto_start_s: Vec<f64>,
     /// Energy flows so far.
     pub(crate) ledger: EnergyLedger,
     /// What rounding left out of each `ledger` sum (see
     /// [`EnergyLedger::add_compensated`]).
-    #[serde(default)]
     pub(crate) ledger_carry: EnergyLedger,
-    /// Current light.
-    pub(crate) light: Light,
+}
+
+/// Storage, the radio's contacts and the relays.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DataState {
+    /// Storage contents.
+    pub(crate) storage: Storage,
     /// Station in contact.
     pub(crate) contact: Option<usize>,
     /// Bytes downlinked in the current contact.
@@ -86,42 +112,41 @@ pub struct SpacecraftState {
     /// Bytes downlinked in total.
     pub(crate) downlinked_bytes: f64,
     /// Bytes downlinked per storage partition.
-    #[serde(default)]
     pub(crate) downlinked_partition_bytes: Vec<f64>,
-    /// Custom properties.
-    pub(crate) properties: BTreeMap<String, f64>,
     /// Bytes forwarded per relay in its current window.
-    #[serde(default)]
     pub(crate) relay_window_bytes: Vec<f64>,
     /// Bytes forwarded per relay in total.
-    #[serde(default)]
     pub(crate) relayed_bytes: Vec<f64>,
-    /// Onboard processing (with an imager).
-    #[serde(default)]
-    pub(crate) onboard: Option<OnboardState>,
-    /// Loads a flight application switched on (rehearsals): name → W.
-    #[serde(default)]
-    pub(crate) external_loads: BTreeMap<String, f64>,
-    /// The latest scheduled start already handled: a decision point can be
-    /// visited twice (a sync point, a run boundary) and must not start it twice.
-    #[serde(default)]
-    pub(crate) scheduled_handled_s: Option<f64>,
-    /// The latest capture instant already taken (same reason).
-    #[serde(default)]
-    pub(crate) captures_handled_s: Option<f64>,
+}
+
+/// Radiation: the event streams, the dose, survival.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RadiationState {
+    /// Radiation streams: corruption, restart, failure.
+    pub(crate) streams: Vec<EventStream>,
+    /// Accumulated dose, rad.
+    pub(crate) dose_rad: f64,
+    /// False after a permanent failure.
+    pub(crate) alive: bool,
+}
+
+/// Declared activities and the loads a flight application switched on.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ActivityState {
+    /// The running activity.
+    pub(crate) running: Option<Running>,
+    /// Last automatic start per activity, s (−∞ if never).
+    pub(crate) last_auto_start_s: Vec<f64>,
     /// When each activity last stopped, s (−∞ if never): an activity is not
     /// started again automatically at the instant it stopped, so a condition
     /// that only time can change (storage full, battery at its floor) cannot
     /// make the engine start and stop it forever without time passing.
-    #[serde(default)]
     pub(crate) last_stop_s: Vec<f64>,
-    /// Where to continue when the last run stopped inside a sub-step (see
-    /// [`Resume`]); `None` at every natural breakpoint.
-    #[serde(default)]
-    pub(crate) resume: Option<Box<Resume>>,
-    /// Positions in the current plan's lists (scratch, reset every run).
-    #[serde(skip)]
-    pub(crate) cursors: Cursors,
+    /// The latest scheduled start already handled (a decision point can be
+    /// visited twice and must not start it twice).
+    pub(crate) scheduled_handled_s: Option<f64>,
+    /// Loads a flight application switched on (rehearsals): name → W.
+    pub(crate) external_loads: BTreeMap<String, f64>,
 }
 
 /// The state at the start of a sub-step that a run's end cut short.
@@ -201,34 +226,42 @@ impl SpacecraftState {
         let r = &sc.radiation;
         let rates = [r.data_corruption_per_s, r.restart_per_s, r.failure_per_s];
         Self {
-            battery: sc.power.map(|p| Battery::new(p.battery)),
+            power: PowerState {
+                battery: sc.power.map(|p| Battery::new(p.battery)),
+                browned_out: false,
+                ledger: EnergyLedger::default(),
+                ledger_carry: EnergyLedger::default(),
+            },
             temperature_k: sc.thermal.map_or(f64::NAN, |t| t.initial_temperature_k),
-            storage: Storage::new(sc.storage.clone()),
-            streams: RadiationProcess::ALL
-                .iter()
-                .zip(rates)
-                .map(|(process, rate)| EventStream::new(seed, &sc.name, *process, rate))
-                .collect(),
-            dose_rad: 0.0,
-            alive: true,
-            browned_out: false,
-            running: None,
-            last_auto_start_s: vec![f64::NEG_INFINITY; sc.activities.len()],
-            ledger: EnergyLedger::default(),
-            ledger_carry: EnergyLedger::default(),
+            data: DataState {
+                storage: Storage::new(sc.storage.clone()),
+                contact: None,
+                contact_bytes: 0.0,
+                downlinked_bytes: 0.0,
+                downlinked_partition_bytes: vec![0.0; sc.storage.partitions.len()],
+                relay_window_bytes: vec![0.0; sc.relays.len()],
+                relayed_bytes: vec![0.0; sc.relays.len()],
+            },
+            radiation: RadiationState {
+                streams: RadiationProcess::ALL
+                    .iter()
+                    .zip(rates)
+                    .map(|(process, rate)| EventStream::new(seed, &sc.name, *process, rate))
+                    .collect(),
+                dose_rad: 0.0,
+                alive: true,
+            },
+            activities: ActivityState {
+                running: None,
+                last_auto_start_s: vec![f64::NEG_INFINITY; sc.activities.len()],
+                last_stop_s: vec![f64::NEG_INFINITY; sc.activities.len()],
+                scheduled_handled_s: None,
+                external_loads: BTreeMap::new(),
+            },
             light: Light::Sunlit,
-            contact: None,
-            contact_bytes: 0.0,
-            downlinked_bytes: 0.0,
-            downlinked_partition_bytes: vec![0.0; sc.storage.partitions.len()],
             properties: BTreeMap::new(),
-            relay_window_bytes: vec![0.0; sc.relays.len()],
-            relayed_bytes: vec![0.0; sc.relays.len()],
             onboard: sc.imager.as_ref().map(|_| OnboardState::new(seed, &sc.name)),
-            external_loads: BTreeMap::new(),
-            scheduled_handled_s: None,
             captures_handled_s: None,
-            last_stop_s: vec![f64::NEG_INFINITY; sc.activities.len()],
             resume: None,
             cursors: Cursors::default(),
         }
@@ -276,14 +309,13 @@ impl SpacecraftState {
 
     /// State of charge (NaN without a power model).
     pub(crate) fn soc(&self) -> f64 {
-        self.battery.map_or(f64::NAN, |b| b.soc())
+        self.power.battery.map_or(f64::NAN, |b| b.soc())
     }
 
     /// What a user hook sees at `elapsed_s` with `sunlit_fraction` of the Sun.
     pub(crate) fn view(&self, sc: &Spacecraft, elapsed_s: f64, sunlit_fraction: f64) -> SpacecraftView {
         Snapshot::new(sc, self, elapsed_s, sunlit_fraction, None).hook_view()
     }
-
 
     /// Unmet preconditions of activity `k` now (empty: it may run); user
     /// constraints see `sunlit_fraction`, the true visible fraction of the Sun.
@@ -299,6 +331,7 @@ impl SpacecraftState {
         let p = &activity.preconditions;
         let demands = Demands {
             soc_floor: self
+                .power
                 .battery
                 .filter(|_| activity.power_w > 0.0)
                 .map(|b| p.min_soc.unwrap_or(0.0).max(b.config.min_soc)),
@@ -310,14 +343,16 @@ impl SpacecraftState {
         };
         let mut reasons = conditions::unmet(&Conditions::of(self, elapsed_s), &demands);
         match p.in_window {
-            Some(true) if self.contact.is_none() => reasons.push(Unmet::NoContact),
-            Some(false) if self.contact.is_some() => reasons.push(Unmet::InContact),
+            Some(true) if self.data.contact.is_none() => reasons.push(Unmet::NoContact),
+            Some(false) if self.data.contact.is_some() => reasons.push(Unmet::InContact),
             _ => {}
         }
         reasons.extend(self.unmet_storage(sc, activity));
         for (name, constraint) in hooks.constraints_for(&activity.name) {
             if !constraint(&self.view(sc, elapsed_s, sunlit_fraction)) {
-                reasons.push(Unmet::Constraint { name: name.to_string() });
+                reasons.push(Unmet::Constraint {
+                    name: name.to_string(),
+                });
             }
         }
         reasons
@@ -330,7 +365,7 @@ impl SpacecraftState {
         let index = |name: &str| sc.storage.index(name).ok();
         if let Some(flow) = &activity.produces {
             if let Some(p) = index(&flow.partition) {
-                let free_bytes = self.storage.free_bytes(p);
+                let free_bytes = self.data.storage.free_bytes(p);
                 let partition = flow.partition.clone();
                 match activity.preconditions.min_free_bytes {
                     Some(need_bytes) if free_bytes < need_bytes => reasons.push(Unmet::StorageLow {
@@ -346,7 +381,7 @@ impl SpacecraftState {
             }
         }
         if let Some(flow) = &activity.consumes {
-            if index(&flow.partition).is_some_and(|p| self.storage.used_bytes[p] < 1.0) {
+            if index(&flow.partition).is_some_and(|p| self.data.storage.used_bytes[p] < 1.0) {
                 reasons.push(Unmet::NoInput {
                     partition: flow.partition.clone(),
                 });
@@ -357,7 +392,7 @@ impl SpacecraftState {
 
     fn start(&mut self, sc: &Spacecraft, k: usize, t: f64, log: &mut Log) {
         let ends_s = sc.activities[k].duration_s.map_or(f64::INFINITY, |d| t + d);
-        self.running = Some(Running {
+        self.activities.running = Some(Running {
             activity: k,
             started_s: t,
             ends_s,
@@ -371,8 +406,8 @@ impl SpacecraftState {
     }
 
     pub(crate) fn stop(&mut self, sc: &Spacecraft, t: f64, completed: bool, reason: &str, log: &mut Log) {
-        if let Some(running) = self.running.take() {
-            if let Some(stopped) = self.last_stop_s.get_mut(running.activity) {
+        if let Some(running) = self.activities.running.take() {
+            if let Some(stopped) = self.activities.last_stop_s.get_mut(running.activity) {
                 *stopped = t;
             }
             let activity = sc.activities[running.activity].name.clone();
@@ -475,7 +510,7 @@ impl SpacecraftState {
             f64::NAN
         };
         // A running activity must keep meeting its preconditions.
-        if let Some(running) = self.running {
+        if let Some(running) = self.activities.running {
             let reasons = self.unmet(sc, running.activity, hooks, t, fraction);
             if !reasons.is_empty() {
                 self.stop(sc, t, false, &conditions::words(&reasons).join("; "), log);
@@ -503,21 +538,22 @@ impl SpacecraftState {
         // when another station's interval overlaps (they start together when a
         // run begins mid-pass).
         let ongoing = self
+            .data
             .contact
             .filter(|current| plan.contacts.iter().any(|c| c.what == *current && c.contains(t)));
-        let contact = if self.alive {
+        let contact = if self.radiation.alive {
             let next = find_from(&plan.contacts, t, &mut self.cursors.contact);
             ongoing.or(next)
         } else {
             None
         };
-        if contact != self.contact {
-            if let Some(old) = self.contact {
+        if contact != self.data.contact {
+            if let Some(old) = self.data.contact {
                 log.push((
                     t,
                     EventKind::ContactEnded {
                         station: ctx.station_names[old].clone(),
-                        bytes_downlinked: self.contact_bytes,
+                        bytes_downlinked: self.data.contact_bytes,
                     },
                 ));
             }
@@ -529,8 +565,8 @@ impl SpacecraftState {
                     },
                 ));
             }
-            self.contact = contact;
-            self.contact_bytes = 0.0;
+            self.data.contact = contact;
+            self.data.contact_bytes = 0.0;
         }
     }
 
@@ -538,16 +574,16 @@ impl SpacecraftState {
     /// its floor recovers.
     fn completions(&mut self, sc: &Spacecraft, t: f64, log: &mut Log) {
         // Activity completion.
-        if let Some(running) = self.running {
+        if let Some(running) = self.activities.running {
             if running.ends_s <= t + EPS {
                 self.stop(sc, t, true, "duration elapsed", log);
             }
         }
         // Brown-out recovery.
-        if self.browned_out {
-            if let Some(battery) = &self.battery {
+        if self.power.browned_out {
+            if let Some(battery) = &self.power.battery {
                 if battery.soc() >= battery.config.min_soc - EPS {
-                    self.browned_out = false;
+                    self.power.browned_out = false;
                     log.push((t, EventKind::BatteryRecovered));
                 }
             }
@@ -566,7 +602,7 @@ impl SpacecraftState {
         log: &mut Log,
     ) {
         let lookback = self.window(ctx);
-        let handled = self.scheduled_handled_s.unwrap_or(f64::NEG_INFINITY);
+        let handled = self.activities.scheduled_handled_s.unwrap_or(f64::NEG_INFINITY);
         let due: Vec<Mark<usize>> = plan
             .scheduled
             .iter()
@@ -574,10 +610,10 @@ impl SpacecraftState {
             .copied()
             .collect();
         if let Some(latest) = due.iter().map(|m| m.at_s).reduce(f64::max) {
-            self.scheduled_handled_s = Some(latest);
+            self.activities.scheduled_handled_s = Some(latest);
         }
         for Mark { what: k, .. } in due {
-            if self.running.is_some() {
+            if self.activities.running.is_some() {
                 log.push((
                     t,
                     EventKind::ActivityRejected {
@@ -611,13 +647,14 @@ impl SpacecraftState {
         (t, fraction): (f64, f64),
         log: &mut Log,
     ) {
-        if self.running.is_none() && self.alive {
+        if self.activities.running.is_none() && self.radiation.alive {
             for k in 0..sc.activities.len() {
                 let activity = &sc.activities[k];
-                if !activity.auto || t - self.last_auto_start_s[k] < activity.cooldown_s - EPS {
+                if !activity.auto || t - self.activities.last_auto_start_s[k] < activity.cooldown_s - EPS {
                     continue;
                 }
                 if self
+                    .activities
                     .last_stop_s
                     .get(k)
                     .is_some_and(|stopped| (t - stopped).abs() <= EPS)
@@ -625,7 +662,7 @@ impl SpacecraftState {
                     continue; // stopped at this very instant: wait for time to pass
                 }
                 if self.unmet(sc, k, hooks, t, fraction).is_empty() {
-                    self.last_auto_start_s[k] = t;
+                    self.activities.last_auto_start_s[k] = t;
                     self.start(sc, k, t, log);
                     break;
                 }
@@ -642,6 +679,7 @@ impl SpacecraftState {
     fn radiation_events(&mut self, sc: &Spacecraft, t: f64, log: &mut Log) {
         loop {
             let (k, due) = self
+                .radiation
                 .streams
                 .iter()
                 .enumerate()
@@ -653,9 +691,11 @@ impl SpacecraftState {
             let at = due.max(0.0);
             match RadiationProcess::ALL[k] {
                 RadiationProcess::DataCorruption => {
-                    let u = self.streams[k].uniform();
-                    if let Some((partition, bytes)) =
-                        self.storage.corrupt(sc.radiation.corruption_bytes_per_event, u)
+                    let u = self.radiation.streams[k].uniform();
+                    if let Some((partition, bytes)) = self
+                        .data
+                        .storage
+                        .corrupt(sc.radiation.corruption_bytes_per_event, u)
                     {
                         log.push((
                             at,
@@ -667,19 +707,19 @@ impl SpacecraftState {
                     }
                 }
                 RadiationProcess::Restart => {
-                    if self.alive {
+                    if self.radiation.alive {
                         log.push((at, EventKind::Restart));
                         self.stop(sc, at, false, "radiation restart", log);
                         self.onboard_restart(sc, at, log);
                     }
                 }
                 RadiationProcess::Failure => {
-                    if self.alive {
+                    if self.radiation.alive {
                         self.fail(sc, at, FailureCause::Radiation, log);
                     }
                 }
             }
-            self.streams[k].advance();
+            self.radiation.streams[k].advance();
         }
     }
 
@@ -688,7 +728,7 @@ impl SpacecraftState {
         if let Some(computer) = &sc.computer {
             self.preempt_job(computer, t, "permanent failure", false, log);
         }
-        self.alive = false;
+        self.radiation.alive = false;
         log.push((t, EventKind::PermanentFailure { cause }));
     }
 
@@ -710,10 +750,10 @@ impl SpacecraftState {
         if let Some(edge) = next_edge {
             consider(edge);
         }
-        for stream in &self.streams {
+        for stream in &self.radiation.streams {
             consider(stream.next_s);
         }
-        if let Some(running) = self.running {
+        if let Some(running) = self.activities.running {
             consider(running.ends_s);
         }
         if let Some(onboard) = &self.onboard {
@@ -870,15 +910,15 @@ impl SpacecraftState {
             return (0.0, 0.0, 0.0);
         };
         let mut load = power.bus_load_w;
-        if self.browned_out || !self.alive {
+        if self.power.browned_out || !self.radiation.alive {
             return (load, 0.0, 0.0);
         }
         let (device_w, imager_w) = self.onboard_power_w(sc, t);
         load += device_w + imager_w;
-        if let Some(running) = self.running {
+        if let Some(running) = self.activities.running {
             load += sc.activities[running.activity].power_w;
         }
-        load += self.external_loads.values().sum::<f64>();
+        load += self.activities.external_loads.values().sum::<f64>();
         if transmitting {
             load += sc.radios.first().map_or(0.0, |r| r.transmit_power_w);
         }
@@ -890,7 +930,7 @@ impl SpacecraftState {
         // The battery serves everything unless it ran empty; with `Threshold::Empty`
         // splitting exactly at the empty point, only a browned-out interval leaves
         // demand unserved: then the whole deficit is unserved.
-        if self.browned_out && net < 0.0 && dt > 0.0 {
+        if self.power.browned_out && net < 0.0 && dt > 0.0 {
             -net
         } else {
             0.0
@@ -898,7 +938,7 @@ impl SpacecraftState {
     }
 
     pub(crate) fn range_to_contact_km(&self, ctx: &Context<'_>, state: &StateVector, t: f64) -> f64 {
-        match self.contact {
+        match self.data.contact {
             Some(station) => {
                 let gmst = crate::frames::gmst_rad(ctx.axis.julian_date_ut1(t));
                 let (r_ecef, _) = crate::frames::teme_to_ecef(&state.position_km, &state.velocity_km_s, gmst);
@@ -919,12 +959,12 @@ impl SpacecraftState {
     ) -> Result<Sample> {
         let light = plan.light_at(t);
         let (state, sun, fraction) = self.environment(sc, plan, ctx, light, t)?;
-        let transmitting = self.contact.is_some()
+        let transmitting = self.data.contact.is_some()
             && !sc.radios.is_empty()
             && plan
                 .downlink_partitions
                 .iter()
-                .any(|p| self.storage.used_bytes[*p] >= 1.0);
+                .any(|p| self.data.storage.used_bytes[*p] >= 1.0);
         let flows = PowerFlows {
             power_in_w: self.generation_w(sc, &state, &sun, fraction, t),
             power_out_w: self.load_w(sc, transmitting, t).0,

@@ -28,7 +28,7 @@ impl Simulation {
     /// load, so what it reads right after includes what it just did.
     fn shift_latest_load(&mut self, sc: usize, delta_w: f64) {
         let state = &self.states[sc];
-        if self.spacecraft[sc].power.is_none() || state.browned_out || !state.alive {
+        if self.spacecraft[sc].power.is_none() || state.power.browned_out || !state.radiation.alive {
             return;
         }
         if let Some(sample) = self.latest.get_mut(sc) {
@@ -65,7 +65,7 @@ impl Simulation {
             MAX_EXTERNAL_LOAD_W,
             "a finite number in [0, 1e6] W",
         )?;
-        let loads = &mut self.states[sc].external_loads;
+        let loads = &mut self.states[sc].activities.external_loads;
         if loads.contains_key(name) {
             return Err(Error::Conflict(format!(
                 "activity {name:?} of {spacecraft} is already running"
@@ -87,6 +87,7 @@ impl Simulation {
     pub fn stop_external_load(&mut self, spacecraft: &str, name: &str) -> Result<f64> {
         let sc = self.index_of(spacecraft)?;
         let power_w = self.states[sc]
+            .activities
             .external_loads
             .remove(name)
             .ok_or_else(|| Error::Conflict(format!("activity {name:?} of {spacecraft} is not running")))?;
@@ -114,7 +115,7 @@ impl Simulation {
         )?;
         let p = self.spacecraft[sc].storage.index(partition)?;
         self.states[sc].commit();
-        let stored = self.states[sc].storage.store(p, bytes);
+        let stored = self.states[sc].data.storage.store(p, bytes);
         if stored < bytes {
             self.log_now(
                 sc,

@@ -149,7 +149,7 @@ fn validate_state(
     now: f64,
     at: &StatePlace<'_>,
 ) -> Result<()> {
-    match (&state.battery, &sc.power) {
+    match (&state.power.battery, &sc.power) {
         (None, None) => {}
         (Some(battery), Some(power)) => {
             if battery.config != power.battery {
@@ -176,12 +176,12 @@ fn validate_state(
     validate_storage(sc, state, at)?;
     validate_streams(
         format_args!("{at}.streams"),
-        &state.streams,
-        &template.streams,
+        &state.radiation.streams,
+        &template.radiation.streams,
         now,
     )?;
-    finite_at_least(format_args!("{at}.dose_rad"), state.dose_rad, 0.0)?;
-    if let Some(running) = &state.running {
+    finite_at_least(format_args!("{at}.dose_rad"), state.radiation.dose_rad, 0.0)?;
+    if let Some(running) = &state.activities.running {
         index(
             format_args!("{at}.running.activity"),
             running.activity,
@@ -196,13 +196,13 @@ fn validate_state(
     }
     past_times(
         format_args!("{at}.last_auto_start_s"),
-        &state.last_auto_start_s,
+        &state.activities.last_auto_start_s,
         sc.activities.len(),
         now,
     )?;
     past_times(
         format_args!("{at}.last_stop_s"),
-        &state.last_stop_s,
+        &state.activities.last_stop_s,
         sc.activities.len(),
         now,
     )?;
@@ -219,10 +219,10 @@ fn validate_state(
 
 /// The energy ledger and its rounding residuals: finite.
 fn validate_ledger(state: &SpacecraftState, at: &StatePlace<'_>) -> Result<()> {
-    for (name, value) in state.ledger.terms() {
+    for (name, value) in state.power.ledger.terms() {
         finite(format_args!("{at}.ledger.{name}"), value)?;
     }
-    for (name, value) in state.ledger_carry.terms() {
+    for (name, value) in state.power.ledger_carry.terms() {
         finite(format_args!("{at}.ledger_carry.{name}"), value)?;
     }
     Ok(())
@@ -235,30 +235,34 @@ fn validate_links(
     state: &SpacecraftState,
     at: &StatePlace<'_>,
 ) -> Result<()> {
-    if let Some(station) = state.contact {
+    if let Some(station) = state.data.contact {
         index(format_args!("{at}.contact"), station, sim.stations.len())?;
     }
-    finite_at_least(format_args!("{at}.contact_bytes"), state.contact_bytes, 0.0)?;
-    finite_at_least(format_args!("{at}.downlinked_bytes"), state.downlinked_bytes, 0.0)?;
+    finite_at_least(format_args!("{at}.contact_bytes"), state.data.contact_bytes, 0.0)?;
+    finite_at_least(
+        format_args!("{at}.downlinked_bytes"),
+        state.data.downlinked_bytes,
+        0.0,
+    )?;
     byte_counts(
         format_args!("{at}.downlinked_partition_bytes"),
-        &state.downlinked_partition_bytes,
+        &state.data.downlinked_partition_bytes,
         sc.storage.partitions.len(),
     )?;
     byte_counts(
         format_args!("{at}.relay_window_bytes"),
-        &state.relay_window_bytes,
+        &state.data.relay_window_bytes,
         sc.relays.len(),
     )?;
     byte_counts(
         format_args!("{at}.relayed_bytes"),
-        &state.relayed_bytes,
+        &state.data.relayed_bytes,
         sc.relays.len(),
     )?;
-    for (name, power_w) in &state.external_loads {
+    for (name, power_w) in &state.activities.external_loads {
         finite_at_least(format_args!("{at}.external_loads[{name:?}]"), *power_w, 0.0)?;
     }
-    if let Some(t) = state.scheduled_handled_s {
+    if let Some(t) = state.activities.scheduled_handled_s {
         finite(format_args!("{at}.scheduled_handled_s"), t)?;
     }
     if let Some(t) = state.captures_handled_s {
@@ -296,7 +300,7 @@ fn validate_resume(
 }
 
 fn validate_storage(sc: &Spacecraft, state: &SpacecraftState, at: &StatePlace<'_>) -> Result<()> {
-    let storage = &state.storage;
+    let storage = &state.data.storage;
     if storage.config != sc.storage {
         return Err(invalid(format!(
             "{at}.storage: parameters differ from the spacecraft's"

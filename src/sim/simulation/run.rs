@@ -279,7 +279,7 @@ impl Simulation {
                 let peer = self.index_of(&relay.peer)?;
                 let windows = &plan.relay_windows[r];
                 let overlap: f64 = windows.iter().map(|w| w.overlap_s(from_s, to_s)).sum();
-                let usable = |s: &SpacecraftState| s.alive && !s.browned_out;
+                let usable = |s: &SpacecraftState| s.radiation.alive && !s.power.browned_out;
                 if overlap > 0.0 && usable(&self.states[i]) && usable(&self.states[peer]) {
                     let target = self.spacecraft[peer].storage.index(&relay.peer_partition)?;
                     let sources: Vec<usize> = if relay.partitions.is_empty() {
@@ -291,17 +291,17 @@ impl Simulation {
                             .map(|p| self.spacecraft[i].storage.index(p))
                             .collect::<Result<_>>()?
                     };
-                    let mut budget =
-                        (relay.rate_bps / 8.0 * overlap).min(self.states[peer].storage.free_bytes(target));
+                    let mut budget = (relay.rate_bps / 8.0 * overlap)
+                        .min(self.states[peer].data.storage.free_bytes(target));
                     let mut moved = 0.0;
                     for p in sources {
-                        let taken = self.states[i].storage.take(p, budget);
+                        let taken = self.states[i].data.storage.take(p, budget);
                         budget -= taken;
                         moved += taken;
                     }
-                    self.states[peer].storage.store(target, moved);
-                    self.states[i].relay_window_bytes[r] += moved;
-                    self.states[i].relayed_bytes[r] += moved;
+                    self.states[peer].data.storage.store(target, moved);
+                    self.states[i].data.relay_window_bytes[r] += moved;
+                    self.states[i].data.relayed_bytes[r] += moved;
                 }
                 for w in windows.iter().filter(|w| w.end_s > from_s && w.end_s <= to_s) {
                     events.push((
@@ -310,7 +310,7 @@ impl Simulation {
                         EventKind::DataRelayed {
                             relay: relay.name.clone(),
                             peer: relay.peer.clone(),
-                            bytes: std::mem::take(&mut self.states[i].relay_window_bytes[r]),
+                            bytes: std::mem::take(&mut self.states[i].data.relay_window_bytes[r]),
                         },
                     ));
                 }
@@ -346,7 +346,7 @@ impl Simulation {
         }
         for (i, plan) in plans.iter().enumerate() {
             for c in &plan.contacts {
-                if c.start_s <= now && now < c.end_s + 1e-9 && self.states[i].contact == Some(c.what) {
+                if c.start_s <= now && now < c.end_s + 1e-9 && self.states[i].data.contact == Some(c.what) {
                     self.station_holder[c.what] = Some(i);
                 }
             }

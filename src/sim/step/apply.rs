@@ -17,8 +17,8 @@ impl SpacecraftState {
         self.apply_thermal(inputs.sc, rates, dt);
         self.apply_downlink(inputs, rates, dt);
         self.apply_data(rates, dt);
-        if self.alive {
-            self.dose_rad += inputs.sc.radiation.dose_rate_rad_per_s * dt;
+        if self.radiation.alive {
+            self.radiation.dose_rad += inputs.sc.radiation.dose_rate_rad_per_s * dt;
         }
         self.apply_onboard_counters(rates, dt);
         for (name, update) in inputs.hooks.properties() {
@@ -29,7 +29,9 @@ impl SpacecraftState {
     }
 
     fn apply_power(&mut self, rates: &Rates, dt: f64) {
-        let Some(battery) = &mut self.battery else { return };
+        let Some(battery) = &mut self.power.battery else {
+            return;
+        };
         let flow = battery.apply(rates.net_w, dt);
         let hours = dt / 3_600.0;
         let delta = EnergyLedger {
@@ -40,14 +42,16 @@ impl SpacecraftState {
             drawn_wh: flow.drawn_wh,
             unserved_wh: flow.unserved_wh,
         };
-        self.ledger.add_compensated(&mut self.ledger_carry, &delta);
+        self.power
+            .ledger
+            .add_compensated(&mut self.power.ledger_carry, &delta);
     }
 
     fn apply_thermal(&mut self, sc: &Spacecraft, rates: &Rates, dt: f64) {
         let Some(thermal) = &sc.thermal else { return };
         let position = &rates.state.position_km;
         let distance_km = (rates.sun - position).norm();
-        let served_w = if dt > 0.0 && self.battery.is_some() {
+        let served_w = if dt > 0.0 && self.power.battery.is_some() {
             rates.load_w - self.ledger_unserved_rate(rates.net_w, dt)
         } else {
             rates.load_w
@@ -71,7 +75,7 @@ impl SpacecraftState {
         }
         let mut budget = rates.downlink_bytes_s * dt;
         for p in &inputs.plan.downlink_partitions {
-            let taken = self.storage.take(*p, budget);
+            let taken = self.data.storage.take(*p, budget);
             budget -= taken;
             self.count_downlinked(*p, taken);
         }
@@ -79,19 +83,19 @@ impl SpacecraftState {
 
     /// Bytes of partition `p` sent to the ground.
     pub(crate) fn count_downlinked(&mut self, p: usize, bytes: f64) {
-        self.contact_bytes += bytes;
-        self.downlinked_bytes += bytes;
-        if let Some(per_partition) = self.downlinked_partition_bytes.get_mut(p) {
+        self.data.contact_bytes += bytes;
+        self.data.downlinked_bytes += bytes;
+        if let Some(per_partition) = self.data.downlinked_partition_bytes.get_mut(p) {
             *per_partition += bytes;
         }
     }
 
     fn apply_data(&mut self, rates: &Rates, dt: f64) {
         if let Some((p, rate)) = rates.consume {
-            self.storage.take(p, rate * dt);
+            self.data.storage.take(p, rate * dt);
         }
         if let Some((p, rate)) = rates.produce {
-            self.storage.store(p, rate * dt);
+            self.data.storage.store(p, rate * dt);
         }
     }
 

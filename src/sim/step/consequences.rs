@@ -23,7 +23,10 @@ impl SpacecraftState {
             None => {}
             Some(Threshold::DownlinkDone) => self.send_crumbs(&inputs.plan.downlink_partitions),
             Some(Threshold::MinSoc) => {
-                let activity = self.running.map(|r| sc.activities[r.activity].name.clone());
+                let activity = self
+                    .activities
+                    .running
+                    .map(|r| sc.activities[r.activity].name.clone());
                 self.stop(
                     sc,
                     split,
@@ -35,11 +38,11 @@ impl SpacecraftState {
             }
             Some(Threshold::Empty) => {
                 self.stop(sc, split, false, "battery empty", log);
-                self.browned_out = true;
+                self.power.browned_out = true;
                 log.push((split, EventKind::BatteryEmpty));
             }
             Some(Threshold::Recovered) => {
-                self.browned_out = false;
+                self.power.browned_out = false;
                 log.push((split, EventKind::BatteryRecovered));
             }
             Some(Threshold::StorageFull) => {
@@ -51,7 +54,7 @@ impl SpacecraftState {
             }
             Some(Threshold::InputExhausted) => {
                 if let Some((p, _)) = rates.consume {
-                    self.storage.take(p, f64::INFINITY); // rounding crumbs
+                    self.data.storage.take(p, f64::INFINITY); // rounding crumbs
                 }
                 self.stop(sc, split, true, "input data exhausted", log)
             }
@@ -68,8 +71,8 @@ impl SpacecraftState {
     /// Sub-byte rounding leftovers leave with the last byte of a downlink.
     fn send_crumbs(&mut self, partitions: &[usize]) {
         for &p in partitions {
-            if self.storage.used_bytes[p] < 1.0 {
-                let crumb = self.storage.take(p, f64::INFINITY);
+            if self.data.storage.used_bytes[p] < 1.0 {
+                let crumb = self.data.storage.take(p, f64::INFINITY);
                 self.count_downlinked(p, crumb);
             }
         }

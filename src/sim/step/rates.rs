@@ -66,7 +66,7 @@ impl SpacecraftState {
         let available: f64 = plan
             .downlink_partitions
             .iter()
-            .map(|p| self.storage.used_bytes[*p])
+            .map(|p| self.data.storage.used_bytes[*p])
             .sum();
         let downlink_bytes_s = self.downlink_rate_bytes_s(inputs, &state, available, mid);
         let (load_w, device_w, imager_w) = self.load_w(sc, downlink_bytes_s > 0.0, mid);
@@ -98,10 +98,10 @@ impl SpacecraftState {
         mid: f64,
     ) -> f64 {
         let Inputs { sc, ctx, .. } = inputs;
-        match (self.contact, sc.radios.first()) {
+        match (self.data.contact, sc.radios.first()) {
             (Some(station), Some(radio))
-                if self.alive
-                    && !self.browned_out
+                if self.radiation.alive
+                    && !self.power.browned_out
                     && available >= 1.0
                     && (radio.stations.is_empty()
                         || radio.stations.contains(&ctx.station_names[station])) =>
@@ -119,7 +119,11 @@ impl SpacecraftState {
         &self,
         sc: &crate::spacecraft::Spacecraft,
     ) -> Result<(Option<(usize, f64)>, Option<(usize, f64)>)> {
-        let Some(running) = self.running.filter(|_| self.alive && !self.browned_out) else {
+        let Some(running) = self
+            .activities
+            .running
+            .filter(|_| self.radiation.alive && !self.power.browned_out)
+        else {
             return Ok((None, None));
         };
         let activity = &sc.activities[running.activity];

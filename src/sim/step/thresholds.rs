@@ -54,19 +54,22 @@ impl SpacecraftState {
         }
         if let Some((p, bytes_per_s)) = rates.produce.filter(|(_, r)| *r > 0.0) {
             consider(
-                s0 + self.storage.free_bytes(p) / bytes_per_s,
+                s0 + self.data.storage.free_bytes(p) / bytes_per_s,
                 Threshold::StorageFull,
             );
         }
         if let Some((p, bytes_per_s)) = rates.consume.filter(|(_, r)| *r > 0.0) {
             consider(
-                s0 + self.storage.used_bytes[p] / bytes_per_s,
+                s0 + self.data.storage.used_bytes[p] / bytes_per_s,
                 Threshold::InputExhausted,
             );
         }
         if let (Some(limit), rate) = (sc.radiation.dose_limit_rad, sc.radiation.dose_rate_rad_per_s) {
-            if self.alive && rate > 0.0 {
-                consider(s0 + (limit - self.dose_rad) / rate, Threshold::DoseLimit);
+            if self.radiation.alive && rate > 0.0 {
+                consider(
+                    s0 + (limit - self.radiation.dose_rad) / rate,
+                    Threshold::DoseLimit,
+                );
             }
         }
         (split, cause)
@@ -80,17 +83,19 @@ impl SpacecraftState {
         s0: f64,
         consider: &mut impl FnMut(f64, Threshold),
     ) {
-        let Some(battery) = &self.battery else { return };
+        let Some(battery) = &self.power.battery else {
+            return;
+        };
         let net = rates.net_w;
         if net < 0.0 {
             let floor = battery.config.min_soc * battery.config.capacity_wh;
-            if self.running.is_some() && battery.energy_wh > floor + EPS {
+            if self.activities.running.is_some() && battery.energy_wh > floor + EPS {
                 consider(s0 + battery.seconds_to(floor, net), Threshold::MinSoc);
             }
-            if !self.browned_out && battery.energy_wh > EPS {
+            if !self.power.browned_out && battery.energy_wh > EPS {
                 consider(s0 + battery.seconds_to(0.0, net), Threshold::Empty);
             }
-        } else if self.browned_out {
+        } else if self.power.browned_out {
             let floor = battery.config.min_soc * battery.config.capacity_wh;
             consider(s0 + battery.seconds_to(floor, net), Threshold::Recovered);
         }
