@@ -472,7 +472,7 @@ pub(crate) fn application_gate(
 ) -> Vec<conditions::Unmet> {
     let conditions = Conditions {
         soc,
-        ..Conditions::of(state, t)
+        ..state.conditions(t)
     };
     let battery_min_soc = sc.power.as_ref().map(|p| p.battery.min_soc);
     let demands = match &sc.computer {

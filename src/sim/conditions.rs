@@ -13,7 +13,7 @@ use std::fmt;
 use crate::compute::ComputerConfig;
 use crate::environment::eclipse::Light;
 use crate::sim::onboard::DeferReason;
-use crate::sim::state::{SpacecraftState, EPS};
+use crate::sim::EPS;
 
 /// The facts of one spacecraft at one instant that gate work.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,23 +30,6 @@ pub struct Conditions {
     pub temperature_k: f64,
     /// Light.
     pub light: Light,
-}
-
-impl Conditions {
-    /// The conditions of `state` at `t`.
-    pub fn of(state: &SpacecraftState, t: f64) -> Self {
-        Conditions {
-            alive: state.radiation.alive,
-            browned_out: state.power.browned_out,
-            rebooting: state
-                .onboard
-                .as_ref()
-                .is_some_and(|o| t < o.booting_until_s - EPS),
-            soc: state.power.battery.as_ref().map(|b| b.soc()),
-            temperature_k: state.temperature_k,
-            light: state.light,
-        }
-    }
 }
 
 /// What one piece of work needs to run.

@@ -8,6 +8,10 @@
 //! points (the telemetry instants). See [`state`] for what happens inside a
 //! spacecraft and the load-shedding policy.
 
+/// The engine's tolerance on times (s) and thresholds: two instants closer than
+/// this are one, a floor missed by less is met.
+pub(crate) const EPS: f64 = 1e-9;
+
 pub mod conditions;
 pub mod events;
 pub mod hooks;

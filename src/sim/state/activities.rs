@@ -1,0 +1,221 @@
+//! Declared activities: may one run now (one typed reason per shortfall),
+//! starts, stops, completions, scheduled and automatic starts.
+
+use super::{Context, Log, Running, SpacecraftState, EPS};
+use crate::sim::conditions::{self, Demands, Unmet};
+use crate::sim::events::EventKind;
+use crate::sim::hooks::SpacecraftHooks;
+use crate::sim::plan::{Mark, Plan};
+use crate::spacecraft::Spacecraft;
+
+impl SpacecraftState {
+    /// Unmet preconditions of activity `k` now (empty: it may run); user
+    /// constraints see `sunlit_fraction`, the true visible fraction of the Sun.
+    pub(crate) fn unmet(
+        &self,
+        sc: &Spacecraft,
+        k: usize,
+        hooks: &SpacecraftHooks,
+        elapsed_s: f64,
+        sunlit_fraction: f64,
+    ) -> Vec<Unmet> {
+        let activity = &sc.activities[k];
+        let p = &activity.preconditions;
+        let demands = Demands {
+            soc_floor: self
+                .power
+                .battery
+                .filter(|_| activity.power_w > 0.0)
+                .map(|b| p.min_soc.unwrap_or(0.0).max(b.config.min_soc)),
+            soc_margin: -EPS,
+            min_temperature_k: p.min_temperature_k,
+            max_temperature_k: p.max_temperature_k,
+            sunlit: p.sunlit,
+            on_computer: false,
+        };
+        let mut reasons = conditions::unmet(&self.conditions(elapsed_s), &demands);
+        match p.in_window {
+            Some(true) if self.data.contact.is_none() => reasons.push(Unmet::NoContact),
+            Some(false) if self.data.contact.is_some() => reasons.push(Unmet::InContact),
+            _ => {}
+        }
+        reasons.extend(self.unmet_storage(sc, activity));
+        for (name, constraint) in hooks.constraints_for(&activity.name) {
+            if !constraint(&self.view(sc, elapsed_s, sunlit_fraction)) {
+                reasons.push(Unmet::Constraint {
+                    name: name.to_string(),
+                });
+            }
+        }
+        reasons
+    }
+
+    /// Storage an activity needs: the free space it asks for, room in the
+    /// partition it writes to, input in the one it reads from.
+    pub(super) fn unmet_storage(
+        &self,
+        sc: &Spacecraft,
+        activity: &crate::spacecraft::ActivityConfig,
+    ) -> Vec<Unmet> {
+        let mut reasons = Vec::new();
+        let index = |name: &str| sc.storage.index(name).ok();
+        if let Some(flow) = &activity.produces {
+            if let Some(p) = index(&flow.partition) {
+                let free_bytes = self.data.storage.free_bytes(p);
+                let partition = flow.partition.clone();
+                match activity.preconditions.min_free_bytes {
+                    Some(need_bytes) if free_bytes < need_bytes => reasons.push(Unmet::StorageLow {
+                        partition: partition.clone(),
+                        free_bytes,
+                        need_bytes,
+                    }),
+                    _ => {}
+                }
+                if flow.bytes_per_s > 0.0 && free_bytes < 1.0 {
+                    reasons.push(Unmet::PartitionFull { partition });
+                }
+            }
+        }
+        if let Some(flow) = &activity.consumes {
+            if index(&flow.partition).is_some_and(|p| self.data.storage.used_bytes[p] < 1.0) {
+                reasons.push(Unmet::NoInput {
+                    partition: flow.partition.clone(),
+                });
+            }
+        }
+        reasons
+    }
+
+    pub(super) fn start(&mut self, sc: &Spacecraft, k: usize, t: f64, log: &mut Log) {
+        let ends_s = sc.activities[k].duration_s.map_or(f64::INFINITY, |d| t + d);
+        self.activities.running = Some(Running {
+            activity: k,
+            started_s: t,
+            ends_s,
+        });
+        log.push((
+            t,
+            EventKind::ActivityStarted {
+                activity: sc.activities[k].name.clone(),
+            },
+        ));
+    }
+
+    pub(crate) fn stop(&mut self, sc: &Spacecraft, t: f64, completed: bool, reason: &str, log: &mut Log) {
+        if let Some(running) = self.activities.running.take() {
+            if let Some(stopped) = self.activities.last_stop_s.get_mut(running.activity) {
+                *stopped = t;
+            }
+            let activity = sc.activities[running.activity].name.clone();
+            let reason = reason.to_string();
+            log.push((
+                t,
+                if completed {
+                    EventKind::ActivityEnded { activity, reason }
+                } else {
+                    EventKind::ActivityInterrupted { activity, reason }
+                },
+            ));
+        }
+    }
+
+    /// An activity whose duration elapsed ends; a browned-out battery back at
+    /// its floor recovers.
+    pub(super) fn completions(&mut self, sc: &Spacecraft, t: f64, log: &mut Log) {
+        // Activity completion.
+        if let Some(running) = self.activities.running {
+            if running.ends_s <= t + EPS {
+                self.stop(sc, t, true, "duration elapsed", log);
+            }
+        }
+        // Brown-out recovery.
+        if self.power.browned_out {
+            if let Some(battery) = &self.power.battery {
+                if battery.soc() >= battery.config.min_soc - EPS {
+                    self.power.browned_out = false;
+                    log.push((t, EventKind::BatteryRecovered));
+                }
+            }
+        }
+    }
+
+    /// Scheduled starts due at `t` (at or just before it, not yet handled);
+    /// `fraction` is the Sun's visible fraction the constraints see.
+    pub(super) fn scheduled_starts(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        (t, fraction): (f64, f64),
+        log: &mut Log,
+    ) {
+        let lookback = self.window(ctx);
+        let handled = self.activities.scheduled_handled_s.unwrap_or(f64::NEG_INFINITY);
+        let due: Vec<Mark<usize>> = plan
+            .scheduled
+            .iter()
+            .filter(|m| m.at_s <= t + EPS && m.at_s > t - lookback && m.at_s > handled)
+            .copied()
+            .collect();
+        if let Some(latest) = due.iter().map(|m| m.at_s).reduce(f64::max) {
+            self.activities.scheduled_handled_s = Some(latest);
+        }
+        for Mark { what: k, .. } in due {
+            if self.activities.running.is_some() {
+                log.push((
+                    t,
+                    EventKind::ActivityRejected {
+                        activity: sc.activities[k].name.clone(),
+                        reasons: vec![Unmet::Busy.to_string()],
+                    },
+                ));
+                continue;
+            }
+            let reasons = self.unmet(sc, k, hooks, t, fraction);
+            if reasons.is_empty() {
+                self.start(sc, k, t, log);
+            } else {
+                log.push((
+                    t,
+                    EventKind::ActivityRejected {
+                        activity: sc.activities[k].name.clone(),
+                        reasons: conditions::words(&reasons),
+                    },
+                ));
+            }
+        }
+    }
+
+    /// The first `auto` activity that may start at `t` starts (past its
+    /// cooldown, not stopped at this very instant).
+    pub(super) fn automatic_starts(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        (t, fraction): (f64, f64),
+        log: &mut Log,
+    ) {
+        if self.activities.running.is_none() && self.radiation.alive {
+            for k in 0..sc.activities.len() {
+                let activity = &sc.activities[k];
+                if !activity.auto || t - self.activities.last_auto_start_s[k] < activity.cooldown_s - EPS {
+                    continue;
+                }
+                if self
+                    .activities
+                    .last_stop_s
+                    .get(k)
+                    .is_some_and(|stopped| (t - stopped).abs() <= EPS)
+                {
+                    continue; // stopped at this very instant: wait for time to pass
+                }
+                if self.unmet(sc, k, hooks, t, fraction).is_empty() {
+                    self.activities.last_auto_start_s[k] = t;
+                    self.start(sc, k, t, log);
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! The onboard computer driven by the spacecraft's state: the device's gate,
+//! captures, job starts and completions, preemption, deferrals, inference.
+
+use super::{Light, Log, SpacecraftState, EPS};
+use crate::sim::conditions::{self, Demands, Unmet};
+use crate::sim::events::EventKind;
+use crate::sim::hooks::SpacecraftHooks;
+use crate::sim::plan::{find_from, Mark, Plan};
+
+use crate::compute::scheduler::Job;
+use crate::compute::{ComputerConfig, ImagerConfig};
+use crate::sim::onboard::{DeferReason, InferenceRecord, OnboardState, RunningJob};
+use crate::spacecraft::Spacecraft;
+
+/// Start hysteresis on the state of charge: a job preempted at `min_soc` does not
+/// restart until the charge is measurably above it.
+const START_MARGIN_SOC: f64 = 1e-6;
+
+impl SpacecraftState {
+    /// Unmet hard constraints of the device now (empty: it may run).
+    pub(crate) fn device_gate(&self, computer: &ComputerConfig, t: f64, starting: bool) -> Vec<Unmet> {
+        let demands = Demands {
+            soc_margin: if starting { START_MARGIN_SOC } else { -EPS },
+            ..Demands::of_computer(computer, self.power.battery.map(|b| b.config.min_soc))
+        };
+        let mut unmet = conditions::unmet(&self.conditions(t), &demands);
+        if starting
+            && !OnboardState::policy_allows(
+                computer.policy,
+                computer,
+                self.light == Light::Sunlit,
+                self.soc(),
+            )
+        {
+            unmet.push(Unmet::DeferredToSunlight {
+                soc: self.soc(),
+                threshold: computer.energy_aware_min_soc,
+            });
+        }
+        unmet
+    }
+
+    /// Why queued work cannot start now, if it waits.
+    pub(crate) fn deferral(&self, sc: &Spacecraft, t: f64) -> Option<(DeferReason, String)> {
+        let (Some(computer), Some(onboard)) = (&sc.computer, &self.onboard) else {
+            return None;
+        };
+        if onboard.running.is_some() || onboard.queue.is_empty() {
+            return None;
+        }
+        let unmet = self.device_gate(computer, t, true);
+        let first = unmet.first()?.kind()?;
+        Some((first, conditions::words(&unmet).join("; ")))
+    }
+
+    /// Captures due at `t`, completion of the running job, preemption when a
+    /// constraint broke, and (at decision points) the start of the next job.
+    pub(crate) fn onboard_updates(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        plan: &Plan,
+        t: f64,
+        decide: bool,
+        log: &mut Log,
+    ) -> crate::Result<()> {
+        let Some(imager) = &sc.imager else { return Ok(()) };
+        if self.onboard.is_none() {
+            return Ok(());
+        }
+        let imaging = find_from(&plan.imaging, t, &mut self.cursors.imaging).is_some();
+        // Captures at or before `t` not yet taken (a decision point can be
+        // visited twice: a sync point, a run boundary).
+        let handled = self.captures_handled_s.unwrap_or(f64::NEG_INFINITY);
+        while let Some(&Mark {
+            at_s: at,
+            what: priority,
+        }) = plan.captures.get(self.cursors.capture)
+        {
+            if at > t + EPS {
+                break;
+            }
+            self.cursors.capture += 1;
+            if at <= handled {
+                continue;
+            }
+            self.captures_handled_s = Some(at);
+            if self.radiation.alive && !self.power.browned_out {
+                self.capture(sc, imager, at, priority, log)?;
+            }
+        }
+        if let Some(onboard) = &mut self.onboard {
+            onboard.imaging = imaging;
+        }
+        let Some(computer) = &sc.computer else {
+            return Ok(());
+        };
+        // Completion.
+        if let Some(running) = self.onboard.as_ref().and_then(|o| o.running) {
+            if running.ends_s <= t + EPS {
+                self.complete(sc, computer, running, log)?;
+            }
+        }
+        // A running job must keep meeting the constraints.
+        if self.onboard.as_ref().is_some_and(|o| o.running.is_some()) {
+            let unmet = self.device_gate(computer, t, false);
+            if !unmet.is_empty() {
+                let reason = conditions::words(&unmet).join("; ");
+                self.preempt_job(computer, t, &reason, false, log);
+            }
+        }
+        if decide && self.device_gate(computer, t, true).is_empty() {
+            self.start_job(sc, computer, hooks, t, log)?;
+        }
+        self.note_deferral(sc, t, log);
+        Ok(())
+    }
+
+    /// Records a change in why work waits.
+    pub(crate) fn note_deferral(&mut self, sc: &Spacecraft, t: f64, log: &mut Log) {
+        let deferral = self.deferral(sc, t);
+        let Some(onboard) = &mut self.onboard else { return };
+        let reason = deferral.as_ref().map(|(r, _)| *r);
+        if reason != onboard.blocked {
+            if let Some((reason, detail)) = deferral {
+                log.push((
+                    t,
+                    EventKind::WorkDeferred {
+                        reason,
+                        detail,
+                        queued: onboard.queue.len(),
+                    },
+                ));
+            }
+            onboard.blocked = reason;
+        }
+    }
+
+    fn capture(
+        &mut self,
+        sc: &Spacecraft,
+        imager: &ImagerConfig,
+        at: f64,
+        priority: u32,
+        log: &mut Log,
+    ) -> crate::Result<()> {
+        let partition = sc.storage.index(&imager.partition)?;
+        let Some(onboard) = &mut self.onboard else {
+            return Ok(());
+        };
+        let jobs = onboard.capture(imager, at, priority);
+        let bytes: f64 = jobs.iter().map(|j| j.bytes).sum();
+        let stored = self.data.storage.free_bytes(partition) >= bytes - 1e-6;
+        let c = &mut onboard.counters;
+        c.tiles_captured += jobs.len() as u64;
+        c.bytes_captured += bytes;
+        if stored {
+            self.data.storage.store(partition, bytes);
+            match &sc.computer {
+                Some(computer) => {
+                    for job in jobs.iter() {
+                        onboard.queue.push(computer.policy, *job);
+                    }
+                }
+                None => c.tiles_unprocessed += jobs.len() as u64,
+            }
+        } else {
+            c.tiles_not_stored += jobs.len() as u64;
+        }
+        log.push((
+            at,
+            EventKind::ImageCaptured {
+                tiles: imager.tiles_per_capture,
+                bytes,
+                stored,
+            },
+        ));
+        Ok(())
+    }
+
+    fn start_job(
+        &mut self,
+        sc: &Spacecraft,
+        computer: &ComputerConfig,
+        hooks: &SpacecraftHooks,
+        t: f64,
+        log: &mut Log,
+    ) -> crate::Result<()> {
+        let Some(onboard) = &mut self.onboard else {
+            return Ok(());
+        };
+        if onboard.running.is_some() {
+            return Ok(());
+        }
+        let Some(mut job) = onboard.queue.pop() else {
+            return Ok(());
+        };
+        job.attempts += 1;
+        let record = match onboard.replay.get(&job.id) {
+            Some(record) => *record,
+            None => run_inference(computer, hooks, &job, onboard.scene_seed, &sc.name)?,
+        };
+        onboard.records.push(record);
+        onboard.counters.jobs_started += 1;
+        onboard.running = Some(RunningJob {
+            job,
+            started_s: t,
+            ends_s: t + record.latency_s,
+            detected_cloud_fraction: record.cloud_fraction,
+        });
+        log.push((
+            t,
+            EventKind::JobStarted {
+                job: job.id,
+                attempt: job.attempts,
+                latency_s: record.latency_s,
+            },
+        ));
+        Ok(())
+    }
+
+    fn complete(
+        &mut self,
+        sc: &Spacecraft,
+        computer: &ComputerConfig,
+        running: RunningJob,
+        log: &mut Log,
+    ) -> crate::Result<()> {
+        let raw = sc
+            .storage
+            .index(sc.imager.as_ref().map_or("", |i| i.partition.as_str()))?;
+        let keep = sc.storage.index(&computer.keep_partition)?;
+        let products = sc.storage.index(&computer.products_partition)?;
+        let Some(onboard) = &mut self.onboard else {
+            return Ok(());
+        };
+        onboard.running = None;
+        let job = running.job;
+        let detected = running.detected_cloud_fraction;
+        let kept = computer.max_cloud_fraction.is_none_or(|max| detected <= max);
+        let c = &mut onboard.counters;
+        c.tiles_inferred += 1;
+        c.cloud_fraction_abs_error_sum += (detected - job.cloud_cover).abs();
+        let taken = self.data.storage.take(raw, job.bytes);
+        if kept {
+            c.tiles_kept += 1;
+            c.bytes_kept += self.data.storage.store(keep, taken);
+        } else {
+            c.tiles_dropped_cloudy += 1;
+            c.bytes_dropped_cloudy += taken;
+        }
+        let tile_px = sc.imager.as_ref().map_or(0.0, |i| f64::from(i.tile_px));
+        let result = computer.result_bytes.unwrap_or(tile_px * tile_px * 2.0 / 8.0);
+        c.product_bytes += self.data.storage.store(products, result);
+        log.push((
+            running.ends_s,
+            EventKind::JobCompleted {
+                job: job.id,
+                cloud_fraction: detected,
+                kept,
+            },
+        ));
+        Ok(())
+    }
+
+    /// Stops the running job at `t` for `reason`.
+    pub(crate) fn preempt_job(
+        &mut self,
+        computer: &ComputerConfig,
+        t: f64,
+        reason: &str,
+        restart: bool,
+        log: &mut Log,
+    ) {
+        let Some(onboard) = &mut self.onboard else { return };
+        if let Some((job, requeued)) = onboard.preempt(computer, restart) {
+            log.push((
+                t,
+                EventKind::JobPreempted {
+                    job: job.id,
+                    reason: reason.to_string(),
+                    requeued,
+                },
+            ));
+        }
+    }
+
+    /// A radiation restart: the running job is stopped and the device reboots.
+    pub(crate) fn onboard_restart(&mut self, sc: &Spacecraft, at: f64, log: &mut Log) {
+        let Some(computer) = &sc.computer else { return };
+        self.preempt_job(computer, at, "radiation restart", true, log);
+        if let Some(onboard) = &mut self.onboard {
+            onboard.booting_until_s = at + computer.device.boot_s.value;
+        }
+    }
+
+    /// Device and imager power now, W: (device, imager).
+    pub(crate) fn onboard_power_w(&self, sc: &Spacecraft, t: f64) -> (f64, f64) {
+        let Some(onboard) = &self.onboard else {
+            return (0.0, 0.0);
+        };
+        let device = sc.computer.as_ref().map_or(0.0, |c| onboard.device_power_w(c, t));
+        let imager = match &sc.imager {
+            Some(imager) if onboard.imaging => imager.power_w,
+            _ => 0.0,
+        };
+        (device, imager)
+    }
+}
+
+/// Latency and detected cloud fraction of one job.
+fn run_inference(
+    computer: &ComputerConfig,
+    hooks: &SpacecraftHooks,
+    job: &Job,
+    scene_seed: u64,
+    spacecraft: &str,
+) -> crate::Result<InferenceRecord> {
+    let detector = hooks.detector();
+    let (latency_s, host_s, cloud_fraction) = match (computer.fixed_latency_s(), detector) {
+        (Some(latency), Some(detector)) => {
+            let detection = detector.detect(job, scene_seed)?;
+            (latency, detection.host_s, detection.cloud_fraction)
+        }
+        (Some(latency), None) => (latency, 0.0, job.cloud_cover),
+        (None, Some(detector)) => {
+            let detection = detector.detect(job, scene_seed)?;
+            let factor = match computer.latency {
+                crate::compute::Latency::Measured { host_to_target } => host_to_target,
+                _ => 1.0,
+            };
+            (
+                detection.host_s * factor,
+                detection.host_s,
+                detection.cloud_fraction,
+            )
+        }
+        (None, None) => {
+            return Err(crate::Error::MissingDependency {
+                what: format!("measured latency on spacecraft {spacecraft:?}"),
+                needs: "a detector attached to the spacecraft (measured latencies time a real model run)",
+            })
+        }
+    };
+    Ok(InferenceRecord {
+        job: job.id,
+        latency_s,
+        host_s,
+        cloud_fraction: cloud_fraction.clamp(0.0, 1.0),
+    })
+}
