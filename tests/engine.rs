@@ -676,3 +676,46 @@ fn constraints_see_the_true_sunlit_fraction() {
         );
     }
 }
+
+/// The snapshot at the end of a run and the telemetry row taken there are the
+/// same numbers: both are built from one view of the state.
+#[test]
+fn snapshots_agree_with_the_telemetry_row_of_the_same_instant() {
+    let mut sim = Simulation::new(
+        epoch(),
+        constellation(3, 20.0, RadiationConfig::default()),
+        stations(),
+        1,
+    )
+    .unwrap();
+    // 4 980 s: the run ends on a telemetry instant (every 60 s), inside an orbit.
+    sim.run(epoch() + Duration::from_seconds(4_980.0), Stepping::EventDriven)
+        .unwrap();
+    let t = sim.telemetry();
+    for (k, now) in sim.snapshots().enumerate() {
+        let row = (0..t.len())
+            .rev()
+            .find(|&r| t.spacecraft_index[r] as usize == k)
+            .unwrap();
+        assert_eq!(t.elapsed_s[row], now.elapsed_s(), "{}", now.name());
+        assert_eq!(Some(t.soc[row]), now.soc());
+        assert_eq!(Some(t.battery_wh[row]), now.battery_wh());
+        assert_eq!(Some(t.temperature_k[row]), now.temperature_k());
+        assert_eq!(t.storage_used_bytes[row], now.storage_used_bytes());
+        assert_eq!(t.sunlit_fraction[row], now.sunlit_fraction());
+        let flows = now.flows().expect("flows are computed at the end of a run");
+        assert_eq!(
+            (t.power_in_w[row], t.power_out_w[row]),
+            (flows.power_in_w, flows.power_out_w)
+        );
+        assert_eq!(t.activity[row], now.activity_index().map_or(-1, |a| a as i32));
+        assert_eq!(t.link[row], now.contact().map_or(-1, |s| s as i32));
+        // The hook view is the same quantities again.
+        let view = now.hook_view();
+        assert_eq!(
+            (view.soc, view.storage_used_bytes),
+            (t.soc[row], t.storage_used_bytes[row])
+        );
+        assert_eq!(view.activity.as_deref(), now.activity());
+    }
+}
