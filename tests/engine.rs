@@ -719,3 +719,48 @@ fn snapshots_agree_with_the_telemetry_row_of_the_same_instant() {
         assert_eq!(view.activity.as_deref(), now.activity());
     }
 }
+
+/// Waiting for an event stops at its instant, and the run goes on from there
+/// exactly as one that was never stopped (checkpoint bytes equal).
+#[test]
+fn waiting_for_an_event_stops_at_its_instant_and_changes_nothing_after() {
+    let make = || {
+        Simulation::new(
+            epoch(),
+            constellation(2, 20.0, RadiationConfig::default()),
+            stations(),
+            1,
+        )
+        .unwrap()
+    };
+    let end = epoch() + Duration::from_hours(8.0);
+    let mut waited = make();
+    let mut stops = Vec::new();
+    for kind in [
+        "contact_started",
+        "light_changed",
+        "contact_ended",
+        "contact_started",
+    ] {
+        let found = waited
+            .run_until_event(end, Stepping::EventDriven, |e| e.kind.name() == kind)
+            .unwrap()
+            .expect("the event happens within 8 h");
+        let event = &waited.events()[found];
+        assert_eq!(event.kind.name(), kind);
+        assert_eq!(
+            event.elapsed_s,
+            waited.elapsed_s(),
+            "stopped at the event's instant"
+        );
+        assert!(waited.events()[..found]
+            .iter()
+            .all(|e| e.kind.name() != kind || stops.contains(&e.elapsed_s)));
+        stops.push(event.elapsed_s);
+    }
+    waited.run(end, Stepping::EventDriven).unwrap();
+    let mut direct = make();
+    direct.run(end, Stepping::EventDriven).unwrap();
+    assert_eq!(waited.events(), direct.events());
+    assert_eq!(waited.checkpoint().unwrap(), direct.checkpoint().unwrap());
+}

@@ -52,9 +52,18 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .errors import OrbitEdgeError
+from .errors import InputError, OrbitEdgeError
 
-__all__ = ["Client", "Decision", "RehearsalError", "RehearsalFailed", "Server", "SpacecraftState", "launch"]
+__all__ = [
+    "Client",
+    "Decision",
+    "RehearsalError",
+    "RehearsalFailed",
+    "RehearsalRequestError",
+    "Server",
+    "SpacecraftState",
+    "launch",
+]
 
 DEFAULT_URL = "http://127.0.0.1:8642"
 
@@ -71,6 +80,12 @@ class RehearsalError(OrbitEdgeError):
 
     def __reduce__(self) -> tuple[Any, tuple[str, int | None]]:
         return (type(self), (self.message, self.status))
+
+
+class RehearsalRequestError(RehearsalError, InputError):
+    """The server refused a request as invalid (HTTP 4xx: an unknown name, an absurd value, an
+    activity already running): an :class:`~orbitedge.InputError`, as the same request made to an
+    in-process :class:`~orbitedge.Simulation` raises."""
 
 
 class RehearsalFailed(RehearsalError):
@@ -109,6 +124,9 @@ class SpacecraftState:
     storage_free_bytes: dict[str, float]
     activities: dict[str, float]
     alive: bool
+    #: Stations (above their elevation mask) and spacecraft (line of sight clear of the Earth
+    #: and 80 km of atmosphere) in view now, by name.
+    in_view: list[str] = field(default_factory=list)
 
     @classmethod
     def _from_json(cls, data: dict[str, Any]) -> SpacecraftState:
@@ -174,7 +192,11 @@ class Client:
             if response.status >= 400:
                 message = data.get("error", raw.decode(errors="replace")) if isinstance(data, dict) else str(data)
                 failed = isinstance(data, dict) and data.get("session_failed") is True
-                raise (RehearsalFailed if failed else RehearsalError)(message, response.status)
+                if failed:
+                    raise RehearsalFailed(message, response.status)
+                if 400 <= response.status < 500:
+                    raise RehearsalRequestError(message, response.status)
+                raise RehearsalError(message, response.status)
             return data
         raise AssertionError("unreachable")
 
@@ -225,29 +247,26 @@ class Client:
         )
         return Decision(bool(data["allowed"]), list(data["reasons"]))
 
-    def start(self, spacecraft: str, activity: str, power_w: float) -> None:
+    def start(self, spacecraft: str, activity: str, power_w: float, duration_s: float | None = None) -> None:
         """Switch the application's load ``activity`` on (409 if it already runs).
 
-        The load stays on until :meth:`stop`, whatever happens to this client (see the
-        module's notes); ``power_w`` must be finite, in [0, 1e5] W.
+        The load stays on until :meth:`stop` (whatever happens to this client, see the
+        module's notes), or for ``duration_s`` simulated seconds; ``power_w`` must be
+        finite, in [0, 1e5] W.
         """
-        self._request(
-            "POST", f"/v1/spacecraft/{self._sc(spacecraft)}/activities", {"activity": activity, "power_w": power_w}
-        )
+        body: dict[str, Any] = {"activity": activity, "power_w": power_w}
+        if duration_s is not None:
+            body["duration_s"] = duration_s
+        self._request("POST", f"/v1/spacecraft/{self._sc(spacecraft)}/activities", body)
 
     def stop(self, spacecraft: str, activity: str) -> float:
         """Switch ``activity`` off; returns the power it drew, W (409 if it was not running)."""
         path = f"/v1/spacecraft/{self._sc(spacecraft)}/activities/{self._sc(activity)}"
         return float(self._request("DELETE", path)["power_w"])
 
-    @contextlib.contextmanager
-    def activity(self, spacecraft: str, activity: str, power_w: float) -> Iterator[None]:
+    def activity(self, spacecraft: str, activity: str, power_w: float) -> contextlib.AbstractContextManager[None]:
         """Run a block as an activity: started before, stopped after (even on an exception)."""
-        self.start(spacecraft, activity, power_w)
-        try:
-            yield
-        finally:
-            self.stop(spacecraft, activity)
+        return _activity(self, spacecraft, activity, power_w)
 
     def write_data(self, spacecraft: str, bytes: float, partition: str = "products") -> float:
         """Write produced data to a storage partition; returns the bytes that fitted."""
@@ -256,8 +275,10 @@ class Client:
         )
         return float(data["stored_bytes"])
 
-    def events(self, since: int | None = None, timeout_s: float = 0.0) -> list[dict[str, Any]]:
-        """Feed items (window open/close, eclipse entry/exit, restarts, pacing lag) after a cursor.
+    def events(self, since: int | None = None, timeout_s: float = 0.0) -> list[Any]:
+        """Events (contacts, light changes, activities, restarts, pacing lag) after a cursor:
+        :class:`orbitedge.Event` objects, as :meth:`orbitedge.Simulation.events` returns (they
+        also read like the feed's JSON dicts: ``event["kind"]["event"]``).
 
         Without ``since`` the client continues where its previous call stopped. With
         ``timeout_s`` > 0 the call waits (long poll, up to the server's limit of 30 s)
@@ -270,11 +291,95 @@ class Client:
         wait_s = self._timeout_s + min(timeout_s, 3_600.0)
         data = self._request("GET", f"/v1/events?since={cursor}&timeout_s={timeout_s}", timeout_s=wait_s)
         self._cursor = int(data["next"])
-        return list(data["events"])
+        from ._orbitedge import Event
+
+        return [Event.from_json(json.dumps(item)) for item in data["events"]]
+
+    def wait(self, seconds: float) -> None:
+        """Let ``seconds`` of simulated time pass (a wall-clock sleep of ``seconds`` / multiplier)."""
+        if not (math.isfinite(seconds) and seconds > 0.0):
+            raise ValueError(f"seconds must be a finite number > 0, got {seconds!r}")
+        clock = self.clock()
+        target = float(clock["elapsed_s"]) + seconds
+        self._sleep_until(target, float(clock["multiplier"]))
+
+    def wait_until(self, t: Any) -> None:
+        """Let simulated time reach ``t`` (a datetime, naive meaning UTC, or an ISO-8601 string)."""
+        clock = self.clock()
+        now = _parse_time(str(clock["time"]))
+        target = float(clock["elapsed_s"]) + (_parse_time(t) - now).total_seconds()
+        self._sleep_until(target, float(clock["multiplier"]))
+
+    def _sleep_until(self, elapsed_s: float, multiplier: float) -> None:
+        while True:
+            clock = self.clock()
+            left = elapsed_s - float(clock["elapsed_s"])
+            if left <= 0.0 or clock.get("finished"):
+                return
+            time.sleep(min(left / multiplier, 1.0))
+
+    def wait_for(
+        self, kinds: str | list[str], spacecraft: str | None = None, timeout_s: float | None = None
+    ) -> list[Any]:
+        """Wait (long polls) for the next event of one of ``kinds``, of ``spacecraft`` when given,
+        at most ``timeout_s`` simulated seconds; returns the events fed on the way, the match
+        last (empty when the timeout passed first), as :meth:`orbitedge.Simulation.wait_for`."""
+        wanted = {kinds} if isinstance(kinds, str) else set(kinds)
+        clock = self.clock()
+        deadline = None if timeout_s is None else float(clock["elapsed_s"]) + timeout_s
+        multiplier = float(clock["multiplier"])
+        seen: list[Any] = []
+        while True:
+            left = None if deadline is None else deadline - float(self.clock()["elapsed_s"])
+            if left is not None and left <= 0.0:
+                return []
+            poll_s = 5.0 if left is None else min(5.0, max(left / multiplier, 0.01))
+            for event in self.events(timeout_s=poll_s):
+                seen.append(event)
+                if event.kind in wanted and (spacecraft is None or event.spacecraft == spacecraft):
+                    return seen
+            if self.clock().get("finished"):
+                return []
+
+    def line_of_sight(self, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` (spacecraft or station names; one must be a spacecraft) see
+        each other now (from the spacecraft's ``state().in_view``)."""
+        names = set(self.spacecraft())
+        if a in names:
+            return b in self.state(a).in_view
+        if b in names:
+            return a in self.state(b).in_view
+        raise RehearsalRequestError(f"neither {a!r} nor {b!r} is a spacecraft of the rehearsal", 404)
 
     def shutdown(self) -> None:
         """Ask the server to stop pacing, write its report and exit (also after a failure)."""
         self._request("POST", "/v1/shutdown")
+
+
+def _parse_time(t: Any) -> Any:
+    """A timezone-aware UTC datetime from a datetime (naive: UTC) or the server's ISO string."""
+    import datetime as _dt
+
+    if isinstance(t, _dt.datetime):
+        return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+    text = str(t).replace(" UTC", "").replace("Z", "+00:00")
+    if "." in text:  # the server gives nanoseconds; datetime takes microseconds
+        head, _, tail = text.partition(".")
+        digits = "".join(c for c in tail if c.isdigit())
+        rest = tail[len(digits):]
+        text = f"{head}.{digits[:6]}{rest}"
+    parsed = _dt.datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.timezone.utc)
+
+
+@contextlib.contextmanager
+def _activity(link: Any, spacecraft: str, activity: str, power_w: float) -> Iterator[None]:
+    """``link.activity(...)`` for a Client and an in-process Simulation alike."""
+    link.start(spacecraft, activity, power_w)
+    try:
+        yield
+    finally:
+        link.stop(spacecraft, activity)
 
 
 class Server:

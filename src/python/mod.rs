@@ -6,6 +6,7 @@ mod compute;
 mod devices;
 mod errors;
 mod events;
+mod flight;
 mod ints;
 mod pickle;
 mod satellite;

@@ -150,6 +150,23 @@ impl PyScenario {
         })
     }
 
+    /// The scenario's simulation at its start, not run: to drive it with the
+    /// flight verbs (``state``, ``start``, ``wait`` …) as ``orbitedge serve``
+    /// would, without the wall clock. The model, if any, is loaded.
+    #[pyo3(signature = (seed = None))]
+    fn simulation<'py>(&self, py: Python<'py>, seed: Option<PyInt>) -> PyResult<Bound<'py, PySimulation>> {
+        guard("Scenario.simulation", || {
+            let seed: Option<u64> = seed.map(|s| s.unsigned("seed")).transpose()?;
+            let built = py
+                .detach(|| build_scenario(&self.inner, &self.base, seed))
+                .py_err()?;
+            for sc in built.simulation.spacecraft() {
+                super::satellite::warn_about(&sc.satellite)?;
+            }
+            Bound::new(py, PySimulation::from_simulation(built.simulation, built.info))
+        })
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Scenario({:?}, {} h, seed {})",

@@ -33,7 +33,7 @@ pub(crate) fn from_python<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&json).map_err(|e| input_error(&format!("{what}: {e}")))
 }
 
-fn to_python<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_python<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
     let json = serde_json::to_string(value).map_err(|e| input_error(&e.to_string()))?;
     py.import("json")?.call_method1("loads", (json,))
 }
@@ -129,7 +129,7 @@ impl PySpacecraft {
 /// One entry of the event log.
 #[pyclass(module = "orbitedge", name = "Event", frozen)]
 pub(crate) struct PyEvent {
-    inner: Event,
+    pub(crate) inner: Event,
 }
 
 #[pymethods]
@@ -212,7 +212,10 @@ fn view_dict<'py>(py: Python<'py>, view: &SpacecraftView) -> PyResult<Bound<'py,
 /// Spacecraft and ground stations advanced together.
 #[pyclass(module = "orbitedge", name = "Simulation")]
 pub(crate) struct PySimulation {
-    inner: Simulation,
+    pub(crate) inner: Simulation,
+    /// Where `events()` without `since` continues (a reader's position, not
+    /// part of the simulation: it is not in checkpoints or pickles).
+    pub(crate) events_cursor: usize,
     hook_error: HookError,
     info: crate::report::RunInfo,
     /// The Python functions attached with `add_constraint` / `add_property`, as
@@ -223,11 +226,53 @@ pub(crate) struct PySimulation {
 }
 
 impl PySimulation {
+    /// Runs `work` on the engine without the GIL: Ctrl-C and the progress
+    /// `reporter` are looked at between sync points (either stops the run with
+    /// the state intact), and an error raised by a user hook is re-raised.
+    pub(crate) fn drive<T: Send>(
+        &mut self,
+        py: Python<'_>,
+        threads: Option<PyInt>,
+        reporter: Option<Py<PyAny>>,
+        work: impl FnOnce(&mut Simulation, &mut dyn FnMut(f64) -> bool) -> crate::Result<T> + Send,
+    ) -> PyResult<T> {
+        let interrupted: Arc<Mutex<Option<PyErr>>> = Arc::default();
+        let sim = &mut self.inner;
+        let outcome = py.detach(|| {
+            with_threads(threads, || {
+                work(sim, &mut |fraction| {
+                    Python::attach(|py| {
+                        if let Err(e) = py.check_signals() {
+                            *interrupted.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                            return false;
+                        }
+                        if let Some(report) = &reporter {
+                            if let Err(e) = report.call1(py, (fraction,)) {
+                                *interrupted.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                                return false;
+                            }
+                        }
+                        true
+                    })
+                })
+            })
+        })?;
+        let value = outcome.py_err()?;
+        if let Some(error) = self.hook_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(error);
+        }
+        if let Some(error) = interrupted.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(error);
+        }
+        Ok(value)
+    }
+
     /// A Python simulation around a built one (e.g. from a scenario).
     pub(crate) fn from_simulation(inner: Simulation, info: crate::report::RunInfo) -> Self {
         Self {
             inner,
             hook_error: Arc::default(),
+            events_cursor: 0,
             info,
             py_hooks: Vec::new(),
         }
@@ -324,35 +369,9 @@ impl PySimulation {
                 ),
                 Some(_) => None,
             };
-            let interrupted: Arc<Mutex<Option<PyErr>>> = Arc::default();
-            let sim = &mut self.inner;
-            let outcome = py.detach(|| {
-                with_threads(threads, || {
-                    sim.run_with_progress(until, stepping, &mut |fraction| {
-                        Python::attach(|py| {
-                            if let Err(e) = py.check_signals() {
-                                *interrupted.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                                return false;
-                            }
-                            if let Some(report) = &reporter {
-                                if let Err(e) = report.call1(py, (fraction,)) {
-                                    *interrupted.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                                    return false;
-                                }
-                            }
-                            true
-                        })
-                    })
-                })
-            })?;
-            outcome.py_err()?;
-            if let Some(error) = self.hook_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                return Err(error);
-            }
-            if let Some(error) = interrupted.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                return Err(error);
-            }
-            Ok(())
+            self.drive(py, threads, reporter, |sim, progress| {
+                sim.run_with_progress(until, stepping, progress).map(|_| ())
+            })
         })
     }
 
@@ -539,18 +558,6 @@ impl PySimulation {
             )?;
             d.set_item("alive", PyArray1::from_vec(py, t.alive.clone()))?;
             Ok(d)
-        })
-    }
-
-    /// The event log (time order).
-    fn events(&self) -> PyResult<Vec<PyEvent>> {
-        guard("Simulation.events", || {
-            Ok(self
-                .inner
-                .events()
-                .iter()
-                .map(|e| PyEvent { inner: e.clone() })
-                .collect())
         })
     }
 

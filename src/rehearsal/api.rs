@@ -116,8 +116,10 @@ impl From<Error> for Refusal {
 struct ActivityRequest {
     activity: String,
     power_w: f64,
+    /// For `may-run`: how long it would run (0 when absent); for a start:
+    /// run that long, then end (until stopped when absent).
     #[serde(default)]
-    duration_s: f64,
+    duration_s: Option<f64>,
 }
 
 /// The application's data write.
@@ -137,12 +139,14 @@ impl ActivityRequest {
             MAX_POWER_W,
             "a finite number in [0, 1e5] W",
         )?;
-        bounded(
-            "duration_s",
-            self.duration_s,
-            MAX_DURATION_S,
-            "a finite number in [0, 1e8] s",
-        )?;
+        if let Some(duration_s) = self.duration_s {
+            bounded(
+                "duration_s",
+                duration_s,
+                MAX_DURATION_S,
+                "a finite number in [0, 1e8] s",
+            )?;
+        }
         Ok(())
     }
 }
@@ -501,7 +505,13 @@ impl Api {
         let ask: ActivityRequest = parse_body(body)?;
         ask.validate()?;
         let (mut session, wall_s) = self.session_now();
-        let decision = session.may_run(wall_s, spacecraft, &ask.activity, ask.power_w, ask.duration_s)?;
+        let decision = session.may_run(
+            wall_s,
+            spacecraft,
+            &ask.activity,
+            ask.power_w,
+            ask.duration_s.unwrap_or(0.0),
+        )?;
         Ok(Reply::ok(to_json(&decision)))
     }
 
@@ -509,7 +519,7 @@ impl Api {
         let ask: ActivityRequest = parse_body(body)?;
         ask.validate()?;
         let (mut session, wall_s) = self.session_now();
-        session.start(wall_s, spacecraft, &ask.activity, ask.power_w)?;
+        session.start(wall_s, spacecraft, &ask.activity, ask.power_w, ask.duration_s)?;
         drop(session);
         self.notify();
         Ok(Reply {

@@ -19,5 +19,6 @@ pub mod session;
 #[cfg(feature = "serve")]
 mod transport;
 
+pub use crate::sim::{Decision, StateView};
 pub use pacer::{Lag, LagPolicy, Pacer};
-pub use session::{replay, Decision, LogEntry, Session, SessionFailure, StateView};
+pub use session::{replay, LogEntry, Session, SessionFailure};

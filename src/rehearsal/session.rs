@@ -1,17 +1,14 @@
 //! A rehearsal: one simulation driven by a pacer and by a flight application's
 //! requests, with everything recorded so it can be replayed deterministically.
 
-use std::collections::BTreeMap;
-
 use hifitime::{Duration, Epoch};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{find_access_windows, SearchConfig};
 use crate::error::{ensure_non_negative, Error, Result};
 use crate::rehearsal::pacer::Lag;
-use crate::sim::conditions::{self, Conditions, Demands, Unmet};
 use crate::sim::plan::Interval;
-use crate::sim::{InferenceRecord, PowerFlows, Simulation, Stepping};
+use crate::sim::{Decision, InferenceRecord, Simulation, StateView, Stepping};
 
 /// One line of the rehearsal log. Replaying the lines in order on the same
 /// scenario reproduces the rehearsal's state bit for bit.
@@ -37,6 +34,9 @@ pub enum LogEntry {
         activity: String,
         /// Power drawn, W.
         power_w: f64,
+        /// How long, s (until stopped when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_s: Option<f64>,
     },
     /// The application switched a load off.
     Stop {
@@ -80,53 +80,6 @@ pub enum LogEntry {
         /// The record.
         record: InferenceRecord,
     },
-}
-
-/// What the application reads about one spacecraft.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StateView {
-    /// Spacecraft name.
-    pub spacecraft: String,
-    /// Simulated time (UTC, ISO 8601).
-    pub time: String,
-    /// Simulated seconds since the start.
-    pub elapsed_s: f64,
-    /// Battery state of charge, 0–1 (null without a power model).
-    pub state_of_charge: Option<f64>,
-    /// Stored energy, Wh.
-    pub battery_wh: Option<f64>,
-    /// Generated power now, W.
-    pub power_in_w: f64,
-    /// Load now, W (bus, computer, radios, the application's activities).
-    pub power_out_w: f64,
-    /// Generation minus load, W: what another activity can draw without
-    /// discharging the battery.
-    pub power_available_w: f64,
-    /// Temperature, K (null without a thermal model).
-    pub temperature_k: Option<f64>,
-    /// Visible fraction of the solar disk, 0–1.
-    pub sunlit_fraction: f64,
-    /// Station of the access window the spacecraft is in, if any.
-    pub in_window: Option<String>,
-    /// When that window ends (UTC, ISO 8601).
-    pub window_ends: Option<String>,
-    /// The next window: station and start (UTC, ISO 8601).
-    pub next_window: Option<(String, String)>,
-    /// Free bytes per storage partition.
-    pub storage_free_bytes: BTreeMap<String, f64>,
-    /// The application's running activities: name → W.
-    pub activities: BTreeMap<String, f64>,
-    /// False after a permanent failure.
-    pub alive: bool,
-}
-
-/// Whether an activity may run now, and why not.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Decision {
-    /// True when nothing stands in the way.
-    pub allowed: bool,
-    /// Every reason it may not run.
-    pub reasons: Vec<String>,
 }
 
 /// Why a rehearsal stopped early: an engine error during an update, a log
@@ -322,40 +275,7 @@ impl Session {
     pub fn state(&mut self, wall_s: f64, spacecraft: &str) -> Result<StateView> {
         let k = self.index_of(spacecraft)?;
         self.read(wall_s, format!("state {spacecraft}"));
-        Ok(self.view(k))
-    }
-
-    fn view(&self, k: usize) -> StateView {
-        let now = self.sim.snapshot_at(k);
-        let t = now.elapsed_s();
-        let epoch_of = |s: f64| (self.sim.start() + Duration::from_seconds(s)).to_string();
-        let flows = now.flows().unwrap_or(PowerFlows {
-            power_in_w: 0.0,
-            power_out_w: 0.0,
-        });
-        let current = self.windows[k].iter().find(|w| w.contains(t));
-        let next = self.windows[k].iter().find(|w| w.start_s > t);
-        StateView {
-            spacecraft: now.name().to_string(),
-            time: self.now().to_string(),
-            elapsed_s: t,
-            state_of_charge: now.soc(),
-            battery_wh: now.battery_wh(),
-            power_in_w: flows.power_in_w,
-            power_out_w: flows.power_out_w,
-            power_available_w: flows.balance_w(),
-            temperature_k: now.temperature_k(),
-            sunlit_fraction: now.sunlit_fraction(),
-            in_window: current.map(|w| w.what.clone()),
-            window_ends: current.map(|w| epoch_of(w.end_s)),
-            next_window: next.map(|w| (w.what.clone(), epoch_of(w.start_s))),
-            storage_free_bytes: now
-                .partitions()
-                .map(|(name, _, free)| (name.to_string(), free))
-                .collect(),
-            activities: now.external_loads().clone(),
-            alive: now.alive(),
-        }
+        self.sim.state_view(k, &self.windows[k])
     }
 
     /// Whether an activity drawing `power_w` for `duration_s` may start now:
@@ -374,39 +294,27 @@ impl Session {
         power_w: f64,
         duration_s: f64,
     ) -> Result<Decision> {
-        let k = self.index_of(spacecraft)?;
-        ensure_non_negative("power_w", power_w)?;
-        ensure_non_negative("duration_s", duration_s)?;
+        let decision = self.sim.may_run(spacecraft, activity, power_w, duration_s)?;
         self.read(wall_s, format!("may-run {spacecraft} {activity}"));
-        let view = self.view(k);
-        let sc = &self.sim.spacecraft()[k];
-        let state = &self.sim.states()[k];
-        // The engine's gate (the same conditions, demands and words as the
-        // computer's), on the charge this load would leave after `duration_s`.
-        let soc_after = match (&sc.power, view.battery_wh) {
-            (Some(power), Some(energy_wh)) => {
-                let net_w = view.power_available_w - power_w;
-                let drain_wh = (-net_w).max(0.0) * duration_s / 3_600.0 / power.battery.discharge_efficiency;
-                Some((energy_wh - drain_wh) / power.battery.capacity_wh)
-            }
-            _ => None,
-        };
-        let mut reasons = application_gate(sc, state, soc_after, self.sim.elapsed_s());
-        if state.activities.external_loads.contains_key(activity) {
-            reasons.push(Unmet::AlreadyRunning {
-                activity: activity.to_string(),
-            });
-        }
-        Ok(Decision {
-            allowed: reasons.is_empty(),
-            reasons: conditions::words(&reasons),
-        })
+        Ok(decision)
     }
 
     /// Starts the application's activity `activity` drawing `power_w`.
-    pub fn start(&mut self, wall_s: f64, spacecraft: &str, activity: &str, power_w: f64) -> Result<()> {
+    pub fn start(
+        &mut self,
+        wall_s: f64,
+        spacecraft: &str,
+        activity: &str,
+        power_w: f64,
+        duration_s: Option<f64>,
+    ) -> Result<()> {
         self.ensure_running()?;
-        self.sim.start_external_load(spacecraft, activity, power_w)?;
+        match duration_s {
+            None => self.sim.start_external_load(spacecraft, activity, power_w)?,
+            Some(d) => self
+                .sim
+                .start_external_load_for(spacecraft, activity, power_w, d)?,
+        }
         self.feed_new_events();
         self.log.push(LogEntry::Start {
             wall_s,
@@ -414,6 +322,7 @@ impl Session {
             spacecraft: spacecraft.to_string(),
             activity: activity.to_string(),
             power_w,
+            duration_s,
         });
         Ok(())
     }
@@ -461,27 +370,6 @@ impl Session {
     }
 }
 
-/// The gate a flight application's load passes: the engine's gate for the
-/// onboard computer on `soc` (the charge the load would leave), or the
-/// battery's floor alone on a spacecraft without a computer.
-pub(crate) fn application_gate(
-    sc: &crate::spacecraft::Spacecraft,
-    state: &crate::sim::state::SpacecraftState,
-    soc: Option<f64>,
-    t: f64,
-) -> Vec<conditions::Unmet> {
-    let conditions = Conditions {
-        soc,
-        ..state.conditions(t)
-    };
-    let battery_min_soc = sc.power.as_ref().map(|p| p.battery.min_soc);
-    let demands = match &sc.computer {
-        Some(computer) => Demands::of_computer(computer, battery_min_soc),
-        None => Demands::of_battery(battery_min_soc),
-    };
-    conditions::unmet(&conditions, &demands)
-}
-
 /// Replays a rehearsal log on `sim` (the same scenario, at its start):
 /// advances and application requests in their order, measured inferences
 /// from their records. The result equals the rehearsal's state bit for bit.
@@ -503,8 +391,16 @@ pub fn replay(mut sim: Simulation, log: &[LogEntry]) -> Result<Simulation> {
                 spacecraft,
                 activity,
                 power_w,
+                duration_s: None,
                 ..
             } => sim.start_external_load(spacecraft, activity, *power_w)?,
+            LogEntry::Start {
+                spacecraft,
+                activity,
+                power_w,
+                duration_s: Some(d),
+                ..
+            } => sim.start_external_load_for(spacecraft, activity, *power_w, *d)?,
             LogEntry::Stop {
                 spacecraft, activity, ..
             } => {
@@ -528,11 +424,11 @@ pub fn replay(mut sim: Simulation, log: &[LogEntry]) -> Result<Simulation> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::application_gate;
     use crate::compute::{ComputerConfig, DeviceProfile, ImagerConfig, ModelSpec};
     use crate::environment::eclipse::Light;
     use crate::orbit::walker::WalkerDelta;
     use crate::prelude::*;
+    use crate::sim::application_gate;
     use crate::sim::hooks::SpacecraftHooks;
     use crate::sim::state::SpacecraftState;
     use crate::spacecraft::{ActivityConfig, Preconditions, Spacecraft};

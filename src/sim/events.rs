@@ -26,6 +26,11 @@ impl FailureCause {
     }
 }
 
+/// A missing name: `null` in a feed item reads as the empty name.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
 /// One logged event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -33,9 +38,13 @@ pub struct Event {
     pub time: Epoch,
     /// Seconds since the simulation start (elapsed).
     pub elapsed_s: f64,
-    /// Spacecraft name.
+    /// Spacecraft name (empty for a rehearsal feed's items about no
+    /// spacecraft, which serialise it as `null`).
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub spacecraft: String,
-    /// Index of the spacecraft in the simulation.
+    /// Index of the spacecraft in the simulation (0 for a feed's items about
+    /// no spacecraft).
+    #[serde(default)]
     pub spacecraft_index: usize,
     /// What happened.
     pub kind: EventKind,
@@ -173,9 +182,42 @@ pub enum EventKind {
         /// Jobs waiting.
         queued: usize,
     },
+    /// Only in a rehearsal's feed (never in a simulation's log): the host fell
+    /// behind the wall clock.
+    PacingLag {
+        /// How far the simulated clock was behind, s.
+        lag_s: f64,
+        /// How much the lag policy slowed the clock, s.
+        slowed_by_s: f64,
+    },
 }
 
 impl EventKind {
+    /// Every kind's name (see [`EventKind::name`]).
+    pub const NAMES: &'static [&'static str] = &[
+        "light_changed",
+        "contact_started",
+        "contact_ended",
+        "data_relayed",
+        "activity_started",
+        "activity_ended",
+        "activity_interrupted",
+        "activity_rejected",
+        "load_shed",
+        "battery_empty",
+        "battery_recovered",
+        "storage_full",
+        "data_corrupted",
+        "restart",
+        "permanent_failure",
+        "image_captured",
+        "job_started",
+        "job_completed",
+        "job_preempted",
+        "work_deferred",
+        "pacing_lag",
+    ];
+
     /// Short snake_case name of the kind.
     pub fn name(&self) -> &'static str {
         match self {
@@ -199,6 +241,7 @@ impl EventKind {
             EventKind::JobCompleted { .. } => "job_completed",
             EventKind::JobPreempted { .. } => "job_preempted",
             EventKind::WorkDeferred { .. } => "work_deferred",
+            EventKind::PacingLag { .. } => "pacing_lag",
         }
     }
 
@@ -275,6 +318,9 @@ impl EventKind {
                 detail,
                 queued,
             } => format!("{}: {detail} ({queued} queued)", reason.name()),
+            EventKind::PacingLag { lag_s, slowed_by_s } => {
+                format!("{lag_s:.3} s behind the wall clock (slowed by {slowed_by_s:.3} s)")
+            }
             EventKind::BatteryEmpty | EventKind::BatteryRecovered | EventKind::Restart => String::new(),
         }
     }

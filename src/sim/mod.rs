@@ -28,9 +28,11 @@ pub use crate::environment::eclipse::Light;
 pub use events::{Event, EventKind, FailureCause};
 pub use hooks::{SpacecraftHooks, SpacecraftView};
 pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
+#[cfg(test)]
+pub(crate) use simulation::application_gate;
 pub use simulation::{
-    RunEstimate, RunLimits, Simulation, SimulationConfig, Stepping, MAX_EXTERNAL_LOAD_W, MAX_WRITE_BYTES,
-    PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
+    Decision, RunEstimate, RunLimits, Simulation, SimulationConfig, StateView, Stepping, MAX_EXTERNAL_LOAD_W,
+    MAX_LOAD_DURATION_S, MAX_WRITE_BYTES, PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
 };
 pub use snapshot::{OnboardSnapshot, PowerFlows, Snapshot};
 pub use state::SpacecraftState;

@@ -24,12 +24,17 @@ use crate::time::{seconds_between, TimeAxis};
 
 mod application;
 mod checkpoint;
+mod flight;
 mod limits;
 mod planning;
 mod run;
 mod stream;
+mod wait;
 
-pub use application::{MAX_EXTERNAL_LOAD_W, MAX_WRITE_BYTES};
+pub use application::{MAX_EXTERNAL_LOAD_W, MAX_LOAD_DURATION_S, MAX_WRITE_BYTES};
+#[cfg(test)]
+pub(crate) use flight::application_gate;
+pub use flight::{Decision, StateView};
 pub use limits::{RunEstimate, RunLimits, TELEMETRY_ROW_BYTES};
 pub use planning::PLAN_BLOCK_S;
 

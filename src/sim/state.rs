@@ -154,8 +154,10 @@ pub(crate) struct ActivityState {
     /// The latest scheduled start already handled (a decision point can be
     /// visited twice and must not start it twice).
     pub(crate) scheduled_handled_s: Option<f64>,
-    /// Loads a flight application switched on (rehearsals): name → W.
+    /// Loads a flight application switched on: name → W.
     pub(crate) external_loads: BTreeMap<String, f64>,
+    /// When the application's loads started for a duration end: name → s.
+    pub(crate) external_load_ends: BTreeMap<String, f64>,
 }
 
 /// The state at the start of a sub-step that a run's end cut short.
@@ -266,6 +268,7 @@ impl SpacecraftState {
                 last_stop_s: vec![f64::NEG_INFINITY; sc.activities.len()],
                 scheduled_handled_s: None,
                 external_loads: BTreeMap::new(),
+                external_load_ends: BTreeMap::new(),
             },
             light: Light::Sunlit,
             properties: BTreeMap::new(),

@@ -74,6 +74,49 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
+    /// Keeps the first `rows` rows.
+    pub(crate) fn truncate(&mut self, rows: usize) {
+        // Destructured so that a new column cannot be forgotten here.
+        let Telemetry {
+            spacecraft_index,
+            elapsed_s,
+            x_km,
+            y_km,
+            z_km,
+            sunlit_fraction,
+            soc,
+            battery_wh,
+            power_in_w,
+            power_out_w,
+            temperature_k,
+            storage_used_bytes,
+            activity,
+            link,
+            dose_rad,
+            alive,
+        } = self;
+        spacecraft_index.truncate(rows);
+        for column in [
+            elapsed_s,
+            x_km,
+            y_km,
+            z_km,
+            sunlit_fraction,
+            soc,
+            battery_wh,
+            power_in_w,
+            power_out_w,
+            temperature_k,
+            storage_used_bytes,
+            dose_rad,
+        ] {
+            column.truncate(rows);
+        }
+        activity.truncate(rows);
+        link.truncate(rows);
+        alive.truncate(rows);
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.elapsed_s.len()

@@ -13,6 +13,10 @@ pub const MAX_EXTERNAL_LOAD_W: f64 = 1e6;
 /// The most data one write may store, bytes (1 PB).
 pub const MAX_WRITE_BYTES: f64 = 1e15;
 
+/// The longest duration an application's load may be started for, s (about
+/// ten years: a longer one is a unit mistake).
+pub const MAX_LOAD_DURATION_S: f64 = 3.2e8;
+
 impl Simulation {
     fn log_now(&mut self, sc: usize, kind: EventKind) {
         self.events.push(Event {
@@ -58,6 +62,30 @@ impl Simulation {
     /// # Ok::<(), orbitedge::Error>(())
     /// ```
     pub fn start_external_load(&mut self, spacecraft: &str, name: &str, power_w: f64) -> Result<()> {
+        self.start_load(spacecraft, name, power_w, None)
+    }
+
+    /// Starts a load as [`Simulation::start_external_load`] does, for
+    /// `duration_s`: the engine ends it then (an `activity_ended` event with
+    /// reason "duration elapsed"), wherever the runs are cut. Errors as
+    /// there, and a duration that is not finite and positive (≤ 10 years).
+    pub fn start_external_load_for(
+        &mut self,
+        spacecraft: &str,
+        name: &str,
+        power_w: f64,
+        duration_s: f64,
+    ) -> Result<()> {
+        self.start_load(spacecraft, name, power_w, Some(duration_s))
+    }
+
+    fn start_load(
+        &mut self,
+        spacecraft: &str,
+        name: &str,
+        power_w: f64,
+        duration_s: Option<f64>,
+    ) -> Result<()> {
         let sc = self.index_of(spacecraft)?;
         ensure_within(
             "power_w",
@@ -65,13 +93,33 @@ impl Simulation {
             MAX_EXTERNAL_LOAD_W,
             "a finite number in [0, 1e6] W",
         )?;
-        let loads = &mut self.states[sc].activities.external_loads;
-        if loads.contains_key(name) {
+        if let Some(d) = duration_s {
+            ensure_within(
+                "duration_s",
+                d,
+                MAX_LOAD_DURATION_S,
+                "a finite number of seconds in (0, 3.2e8]",
+            )?;
+            if d <= 0.0 {
+                return Err(Error::parameter(
+                    "duration_s",
+                    d,
+                    "a finite number of seconds in (0, 3.2e8]",
+                ));
+            }
+        }
+        let activities = &mut self.states[sc].activities;
+        if activities.external_loads.contains_key(name) {
             return Err(Error::Conflict(format!(
                 "activity {name:?} of {spacecraft} is already running"
             )));
         }
-        loads.insert(name.to_string(), power_w);
+        activities.external_loads.insert(name.to_string(), power_w);
+        if let Some(d) = duration_s {
+            activities
+                .external_load_ends
+                .insert(name.to_string(), self.elapsed_s + d);
+        }
         self.states[sc].commit();
         self.shift_latest_load(sc, power_w);
         self.log_now(
@@ -86,11 +134,10 @@ impl Simulation {
     /// Stops the load `name` of `spacecraft`; returns the power it drew, W.
     pub fn stop_external_load(&mut self, spacecraft: &str, name: &str) -> Result<f64> {
         let sc = self.index_of(spacecraft)?;
-        let power_w = self.states[sc]
-            .activities
-            .external_loads
-            .remove(name)
+        let activities = &mut self.states[sc].activities;
+        let power_w = (activities.external_loads.remove(name))
             .ok_or_else(|| Error::Conflict(format!("activity {name:?} of {spacecraft} is not running")))?;
+        activities.external_load_ends.remove(name);
         self.states[sc].commit();
         self.shift_latest_load(sc, -power_w);
         self.log_now(

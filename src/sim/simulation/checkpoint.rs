@@ -259,6 +259,14 @@ fn validate_links(
         &state.data.relayed_bytes,
         sc.relays.len(),
     )?;
+    for (name, end_s) in &state.activities.external_load_ends {
+        finite_at_least(format_args!("{at}.external_load_ends[{name:?}]"), *end_s, 0.0)?;
+        if !state.activities.external_loads.contains_key(name) {
+            return Err(invalid(format!(
+                "{at}.external_load_ends[{name:?}] ends a load that is not on"
+            )));
+        }
+    }
     for (name, power_w) in &state.activities.external_loads {
         finite_at_least(format_args!("{at}.external_loads[{name:?}]"), *power_w, 0.0)?;
     }

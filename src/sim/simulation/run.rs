@@ -56,11 +56,22 @@ impl Simulation {
         stepping: Stepping,
         progress: &mut dyn FnMut(f64) -> bool,
     ) -> Result<bool> {
-        let to_s = seconds_between(self.start, until);
+        self.run_to_s(seconds_between(self.start, until), stepping, progress)
+    }
+
+    /// [`Simulation::run_with_progress`] to `to_s` seconds since the start,
+    /// exactly (an `Epoch` holds nanoseconds: an instant the engine found,
+    /// such as an event's, may lie between two).
+    pub(crate) fn run_to_s(
+        &mut self,
+        to_s: f64,
+        stepping: Stepping,
+        progress: &mut dyn FnMut(f64) -> bool,
+    ) -> Result<bool> {
         if to_s.is_nan() || to_s <= self.elapsed_s {
             return Err(Error::InvalidInterval {
                 start: self.now(),
-                end: until,
+                end: self.start + hifitime::Duration::from_seconds(to_s),
             });
         }
         if let Stepping::Fixed { step_s } = stepping {

@@ -128,6 +128,17 @@ impl SpacecraftState {
                 self.stop(sc, t, true, "duration elapsed", log);
             }
         }
+        // The application's loads started for a duration.
+        let due: Vec<String> = (self.activities.external_load_ends.iter())
+            .filter(|(_, end_s)| **end_s <= t + EPS)
+            .map(|(name, _)| name.clone())
+            .collect();
+        for activity in due {
+            self.activities.external_load_ends.remove(&activity);
+            self.activities.external_loads.remove(&activity);
+            let reason = "duration elapsed".to_string();
+            log.push((t, EventKind::ActivityEnded { activity, reason }));
+        }
         // Brown-out recovery.
         if self.power.browned_out {
             if let Some(battery) = &self.power.battery {

@@ -245,6 +245,9 @@ impl SpacecraftState {
         if let Some(running) = self.activities.running {
             consider(running.ends_s);
         }
+        for end_s in self.activities.external_load_ends.values() {
+            consider(*end_s);
+        }
         if let Some(onboard) = &self.onboard {
             if let Some(job) = &onboard.running {
                 consider(job.ends_s);

@@ -48,6 +48,8 @@ pub(super) struct Stored {
     #[serde(default)]
     external_loads: BTreeMap<String, f64>,
     #[serde(default)]
+    external_load_ends: BTreeMap<String, f64>,
+    #[serde(default)]
     scheduled_handled_s: Option<f64>,
     #[serde(default)]
     captures_handled_s: Option<f64>,
@@ -82,6 +84,7 @@ impl From<SpacecraftState> for Stored {
             relayed_bytes: data.relayed_bytes,
             onboard: s.onboard,
             external_loads: activities.external_loads,
+            external_load_ends: activities.external_load_ends,
             scheduled_handled_s: activities.scheduled_handled_s,
             captures_handled_s: s.captures_handled_s,
             last_stop_s: activities.last_stop_s,
@@ -120,6 +123,7 @@ impl From<Stored> for SpacecraftState {
                 last_stop_s: s.last_stop_s,
                 scheduled_handled_s: s.scheduled_handled_s,
                 external_loads: s.external_loads,
+                external_load_ends: s.external_load_ends,
             },
             light: s.light,
             properties: s.properties,
