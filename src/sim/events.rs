@@ -65,6 +65,19 @@ pub enum EventKind {
         /// Bytes downlinked during the contact.
         bytes_downlinked: f64,
     },
+    /// A pass over a station ended (or, for a pass that goes on past the end
+    /// of a 6-h planning block, its part in the block ended) with some or all
+    /// of it unserved: the spacecraft's radio could use the station, but every
+    /// antenna served other spacecraft (see `StationAssignment`). Logged at
+    /// the end of the pass; a pass that is served whole logs nothing.
+    PassUnserved {
+        /// Station name.
+        station: String,
+        /// Length of the pass (its part in the planning block), s.
+        pass_s: f64,
+        /// How much of it had no antenna, s.
+        unserved_s: f64,
+    },
     /// A relay window closed; what went through it.
     DataRelayed {
         /// Relay name.
@@ -182,6 +195,7 @@ impl EventKind {
             EventKind::LightChanged { .. } => "light_changed",
             EventKind::ContactStarted { .. } => "contact_started",
             EventKind::ContactEnded { .. } => "contact_ended",
+            EventKind::PassUnserved { .. } => "pass_unserved",
             EventKind::DataRelayed { .. } => "data_relayed",
             EventKind::ActivityStarted { .. } => "activity_started",
             EventKind::ActivityEnded { .. } => "activity_ended",
@@ -210,6 +224,7 @@ impl EventKind {
             | EventKind::ActivityEnded { .. }
             | EventKind::ActivityInterrupted { .. }
             | EventKind::DataRelayed { .. }
+            | EventKind::PassUnserved { .. }
             | EventKind::JobCompleted { .. }
             | EventKind::JobPreempted { .. } => 0,
             _ => 1,
@@ -225,6 +240,11 @@ impl EventKind {
                 station,
                 bytes_downlinked,
             } => format!("{station}: {bytes_downlinked:.0} bytes"),
+            EventKind::PassUnserved {
+                station,
+                pass_s,
+                unserved_s,
+            } => format!("{station}: {unserved_s:.0} s of a {pass_s:.0} s pass without an antenna"),
             EventKind::DataRelayed { relay, peer, bytes } => format!("{relay} -> {peer}: {bytes:.0} bytes"),
             EventKind::ActivityStarted { activity } => activity.clone(),
             EventKind::ActivityEnded { activity, reason }

@@ -29,8 +29,8 @@ pub use events::{Event, EventKind, FailureCause};
 pub use hooks::{SpacecraftHooks, SpacecraftView};
 pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
 pub use simulation::{
-    RunEstimate, RunLimits, Simulation, SimulationConfig, Stepping, MAX_EXTERNAL_LOAD_W, MAX_WRITE_BYTES,
-    PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
+    RunEstimate, RunLimits, Simulation, SimulationConfig, StationAssignment, Stepping, MAX_EXTERNAL_LOAD_W,
+    MAX_WRITE_BYTES, PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
 };
 pub use snapshot::{OnboardSnapshot, PowerFlows, Snapshot};
 pub use state::SpacecraftState;
