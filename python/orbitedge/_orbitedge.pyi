@@ -2,7 +2,7 @@
 
 import os
 from datetime import datetime
-from typing import Any, Sequence, Union, final
+from typing import Any, Literal, Sequence, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -73,6 +73,7 @@ class GroundStation:
         alt_m: float = 0.0,
         min_elevation_deg: float = 0.0,
         horizon_mask: Sequence[tuple[float, float]] | None = None,
+        antennas: int = 1,
     ) -> GroundStation: ...
     @staticmethod
     def from_json(text: str) -> GroundStation: ...
@@ -86,6 +87,8 @@ class GroundStation:
     def alt_m(self) -> float: ...
     @property
     def min_elevation_deg(self) -> float: ...
+    @property
+    def antennas(self) -> int: ...
     def elevation_deg(self, satellite: Satellite, epochs: _TimesLike) -> _FloatArray: ...
     def look(self, satellite: Satellite, epochs: _TimesLike) -> dict[str, _FloatArray]: ...
     def to_json(self) -> str: ...
@@ -266,6 +269,7 @@ class Simulation:
         max_substep_s: float = 60.0,
         shadow_model: str = "conical",
         sync_interval_s: float = 60.0,
+        station_assignment: Literal["first_come", "highest_elevation"] | dict[str, Sequence[str]] | None = "first_come",
     ) -> Simulation: ...
     @staticmethod
     def restore(blob: bytes) -> Simulation: ...
