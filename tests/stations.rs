@@ -473,7 +473,8 @@ fn a_priority_list_with_an_unknown_or_repeated_name_is_refused() {
     }
 }
 
-/// Every policy with two antennas and a radio-less relay, over a day: the
+/// Every policy over a day, with one- and two-antenna stations, a radio-less
+/// spacecraft and a relay that holds Matera all day unless preempted: the
 /// same checkpoint bytes whether the run is one call or cut into pieces
 /// restored from checkpoints, and on 1, 2 or 4 threads.
 #[test]
@@ -485,9 +486,12 @@ fn station_sharing_is_cut_and_thread_count_independent() {
     ];
     for policy in policies {
         let new_sim = || {
-            let mut fleet = vec![geo("relay", 21.0)];
-            fleet.extend(cubesats("eo", 6, 3, 1, &[]));
-            let stations = vec![kiruna().with_antennas(2).unwrap(), matera()];
+            let mut relay = geo("relay", 21.0);
+            relay.radios = vec![radio(&["Matera"])];
+            let mut fleet = vec![geo("bare", 21.0), relay];
+            fleet.extend(cubesats("eo", 9, 3, 1, &[]));
+            let svalbard = GroundStation::new("Svalbard", 78.2298, 15.4078, 500.0, 5.0).unwrap();
+            let stations = vec![kiruna(), svalbard.with_antennas(2).unwrap(), matera()];
             let config = SimulationConfig {
                 station_assignment: policy.clone(),
                 ..Default::default()
@@ -509,6 +513,13 @@ fn station_sharing_is_cut_and_thread_count_independent() {
             })
         };
         let whole = run(&[86_400.0], 2);
+        let unserved = (Simulation::restore(&whole).unwrap().events().iter())
+            .filter(|e| matches!(e.kind, EventKind::PassUnserved { .. }))
+            .count();
+        assert!(
+            unserved >= 5,
+            "{policy:?}: {unserved} unserved passes: too few to test"
+        );
         // Cuts inside passes, at a block end, just after one, and off every grid.
         let cuts = [3_333.3, 21_600.0, 21_600.5, 40_000.123, 64_801.0, 86_400.0];
         assert!(whole == run(&cuts, 2), "{policy:?}: a cut run differs");

@@ -186,8 +186,10 @@ impl Simulation {
         sc.downlink_radio_for(self.stations[station].name()).is_some()
     }
 
-    /// The station each spacecraft holds at the end of `block`: where the next
-    /// block's assignment starts.
+    /// The stations each spacecraft holds at the end of `block`: where the next
+    /// block's assignment starts. At most a station's antennas hold it (two
+    /// contacts that touch within the engine's tolerance of the block end
+    /// could both seem current; the lower spacecraft index is kept first).
     pub(super) fn update_holders(&mut self, block: u64) -> Result<()> {
         let plans = self.plans(block)?;
         let now = self.elapsed_s;
@@ -196,8 +198,10 @@ impl Simulation {
         }
         for (i, plan) in plans.iter().enumerate() {
             for c in &plan.contacts {
+                let antennas = self.stations[c.what].antennas() as usize;
                 let holders = &mut self.station_holder[c.what].0;
-                if c.start_s <= now
+                if holders.len() < antennas
+                    && c.start_s <= now
                     && now < c.end_s + 1e-9
                     && self.states[i].data.contact == Some(c.what)
                     && !holders.contains(&i)
