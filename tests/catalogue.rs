@@ -22,7 +22,7 @@ use orbitedge::orbit::Ephemeris;
 use orbitedge::prelude::*;
 use orbitedge::report::{write_report, RunInfo};
 use orbitedge::scenario::{Format, Scenario};
-use orbitedge::sim::{Simulation, SimulationConfig, Stepping};
+use orbitedge::sim::{Simulation, SimulationConfig, StationAssignment, Stepping};
 use orbitedge::spacecraft::{ActivityConfig, DataFlow, RadioConfig, RateModel, RelayConfig, Spacecraft};
 
 mod common;
@@ -549,6 +549,8 @@ fn cases() -> Vec<Case> {
             HorizonMask::new(vec![(0.0, 100.0)])),
         case!("station-mask-duplicate", "azimuth 0° and 360° both given", input_error!(), "azimuth_deg",
             HorizonMask::new(vec![(0.0, 5.0), (360.0, 10.0)])),
+        case!("station-antennas-0", "a station with 0 antennas", input_error!(), "antennas",
+            GroundStation::new("X", 0.0, 0.0, 0.0, 5.0)?.with_antennas(0)),
         // --- searches
         case!("access-end-before-start", "end an hour before start", Error::InvalidInterval { .. }, "after its start",
             access(epoch() - Duration::from_hours(1.0), search())),
@@ -658,6 +660,10 @@ fn cases() -> Vec<Case> {
             sim().add_constraint("nobody", "imaging", "never", std::sync::Arc::new(|_: &orbitedge::sim::SpacecraftView| false))),
         case!("sim-radio-unknown-station", "a radio for station 'Atlantis'", Error::UnknownName { .. }, "Atlantis",
             Simulation::new(epoch(), vec![spacecraft(|sc| sc.radios[0].stations = vec!["Atlantis".into()])?], vec![kiruna()], 1)),
+        case!("sim-priority-unknown-spacecraft", "a station priority list naming 'nobody'", Error::UnknownName { .. }, "nobody",
+            simulation(SimulationConfig { station_assignment: StationAssignment::Priority(vec!["nobody".into()]), ..Default::default() })),
+        case!("sim-priority-repeated", "a station priority list naming 'sat' twice", Error::Duplicate { .. }, "sat",
+            simulation(SimulationConfig { station_assignment: StationAssignment::Priority(vec!["sat".into(), "sat".into()]), ..Default::default() })),
         case!("sim-relay-unknown-peer", "a relay to 'nobody'", Error::UnknownName { .. }, "nobody",
             with_relay(relay("nobody", "raw", 1e7))),
         case!("sim-relay-unknown-peer-partition", "a relay into the peer's 'nowhere'", Error::UnknownName { .. }, "nowhere",
@@ -733,6 +739,12 @@ fn cases() -> Vec<Case> {
             prepared(&scenario_toml(&[("[[stations]]", &format!("{ELEMENTS_INSIDE_EARTH}\n[[stations]]"))]))),
         case!("scenario-station-lat-91", "a station at latitude 91°", input_error!(), "latitude_deg",
             prepared(&scenario_toml(&[("67.8558", "91.0")]))),
+        case!("scenario-station-antennas-0", "a station with antennas = 0", input_error!(), "antennas",
+            prepared(&scenario_toml(&[("67.8558", "67.8558\nantennas = 0")]))),
+        case!("scenario-unknown-assignment", "station_assignment = \"loudest\"", Error::Config { .. }, "first_come",
+            prepared(&scenario_toml(&[("telemetry_interval_s = 60.0", "telemetry_interval_s = 60.0\nstation_assignment = \"loudest\"")]))),
+        case!("scenario-priority-unknown", "a priority list naming 'nobody'", Error::UnknownName { .. }, "nobody",
+            prepared(&scenario_toml(&[("telemetry_interval_s = 60.0", "telemetry_interval_s = 60.0\nstation_assignment = { priority = [\"nobody\"] }")]))),
         case!("scenario-unknown-preset", "bus preset 'cubesat_99u'", input_error!(), "preset",
             prepared(&scenario_toml(&[("[[stations]]", "[bus]\npreset = \"cubesat_99u\"\n\n[[stations]]")]))),
         // --- ONNX models

@@ -127,3 +127,75 @@ file = "sats.tle"
     assert_eq!(prepared.simulation.stations()[0].name(), "Kiruna");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 14: a station's antennas and the assignment policy are scenario keys
+/// (and a station CSV may have an `antennas` column); the defaults are one
+/// antenna and first come, first served, left out when written back.
+#[test]
+fn antennas_and_the_station_assignment_are_scenario_keys() {
+    use orbitedge::sim::StationAssignment;
+    let text = r#"
+name = "sharing"
+start = "2024-03-01T00:00:00Z"
+duration_h = 1.0
+station_assignment = { priority = ["eo-P1-S2", "eo-P1-S1"] }
+[[satellites]]
+source = "walker"
+prefix = "eo"
+total = 2
+planes = 1
+altitude_km = 550.0
+[[stations]]
+name = "Kiruna"
+latitude_deg = 67.8558
+longitude_deg = 20.9644
+antennas = 2
+[[stations]]
+name = "Matera"
+latitude_deg = 40.649
+longitude_deg = 16.704
+"#;
+    let scenario = Scenario::from_str(text, Format::Toml, "s.toml").unwrap();
+    let prepared = scenario.prepare(Path::new(".")).unwrap();
+    let sim = &prepared.simulation;
+    assert_eq!(
+        sim.config().station_assignment,
+        StationAssignment::Priority(vec!["eo-P1-S2".into(), "eo-P1-S1".into()])
+    );
+    let antennas: Vec<u32> = sim.stations().iter().map(|s| s.antennas()).collect();
+    assert_eq!(antennas, vec![2, 1]);
+    let again = Scenario::from_str(&scenario.to_toml().unwrap(), Format::Toml, "round trip").unwrap();
+    assert_eq!(again, scenario);
+    for (value, expected) in [
+        ("\"highest_elevation\"", StationAssignment::HighestElevation),
+        ("\"first_come\"", StationAssignment::FirstCome),
+    ] {
+        let edited = text.replace("{ priority = [\"eo-P1-S2\", \"eo-P1-S1\"] }", value);
+        let scenario = Scenario::from_str(&edited, Format::Toml, "s.toml").unwrap();
+        assert_eq!(scenario.station_assignment, expected);
+    }
+    // The default scenario says neither, and writes neither back.
+    let default = Scenario::default_scenario().unwrap().to_toml().unwrap();
+    assert!(!default.contains("station_assignment") && !default.contains("antennas"));
+    // A station CSV with an antennas column.
+    let dir = std::env::temp_dir().join(format!("orbitedge-antennas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("gs.csv"),
+        "name,latitude_deg,longitude_deg,antennas\nKiruna,67.86,20.96,3\nMatera,40.65,16.70,\n",
+    )
+    .unwrap();
+    let csv = text.replace("duration_h = 1.0", "duration_h = 1.0\nstations_csv = \"gs.csv\"");
+    let scenario = Scenario::from_str(&csv, Format::Toml, "s.toml").unwrap();
+    let stations = scenario.ground_stations(&dir).unwrap();
+    let antennas: Vec<u32> = stations.iter().map(|s| s.antennas()).collect();
+    assert_eq!(antennas, vec![2, 1, 3, 1]);
+    std::fs::write(
+        dir.join("gs.csv"),
+        "name,latitude_deg,longitude_deg,antennas\nKiruna,67.86,20.96,0\n",
+    )
+    .unwrap();
+    let err = scenario.ground_stations(&dir).unwrap_err().to_string();
+    assert!(err.contains("line 2") && err.contains("antennas"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -3,7 +3,7 @@
 import os
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Sequence, Union, final
+from typing import Any, Literal, Sequence, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +76,7 @@ class GroundStation:
         alt_m: float = 0.0,
         min_elevation_deg: float = 0.0,
         horizon_mask: Sequence[tuple[float, float]] | None = None,
+        antennas: int = 1,
     ) -> GroundStation: ...
     @staticmethod
     def from_json(text: str) -> GroundStation: ...
@@ -89,6 +90,8 @@ class GroundStation:
     def alt_m(self) -> float: ...
     @property
     def min_elevation_deg(self) -> float: ...
+    @property
+    def antennas(self) -> int: ...
     def elevation_deg(self, satellite: Satellite, epochs: _TimesLike) -> _FloatArray: ...
     def look(self, satellite: Satellite, epochs: _TimesLike) -> dict[str, _FloatArray]: ...
     def to_json(self) -> str: ...
@@ -270,6 +273,7 @@ class Simulation:
         max_substep_s: float = 60.0,
         shadow_model: str = "conical",
         sync_interval_s: float = 60.0,
+        station_assignment: Literal["first_come", "highest_elevation"] | dict[str, Sequence[str]] | None = "first_come",
     ) -> Simulation: ...
     @staticmethod
     def restore(blob: bytes) -> Simulation: ...

@@ -133,6 +133,19 @@ struct StationSpec {
     min_elevation_deg: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     horizon_mask: Option<HorizonMask>,
+    /// Antennas (spacecraft served at once); absent in what was written
+    /// before stations had a number of them, and left out when 1, so the
+    /// serialised form of a one-antenna station is what it always was.
+    #[serde(default = "one_antenna", skip_serializing_if = "is_one_antenna")]
+    antennas: u32,
+}
+
+fn one_antenna() -> u32 {
+    1
+}
+
+fn is_one_antenna(antennas: &u32) -> bool {
+    *antennas == 1
 }
 
 impl TryFrom<StationSpec> for GroundStation {
@@ -145,10 +158,11 @@ impl TryFrom<StationSpec> for GroundStation {
             spec.altitude_m,
             spec.min_elevation_deg,
         )?;
-        Ok(match spec.horizon_mask {
+        let station = match spec.horizon_mask {
             Some(mask) => station.with_horizon_mask(mask),
             None => station,
-        })
+        };
+        station.with_antennas(spec.antennas)
     }
 }
 
@@ -203,6 +217,7 @@ impl GroundStation {
                 altitude_m,
                 min_elevation_deg,
                 horizon_mask: None,
+                antennas: 1,
             },
             position_ecef_km: location.to_ecef(),
             enu_basis: location.enu_basis(),
@@ -214,6 +229,33 @@ impl GroundStation {
     pub fn with_horizon_mask(mut self, mask: HorizonMask) -> Self {
         self.spec.horizon_mask = Some(mask);
         self
+    }
+
+    /// The same station with `antennas` antennas: up to that many spacecraft
+    /// in contact at once (default 1). [`Error::InvalidParameter`] unless at least 1.
+    ///
+    /// ```
+    /// use orbitedge::environment::GroundStation;
+    /// let svalbard = GroundStation::new("Svalbard", 78.2298, 15.4078, 500.0, 5.0)?.with_antennas(3)?;
+    /// assert_eq!(svalbard.antennas(), 3);
+    /// assert!(GroundStation::new("Nowhere", 0.0, 0.0, 0.0, 5.0)?.with_antennas(0).is_err());
+    /// # Ok::<(), orbitedge::Error>(())
+    /// ```
+    pub fn with_antennas(mut self, antennas: u32) -> Result<Self> {
+        if antennas < 1 {
+            return Err(Error::parameter(
+                "station antennas",
+                f64::from(antennas),
+                "at least 1",
+            ));
+        }
+        self.spec.antennas = antennas;
+        Ok(self)
+    }
+
+    /// Antennas: how many spacecraft the station can be in contact with at once.
+    pub fn antennas(&self) -> u32 {
+        self.spec.antennas
     }
 
     /// Station name.

@@ -19,6 +19,8 @@ pub(crate) struct PyInt(Option<i128>);
 impl PyInt {
     /// Zero, the usual default of a seed.
     pub(crate) const ZERO: PyInt = PyInt(Some(0));
+    /// One, the default number of a station's antennas.
+    pub(crate) const ONE: PyInt = PyInt(Some(1));
 
     /// The value as a `T`: an `InputError` naming `name` when it is negative
     /// or too large.

@@ -13,7 +13,9 @@ use super::satellite::PySatellite;
 use super::station::PyGroundStation;
 use super::{time, with_threads};
 use crate::compute::{ComputerConfig, ImagerConfig};
-use crate::sim::{Event, InferenceRecord, Simulation, SimulationConfig, SpacecraftView, Stepping};
+use crate::sim::{
+    Event, InferenceRecord, Simulation, SimulationConfig, SpacecraftView, StationAssignment, Stepping,
+};
 use crate::spacecraft::{
     ActivityConfig, PowerConfig, RadiationConfig, RadioConfig, RelayConfig, Spacecraft, StorageConfig,
     ThermalConfig,
@@ -210,6 +212,13 @@ fn view_dict<'py>(py: Python<'py>, view: &SpacecraftView) -> PyResult<Bound<'py,
 }
 
 /// Spacecraft and ground stations advanced together.
+///
+/// ``station_assignment`` says how a station's antennas are shared when more
+/// passes compete than it has antennas: ``"first_come"`` (the default: by rise,
+/// never preempted), ``"highest_elevation"`` (by each pass's peak elevation,
+/// the higher preempting) or ``{"priority": [spacecraft names]}`` (listed first
+/// preempts; unlisted last, first come among themselves). A spacecraft claims a
+/// station only when its radio can use it.
 #[pyclass(module = "orbitedge", name = "Simulation")]
 pub(crate) struct PySimulation {
     pub(crate) inner: Simulation,
@@ -283,8 +292,8 @@ impl PySimulation {
 impl PySimulation {
     #[new]
     #[pyo3(
-        signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical", sync_interval_s = 60.0),
-        text_signature = "(start, spacecraft, stations=[], seed=0, telemetry_interval_s=60.0, max_substep_s=60.0, shadow_model='conical', sync_interval_s=60.0)"
+        signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical", sync_interval_s = 60.0, station_assignment = None),
+        text_signature = "(start, spacecraft, stations=[], seed=0, telemetry_interval_s=60.0, max_substep_s=60.0, shadow_model='conical', sync_interval_s=60.0, station_assignment='first_come')"
     )]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -296,9 +305,14 @@ impl PySimulation {
         max_substep_s: f64,
         shadow_model: &str,
         sync_interval_s: f64,
+        station_assignment: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guard("Simulation", || {
             let seed: u64 = seed.unsigned("seed")?;
+            let station_assignment = station_assignment
+                .map(|a| from_python::<StationAssignment>("station_assignment", a))
+                .transpose()?
+                .unwrap_or_default();
             let config = SimulationConfig {
                 telemetry_interval_s,
                 max_substep_s,
@@ -307,6 +321,7 @@ impl PySimulation {
                     model: super::satellite::shadow_model(shadow_model)?,
                     atmosphere_km: 0.0,
                 },
+                station_assignment,
                 ..SimulationConfig::default()
             };
             let inner = Simulation::with_config(

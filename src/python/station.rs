@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::{guard, IntoPy};
+use super::ints::PyInt;
 use super::pickle;
 use super::satellite::PySatellite;
 use super::time;
@@ -40,12 +41,17 @@ impl PyGroundStation {
 
 #[pymethods]
 impl PyGroundStation {
-    /// ``GroundStation(name, lat_deg, lon_deg, alt_m=0.0, min_elevation_deg=0.0, horizon_mask=None)``.
+    /// ``GroundStation(name, lat_deg, lon_deg, alt_m=0.0, min_elevation_deg=0.0, horizon_mask=None, antennas=1)``.
     ///
     /// ``horizon_mask`` is a list of ``(azimuth_deg, elevation_deg)`` points, linear in
     /// between and wrapping through north; the larger of it and ``min_elevation_deg`` applies.
+    /// ``antennas`` (at least 1) is how many spacecraft the station serves at once in a
+    /// ``Simulation``.
     #[new]
-    #[pyo3(signature = (name, lat_deg, lon_deg, alt_m = 0.0, min_elevation_deg = 0.0, horizon_mask = None))]
+    #[pyo3(
+        signature = (name, lat_deg, lon_deg, alt_m = 0.0, min_elevation_deg = 0.0, horizon_mask = None, antennas = PyInt::ONE),
+        text_signature = "(name, lat_deg, lon_deg, alt_m=0.0, min_elevation_deg=0.0, horizon_mask=None, antennas=1)"
+    )]
     fn new(
         name: String,
         lat_deg: f64,
@@ -53,13 +59,15 @@ impl PyGroundStation {
         alt_m: f64,
         min_elevation_deg: f64,
         horizon_mask: Option<Vec<(f64, f64)>>,
+        antennas: PyInt,
     ) -> PyResult<Self> {
         guard("GroundStation", || {
             let station = GroundStation::new(name, lat_deg, lon_deg, alt_m, min_elevation_deg).py_err()?;
-            let inner = match horizon_mask {
+            let station = match horizon_mask {
                 Some(points) => station.with_horizon_mask(HorizonMask::new(points).py_err()?),
                 None => station,
             };
+            let inner = station.with_antennas(antennas.unsigned("antennas")?).py_err()?;
             Ok(Self { inner })
         })
     }
@@ -92,6 +100,12 @@ impl PyGroundStation {
     #[getter]
     fn min_elevation_deg(&self) -> f64 {
         self.inner.min_elevation_deg()
+    }
+
+    /// Antennas: how many spacecraft the station serves at once.
+    #[getter]
+    fn antennas(&self) -> u32 {
+        self.inner.antennas()
     }
 
     /// Elevation of ``satellite`` above the local horizon (deg) at each epoch: array (T,).
@@ -140,8 +154,12 @@ impl PyGroundStation {
 
     fn __repr__(&self) -> String {
         let g = self.inner.location();
+        let antennas = match self.inner.antennas() {
+            1 => String::new(),
+            n => format!(", antennas={n}"),
+        };
         format!(
-            "GroundStation({:?}, lat_deg={}, lon_deg={}, alt_m={}, min_elevation_deg={})",
+            "GroundStation({:?}, lat_deg={}, lon_deg={}, alt_m={}, min_elevation_deg={}{antennas})",
             self.inner.name(),
             g.latitude_deg,
             g.longitude_deg,

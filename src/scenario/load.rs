@@ -155,6 +155,12 @@ pub(crate) fn stations_from_csv(text: &str, origin: &str) -> Result<Vec<GroundSt
             }
         };
         let name = get("name").unwrap_or_default();
+        let antennas = match get("antennas") {
+            Some(text) if !text.is_empty() => text
+                .parse::<u32>()
+                .map_err(|_| fail(k + 1, format!("antennas {text:?} is not a whole number")))?,
+            _ => 1,
+        };
         let station = GroundStation::new(
             name,
             number("latitude_deg", None)?,
@@ -162,6 +168,7 @@ pub(crate) fn stations_from_csv(text: &str, origin: &str) -> Result<Vec<GroundSt
             number("altitude_m", Some(0.0))?,
             number("min_elevation_deg", Some(5.0))?,
         )
+        .and_then(|station| station.with_antennas(antennas))
         .map_err(|e| fail(k + 1, e.to_string()))?;
         stations.push(station);
     }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::compute::{ComputerConfig, ImagerConfig};
 use crate::environment::GroundStation;
 use crate::error::{ensure_positive, Error, Result};
-use crate::sim::{Simulation, SimulationConfig, Stepping};
+use crate::sim::{Simulation, SimulationConfig, StationAssignment, Stepping};
 use crate::spacecraft::{
     PowerConfig, RadiationConfig, RadioConfig, Spacecraft, StorageConfig, ThermalConfig,
 };
@@ -69,10 +69,15 @@ pub struct Scenario {
     /// Ground stations.
     #[serde(default)]
     pub stations: Vec<StationSpec>,
-    /// A CSV of ground stations (`name,latitude_deg,longitude_deg,altitude_m,min_elevation_deg`),
-    /// relative to the scenario file.
+    /// A CSV of ground stations (`name,latitude_deg,longitude_deg,altitude_m,min_elevation_deg`,
+    /// and optionally `antennas`), relative to the scenario file.
     #[serde(default)]
     pub stations_csv: Option<String>,
+    /// How a station's antennas are shared when passes compete:
+    /// `"first_come"` (default), `"highest_elevation"` or
+    /// `{ priority = ["name", ...] }` (see [`StationAssignment`]).
+    #[serde(default, skip_serializing_if = "StationAssignment::is_first_come")]
+    pub station_assignment: StationAssignment,
     /// What to write.
     #[serde(default)]
     pub outputs: Outputs,
@@ -131,6 +136,9 @@ pub struct StationSpec {
     /// Minimum elevation, degrees.
     #[serde(default = "default_min_elevation_deg")]
     pub min_elevation_deg: f64,
+    /// Antennas: how many spacecraft the station serves at once (at least 1; default 1).
+    #[serde(default = "default_antennas", skip_serializing_if = "is_one")]
+    pub antennas: u32,
 }
 
 /// Outputs of a run.
@@ -165,6 +173,12 @@ fn default_preset() -> String {
 }
 fn default_min_elevation_deg() -> f64 {
     5.0
+}
+fn default_antennas() -> u32 {
+    1
+}
+fn is_one(antennas: &u32) -> bool {
+    *antennas == 1
 }
 fn default_out_dir() -> String {
     "orbitedge-out".into()
@@ -242,6 +256,7 @@ impl Scenario {
                     s.altitude_m,
                     s.min_elevation_deg,
                 )
+                .and_then(|station| station.with_antennas(s.antennas))
                 .map_err(|e| self.error(&format!("stations[{k}]"), e))?,
             );
         }
@@ -326,6 +341,7 @@ impl Scenario {
         }
         let config = SimulationConfig {
             telemetry_interval_s: self.telemetry_interval_s,
+            station_assignment: self.station_assignment.clone(),
             ..Default::default()
         };
         let simulation = Simulation::with_config(

@@ -74,6 +74,19 @@ pub enum EventKind {
         /// Bytes downlinked during the contact.
         bytes_downlinked: f64,
     },
+    /// A pass over a station ended (or, for a pass that goes on past the end
+    /// of a 6-h planning block, its part in the block ended) with some or all
+    /// of it unserved: the spacecraft's radio could use the station, but every
+    /// antenna served other spacecraft (see `StationAssignment`). Logged at
+    /// the end of the pass; a pass that is served whole logs nothing.
+    PassUnserved {
+        /// Station name.
+        station: String,
+        /// Length of the pass (its part in the planning block), s.
+        pass_s: f64,
+        /// How much of it had no antenna, s.
+        unserved_s: f64,
+    },
     /// A relay window closed; what went through it.
     DataRelayed {
         /// Relay name.
@@ -216,6 +229,7 @@ impl EventKind {
         "job_preempted",
         "work_deferred",
         "pacing_lag",
+        "pass_unserved",
     ];
 
     /// Short snake_case name of the kind.
@@ -224,6 +238,7 @@ impl EventKind {
             EventKind::LightChanged { .. } => "light_changed",
             EventKind::ContactStarted { .. } => "contact_started",
             EventKind::ContactEnded { .. } => "contact_ended",
+            EventKind::PassUnserved { .. } => "pass_unserved",
             EventKind::DataRelayed { .. } => "data_relayed",
             EventKind::ActivityStarted { .. } => "activity_started",
             EventKind::ActivityEnded { .. } => "activity_ended",
@@ -253,6 +268,7 @@ impl EventKind {
             | EventKind::ActivityEnded { .. }
             | EventKind::ActivityInterrupted { .. }
             | EventKind::DataRelayed { .. }
+            | EventKind::PassUnserved { .. }
             | EventKind::JobCompleted { .. }
             | EventKind::JobPreempted { .. } => 0,
             _ => 1,
@@ -268,6 +284,11 @@ impl EventKind {
                 station,
                 bytes_downlinked,
             } => format!("{station}: {bytes_downlinked:.0} bytes"),
+            EventKind::PassUnserved {
+                station,
+                pass_s,
+                unserved_s,
+            } => format!("{station}: {unserved_s:.0} s of a {pass_s:.0} s pass without an antenna"),
             EventKind::DataRelayed { relay, peer, bytes } => format!("{relay} -> {peer}: {bytes:.0} bytes"),
             EventKind::ActivityStarted { activity } => activity.clone(),
             EventKind::ActivityEnded { activity, reason }
@@ -323,5 +344,28 @@ impl EventKind {
             }
             EventKind::BatteryEmpty | EventKind::BatteryRecovered | EventKind::Restart => String::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    /// `NAMES` lists exactly the names `EventKind::name` gives (read from
+    /// this file's source, so that a new kind cannot be left out).
+    #[test]
+    fn every_kind_name_is_listed() {
+        let source = include_str!("events.rs");
+        let body = &source[source.find("pub fn name(&self)").unwrap()..];
+        let body = &body[..body.find("\n    }\n").unwrap()];
+        let mut named: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.split("=> \"").nth(1))
+            .map(|rest| rest.trim_end_matches("\","))
+            .collect();
+        let mut listed = EventKind::NAMES.to_vec();
+        named.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(named, listed);
     }
 }

@@ -81,6 +81,9 @@ pub(crate) struct Plan {
     pub(crate) light: Vec<Interval<Light>>,
     /// Assigned contacts, labelled with the station's index, sorted by start.
     pub(crate) contacts: Vec<Interval<usize>>,
+    /// Passes left without an antenna for some or all of their length, marked
+    /// at their end in the block, sorted (logged by the run loop; no breakpoints).
+    pub(crate) unserved: Vec<Mark<Unserved>>,
     /// Scheduled starts, labelled with the activity's index, sorted.
     pub(crate) scheduled: Vec<Mark<usize>>,
     /// Seconds from the orbit's epoch to the simulation start.
@@ -141,67 +144,215 @@ pub(crate) fn find_from<T: Copy>(list: &[Interval<T>], t: f64, cursor: &mut usiz
     list.get(*cursor).filter(|i| i.start_s <= t).map(|i| i.what)
 }
 
-/// One spacecraft's pass as a claim on a station, in the order the station
-/// serves claims: by rise, then the holder continuing its contact across the
-/// block start, then by spacecraft index.
+/// What a pass is labelled with for station assignment: its peak elevation
+/// within the block (the culmination, or the highest point of the part of the
+/// pass inside the block when the pass is cut by a block edge), degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Peak {
+    /// Elevation, deg.
+    pub(crate) elevation_deg: f64,
+}
+
+/// A spacecraft's pass over a station, as station assignment sees it.
+pub(crate) type Pass = Interval<Peak>;
+
+/// How competing passes rank for a station's antennas (the engine's
+/// `StationAssignment` with names resolved to spacecraft indices). At every
+/// instant a station's antennas serve the passes in view of the highest rank;
+/// the ranks are fixed per pass, so who is served changes only at rises and
+/// sets. In every rule a contact in progress at the block start (its
+/// spacecraft was in contact when the previous block ended) ranks above every
+/// pass it ties with on the rule's own key — for first come and highest
+/// elevation, above every pass: a block edge is no event and hands over no
+/// antenna.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Ranking {
+    /// By rise, earlier first; then the lower spacecraft index. A later pass
+    /// never preempts an earlier one: first come, first served.
+    #[default]
+    FirstCome,
+    /// By peak elevation (see [`Peak`]), higher first; then by rise, then the
+    /// lower index. A higher pass rising takes an antenna from the lowest pass
+    /// holding one and gives it back when it sets.
+    HighestElevation,
+    /// By place in the priority list (per spacecraft: `Some(place)`, 0 first;
+    /// `None` for an unlisted spacecraft, below every listed one); then by
+    /// rise, then the lower index. A listed spacecraft preempts any spacecraft
+    /// listed after it or unlisted; equals (the unlisted) are first come,
+    /// first served among themselves.
+    Priority(Vec<Option<usize>>),
+}
+
+/// What one block's station assignment starts from, besides the passes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stations<'a> {
+    /// Per station: how many spacecraft it serves at once (at least 1).
+    pub(crate) antennas: &'a [usize],
+    /// Per station: the spacecraft in contact with it at the block start.
+    pub(crate) holders: &'a [Vec<usize>],
+    /// How competing passes rank.
+    pub(crate) ranking: &'a Ranking,
+    /// The block start, s.
+    pub(crate) from_s: f64,
+}
+
+/// A pass (or, for a pass cut by a block edge, its part in the block) that
+/// got no antenna for some or all of its length.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Unserved {
+    /// The station's index.
+    pub(crate) station: usize,
+    /// The pass's length, s.
+    pub(crate) pass_s: f64,
+    /// How much of it had no antenna, s.
+    pub(crate) unserved_s: f64,
+}
+
+/// A block's station assignment: per spacecraft, its contacts (labelled with
+/// the station's index, sorted by start) and its passes left unserved (marked
+/// at the end of the pass in the block, sorted).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Assignment {
+    pub(crate) contacts: Vec<Vec<Interval<usize>>>,
+    pub(crate) unserved: Vec<Vec<Mark<Unserved>>>,
+}
+
+/// One spacecraft's pass as a claim on a station's antennas.
 struct Claim {
-    pass: Window,
-    /// False only for the station's holder on a pass already in progress at
-    /// the block start (so it sorts first among equal rises).
+    pass: Pass,
+    /// False only for a holder's pass already in progress at the block start.
     newcomer: bool,
     spacecraft: usize,
 }
 
-/// Station assignment over a block starting at `from_s`, given the spacecraft
-/// holding each station at that instant (`holders[station]`) and each
+impl Claim {
+    /// The order in which claims take antennas: highest rank first.
+    fn cmp(&self, other: &Self, ranking: &Ranking) -> std::cmp::Ordering {
+        let by_rise = || {
+            (self.pass.start_s.total_cmp(&other.pass.start_s))
+                .then(self.newcomer.cmp(&other.newcomer))
+                .then(self.spacecraft.cmp(&other.spacecraft))
+        };
+        match ranking {
+            Ranking::FirstCome => by_rise(),
+            Ranking::HighestElevation => (self.newcomer.cmp(&other.newcomer))
+                .then((other.pass.what.elevation_deg).total_cmp(&self.pass.what.elevation_deg))
+                .then_with(by_rise),
+            Ranking::Priority(places) => {
+                let place = |c: &Claim| places.get(c.spacecraft).copied().flatten().unwrap_or(usize::MAX);
+                (place(self).cmp(&place(other)))
+                    .then(self.newcomer.cmp(&other.newcomer))
+                    .then_with(by_rise)
+            }
+        }
+    }
+}
+
+/// Station assignment over a block (`stations` says from what), given each
 /// spacecraft's passes (`passes[spacecraft][station]`, a list for every
-/// station). Returns each spacecraft's contacts, sorted by start.
+/// station; a spacecraft that cannot use a station has none there).
 ///
-/// First come, first served by rise time; a spacecraft tracked at the end of
-/// the previous block keeps its station (a station does not switch spacecraft
-/// at a block edge that is no event); ties go to the lower spacecraft index; a
-/// later spacecraft gets what is left of its pass once the station is free.
-pub(crate) fn assign_stations(
-    holders: &[Option<usize>],
-    passes: &[Vec<Vec<Window>>],
-    from_s: f64,
-) -> Vec<Vec<Interval<usize>>> {
-    let mut contacts = vec![Vec::new(); passes.len()];
-    for (station, holder) in holders.iter().enumerate() {
+/// Each station is assigned on its own: its claims (every pass over it) are
+/// taken in rank order (see [`Ranking`]), and each gets the parts of its pass
+/// where fewer than `antennas` claims ranked above it already hold the
+/// station. Under first come, first served that is what is left of the pass
+/// once an antenna is free (a later spacecraft gets the rest of its pass), and
+/// with one antenna exactly the rule of one spacecraft per station at a time.
+/// A pass with more than [`EPS`] of it unserved is reported.
+///
+/// [`EPS`]: crate::sim::EPS
+pub(crate) fn assign_stations(stations: Stations<'_>, passes: &[Vec<Vec<Pass>>]) -> Assignment {
+    let mut out = Assignment {
+        contacts: vec![Vec::new(); passes.len()],
+        unserved: vec![Vec::new(); passes.len()],
+    };
+    for (station, holders) in stations.holders.iter().enumerate() {
         let mut claims: Vec<Claim> = passes
             .iter()
             .enumerate()
             .flat_map(|(i, p)| {
-                let holds = *holder == Some(i);
+                let holds = holders.contains(&i);
                 p[station].iter().map(move |pass| Claim {
                     pass: *pass,
-                    newcomer: !(holds && pass.start_s <= from_s),
+                    newcomer: !(holds && pass.start_s <= stations.from_s),
                     spacecraft: i,
                 })
             })
             .collect();
-        claims.sort_by(|a, b| {
-            (a.pass.start_s.total_cmp(&b.pass.start_s))
-                .then(a.newcomer.cmp(&b.newcomer))
-                .then(a.spacecraft.cmp(&b.spacecraft))
-        });
-        let mut free_at = f64::NEG_INFINITY;
+        claims.sort_by(|a, b| a.cmp(b, stations.ranking));
+        let antennas = stations.antennas[station];
+        let mut granted: Vec<Interval<usize>> = Vec::new();
         for claim in claims {
-            let begin = claim.pass.start_s.max(free_at);
-            if begin < claim.pass.end_s {
-                contacts[claim.spacecraft].push(Interval {
-                    start_s: begin,
-                    end_s: claim.pass.end_s,
+            let (start_s, end_s) = (claim.pass.start_s, claim.pass.end_s);
+            let got = free_parts(&granted, antennas, start_s, end_s);
+            let served_s: f64 = got.iter().map(|(a, b)| b - a).sum();
+            for (a, b) in got {
+                let contact = Interval {
+                    start_s: a,
+                    end_s: b,
                     what: station,
+                };
+                granted.push(contact);
+                out.contacts[claim.spacecraft].push(contact);
+            }
+            let unserved_s = (end_s - start_s) - served_s;
+            if unserved_s > crate::sim::EPS {
+                out.unserved[claim.spacecraft].push(Mark {
+                    at_s: end_s,
+                    what: Unserved {
+                        station,
+                        pass_s: end_s - start_s,
+                        unserved_s,
+                    },
                 });
-                free_at = claim.pass.end_s;
             }
         }
     }
-    for list in &mut contacts {
+    for list in &mut out.contacts {
         list.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
     }
-    contacts
+    for list in &mut out.unserved {
+        list.sort_by(|a, b| {
+            a.at_s
+                .total_cmp(&b.at_s)
+                .then(a.what.station.cmp(&b.what.station))
+        });
+    }
+    out
+}
+
+/// The parts of [start_s, end_s) where fewer than `antennas` of the `granted`
+/// contacts are active, merged, in order. The parts begin and end exactly on
+/// the pass's or a granted contact's edges (no arithmetic on the times).
+fn free_parts(granted: &[Interval<usize>], antennas: usize, start_s: f64, end_s: f64) -> Vec<(f64, f64)> {
+    let overlapping: Vec<&Interval<usize>> = granted
+        .iter()
+        .filter(|g| g.start_s < end_s && start_s < g.end_s)
+        .collect();
+    let mut edges = vec![start_s, end_s];
+    edges.extend(
+        overlapping
+            .iter()
+            .flat_map(|g| g.ends())
+            .filter(|t| start_s < *t && *t < end_s),
+    );
+    edges.sort_by(f64::total_cmp);
+    edges.dedup();
+    let mut parts: Vec<(f64, f64)> = Vec::new();
+    for pair in edges.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let busy = overlapping
+            .iter()
+            .filter(|g| g.start_s <= a && b <= g.end_s)
+            .count();
+        if busy < antennas {
+            match parts.last_mut() {
+                Some(last) if last.1 == a => last.1 = b,
+                _ => parts.push((a, b)),
+            }
+        }
+    }
+    parts
 }
 
 /// Intervals cut by the end of a block go on past it: their cut end is not a
@@ -357,27 +508,74 @@ mod tests {
         }
     }
 
+    fn pass(start_s: f64, end_s: f64) -> Pass {
+        seen(start_s, end_s, 0.0)
+    }
+
+    fn seen(start_s: f64, end_s: f64, elevation_deg: f64) -> Pass {
+        Interval {
+            start_s,
+            end_s,
+            what: Peak { elevation_deg },
+        }
+    }
+
+    /// The assignment with one antenna per station, first come, first served.
+    fn fcfs(holders: &[Option<usize>], passes: &[Vec<Vec<Pass>>], from_s: f64) -> Vec<Vec<Interval<usize>>> {
+        let holders: Vec<Vec<usize>> = holders.iter().map(|h| h.iter().copied().collect()).collect();
+        let stations = Stations {
+            antennas: &vec![1; holders.len()],
+            holders: &holders,
+            ranking: &Ranking::FirstCome,
+            from_s,
+        };
+        assign_stations(stations, passes).contacts
+    }
+
+    /// The assignment over one station with `antennas`, nobody holding it.
+    fn one_station(ranking: Ranking, antennas: usize, passes: &[Pass]) -> Assignment {
+        let passes: Vec<Vec<Vec<Pass>>> = passes.iter().map(|p| vec![vec![*p]]).collect();
+        let stations = Stations {
+            antennas: &[antennas],
+            holders: &[vec![]],
+            ranking: &ranking,
+            from_s: 0.0,
+        };
+        assign_stations(stations, &passes)
+    }
+
+    fn unserved(at_s: f64, pass_s: f64, unserved_s: f64) -> Mark<Unserved> {
+        Mark {
+            at_s,
+            what: Unserved {
+                station: 0,
+                pass_s,
+                unserved_s,
+            },
+        }
+    }
+
     #[test]
     fn the_first_to_rise_gets_the_station_and_the_later_one_the_rest_of_its_pass() {
         // One station: spacecraft 1 rises first; spacecraft 0's pass outlasts it.
-        let passes = vec![vec![vec![window(100.0, 500.0)]], vec![vec![window(50.0, 300.0)]]];
-        let contacts = assign_stations(&[None], &passes, 0.0);
+        let passes = vec![vec![vec![pass(100.0, 500.0)]], vec![vec![pass(50.0, 300.0)]]];
+        let contacts = fcfs(&[None], &passes, 0.0);
         assert_eq!(contacts[0], vec![contact(300.0, 500.0, 0)]);
         assert_eq!(contacts[1], vec![contact(50.0, 300.0, 0)]);
     }
 
     #[test]
     fn a_pass_inside_another_ones_contact_gets_nothing() {
-        let passes = vec![vec![vec![window(0.0, 1000.0)]], vec![vec![window(100.0, 500.0)]]];
-        let contacts = assign_stations(&[None], &passes, 0.0);
+        let passes = vec![vec![vec![pass(0.0, 1000.0)]], vec![vec![pass(100.0, 500.0)]]];
+        let contacts = fcfs(&[None], &passes, 0.0);
         assert_eq!(contacts[0], vec![contact(0.0, 1000.0, 0)]);
         assert!(contacts[1].is_empty());
     }
 
     #[test]
     fn equal_rises_go_to_the_lower_index() {
-        let passes = vec![vec![vec![window(100.0, 400.0)]], vec![vec![window(100.0, 600.0)]]];
-        let contacts = assign_stations(&[None], &passes, 0.0);
+        let passes = vec![vec![vec![pass(100.0, 400.0)]], vec![vec![pass(100.0, 600.0)]]];
+        let contacts = fcfs(&[None], &passes, 0.0);
         assert_eq!(contacts[0], vec![contact(100.0, 400.0, 0)]);
         assert_eq!(contacts[1], vec![contact(400.0, 600.0, 0)]);
     }
@@ -388,14 +586,14 @@ mod tests {
         // so both rise at 21 600 s); spacecraft 1 held the station.
         let from_s = 21_600.0;
         let passes = vec![
-            vec![vec![window(from_s, 22_000.0)]],
-            vec![vec![window(from_s, 21_800.0)]],
+            vec![vec![pass(from_s, 22_000.0)]],
+            vec![vec![pass(from_s, 21_800.0)]],
         ];
-        let held = assign_stations(&[Some(1)], &passes, from_s);
+        let held = fcfs(&[Some(1)], &passes, from_s);
         assert_eq!(held[0], vec![contact(21_800.0, 22_000.0, 0)]);
         assert_eq!(held[1], vec![contact(from_s, 21_800.0, 0)]);
         // Unheld, the tie goes to the lower index again.
-        let free = assign_stations(&[None], &passes, from_s);
+        let free = fcfs(&[None], &passes, from_s);
         assert_eq!(free[0], vec![contact(from_s, 22_000.0, 0)]);
         assert!(free[1].is_empty());
     }
@@ -404,10 +602,10 @@ mod tests {
     fn holding_a_station_gives_no_priority_on_a_later_pass() {
         let from_s = 21_600.0;
         let passes = vec![
-            vec![vec![window(22_000.0, 22_400.0)]],
-            vec![vec![window(22_000.0, 22_300.0)]],
+            vec![vec![pass(22_000.0, 22_400.0)]],
+            vec![vec![pass(22_000.0, 22_300.0)]],
         ];
-        let contacts = assign_stations(&[Some(1)], &passes, from_s);
+        let contacts = fcfs(&[Some(1)], &passes, from_s);
         assert_eq!(contacts[0], vec![contact(22_000.0, 22_400.0, 0)]);
         assert!(contacts[1].is_empty());
     }
@@ -417,15 +615,158 @@ mod tests {
         // Two stations: spacecraft 0 sees station 1 first, then station 0;
         // spacecraft 1 takes station 0 first and keeps it.
         let passes = vec![
-            vec![vec![window(300.0, 700.0)], vec![window(100.0, 250.0)]],
-            vec![vec![window(200.0, 500.0)], vec![]],
+            vec![vec![pass(300.0, 700.0)], vec![pass(100.0, 250.0)]],
+            vec![vec![pass(200.0, 500.0)], vec![]],
         ];
-        let contacts = assign_stations(&[None, None], &passes, 0.0);
+        let contacts = fcfs(&[None, None], &passes, 0.0);
         assert_eq!(
             contacts[0],
             vec![contact(100.0, 250.0, 1), contact(500.0, 700.0, 0)]
         );
         assert_eq!(contacts[1], vec![contact(200.0, 500.0, 0)]);
+    }
+
+    #[test]
+    fn antennas_serve_that_many_passes_at_once() {
+        // Two antennas: A and B fit; C waits for B to set at 500 s.
+        let out = one_station(
+            Ranking::FirstCome,
+            2,
+            &[pass(0.0, 600.0), pass(100.0, 500.0), pass(200.0, 800.0)],
+        );
+        assert_eq!(out.contacts[0], vec![contact(0.0, 600.0, 0)]);
+        assert_eq!(out.contacts[1], vec![contact(100.0, 500.0, 0)]);
+        assert_eq!(out.contacts[2], vec![contact(500.0, 800.0, 0)]);
+        assert!(out.unserved[0].is_empty() && out.unserved[1].is_empty());
+        assert_eq!(out.unserved[2], vec![unserved(800.0, 600.0, 300.0)]);
+        // Three antennas serve all three whole.
+        let out = one_station(
+            Ranking::FirstCome,
+            3,
+            &[pass(0.0, 600.0), pass(100.0, 500.0), pass(200.0, 800.0)],
+        );
+        assert_eq!(out.contacts[2], vec![contact(200.0, 800.0, 0)]);
+        assert!(out.unserved.iter().all(Vec::is_empty));
+    }
+
+    #[test]
+    fn a_pass_without_an_antenna_is_reported_unserved_at_its_end() {
+        let out = one_station(Ranking::FirstCome, 1, &[pass(0.0, 1000.0), pass(100.0, 500.0)]);
+        assert!(out.contacts[1].is_empty());
+        assert_eq!(out.unserved[1], vec![unserved(500.0, 400.0, 400.0)]);
+        assert!(out.unserved[0].is_empty());
+    }
+
+    #[test]
+    fn the_highest_pass_preempts_a_lower_one_and_gives_the_antenna_back() {
+        // A peaks at 30°, B at 70° inside A's pass: B is served whole, A around it.
+        let out = one_station(
+            Ranking::HighestElevation,
+            1,
+            &[seen(0.0, 600.0, 30.0), seen(200.0, 400.0, 70.0)],
+        );
+        assert_eq!(out.contacts[1], vec![contact(200.0, 400.0, 0)]);
+        assert_eq!(
+            out.contacts[0],
+            vec![contact(0.0, 200.0, 0), contact(400.0, 600.0, 0)]
+        );
+        assert_eq!(out.unserved[0], vec![unserved(600.0, 600.0, 200.0)]);
+        // First come, the same passes: A keeps the antenna, B gets nothing.
+        let out = one_station(
+            Ranking::FirstCome,
+            1,
+            &[seen(0.0, 600.0, 30.0), seen(200.0, 400.0, 70.0)],
+        );
+        assert_eq!(out.contacts[0], vec![contact(0.0, 600.0, 0)]);
+        assert_eq!(out.unserved[1], vec![unserved(400.0, 200.0, 200.0)]);
+    }
+
+    #[test]
+    fn highest_elevation_ranks_every_pass_by_its_peak_then_by_rise() {
+        // Two antennas, peaks 30°, 50°, 70°: C and B are served whole, A only
+        // where fewer than two higher passes are in view.
+        let out = one_station(
+            Ranking::HighestElevation,
+            2,
+            &[
+                seen(0.0, 600.0, 30.0),
+                seen(100.0, 500.0, 50.0),
+                seen(200.0, 400.0, 70.0),
+            ],
+        );
+        assert_eq!(out.contacts[2], vec![contact(200.0, 400.0, 0)]);
+        assert_eq!(out.contacts[1], vec![contact(100.0, 500.0, 0)]);
+        assert_eq!(
+            out.contacts[0],
+            vec![contact(0.0, 200.0, 0), contact(400.0, 600.0, 0)]
+        );
+        // Equal peaks: the earlier rise wins, as first come.
+        let out = one_station(
+            Ranking::HighestElevation,
+            1,
+            &[seen(100.0, 500.0, 40.0), seen(0.0, 600.0, 40.0)],
+        );
+        assert_eq!(out.contacts[1], vec![contact(0.0, 600.0, 0)]);
+        assert!(out.contacts[0].is_empty());
+    }
+
+    #[test]
+    fn priority_preempts_by_place_and_the_unlisted_come_last_first_come() {
+        // Spacecraft 2 is listed first, 0 second, 1 not at all.
+        let ranking = Ranking::Priority(vec![Some(1), None, Some(0)]);
+        let out = one_station(
+            ranking,
+            1,
+            &[pass(0.0, 600.0), pass(50.0, 700.0), pass(300.0, 400.0)],
+        );
+        assert_eq!(out.contacts[2], vec![contact(300.0, 400.0, 0)]);
+        assert_eq!(
+            out.contacts[0],
+            vec![contact(0.0, 300.0, 0), contact(400.0, 600.0, 0)]
+        );
+        assert_eq!(out.contacts[1], vec![contact(600.0, 700.0, 0)]);
+        assert_eq!(out.unserved[0], vec![unserved(600.0, 600.0, 100.0)]);
+        assert_eq!(out.unserved[1], vec![unserved(700.0, 650.0, 550.0)]);
+        // Nobody listed: first come, first served.
+        let out = one_station(
+            Ranking::Priority(vec![None, None]),
+            1,
+            &[pass(100.0, 500.0), pass(50.0, 300.0)],
+        );
+        assert_eq!(out.contacts[0], vec![contact(300.0, 500.0, 0)]);
+        assert_eq!(out.contacts[1], vec![contact(50.0, 300.0, 0)]);
+    }
+
+    #[test]
+    fn a_contact_in_progress_at_a_block_start_is_preempted_only_by_priority() {
+        // Spacecraft 1 held the station when the block began; spacecraft 0's
+        // pass, in progress too, peaks higher in this block.
+        let from_s = 21_600.0;
+        let passes = vec![
+            vec![vec![seen(from_s, 22_200.0, 60.0)]],
+            vec![vec![seen(from_s, 22_000.0, 10.0)]],
+        ];
+        let assign = |ranking: &Ranking| {
+            assign_stations(
+                Stations {
+                    antennas: &[1],
+                    holders: &[vec![1]],
+                    ranking,
+                    from_s,
+                },
+                &passes,
+            )
+        };
+        let highest = assign(&Ranking::HighestElevation);
+        assert_eq!(highest.contacts[1], vec![contact(from_s, 22_000.0, 0)]);
+        assert_eq!(highest.contacts[0], vec![contact(22_000.0, 22_200.0, 0)]);
+        // Listed first, spacecraft 0 takes the antenna at the block start.
+        let priority = assign(&Ranking::Priority(vec![Some(0), Some(1)]));
+        assert_eq!(priority.contacts[0], vec![contact(from_s, 22_200.0, 0)]);
+        assert!(priority.contacts[1].is_empty());
+        // Both unlisted: the holder keeps it.
+        let unlisted = assign(&Ranking::Priority(vec![None, None]));
+        assert_eq!(unlisted.contacts[1], vec![contact(from_s, 22_000.0, 0)]);
     }
 
     fn letters() -> Vec<Interval<char>> {

@@ -28,6 +28,7 @@ mod flight;
 mod limits;
 mod planning;
 mod run;
+mod stations;
 mod stream;
 mod wait;
 
@@ -37,6 +38,7 @@ pub(crate) use flight::application_gate;
 pub use flight::{Decision, StateView};
 pub use limits::{RunEstimate, RunLimits, TELEMETRY_ROW_BYTES};
 pub use planning::PLAN_BLOCK_S;
+pub use stations::StationAssignment;
 
 /// How time advances.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -52,7 +54,7 @@ pub enum Stepping {
 }
 
 /// Engine settings.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationConfig {
     /// Telemetry cadence, s (output only: samples between sync points do not
@@ -78,6 +80,10 @@ pub struct SimulationConfig {
     /// telemetry interval. Default 60.
     #[serde(default = "default_sync_interval_s")]
     pub sync_interval_s: f64,
+    /// How a station's antennas are shared when passes compete; default
+    /// first come, first served (see [`StationAssignment`]).
+    #[serde(default, skip_serializing_if = "StationAssignment::is_first_come")]
+    pub station_assignment: StationAssignment,
 }
 
 fn default_sync_interval_s() -> f64 {
@@ -94,6 +100,7 @@ impl Default for SimulationConfig {
             paseos_compatible: false,
             limits: RunLimits::default(),
             sync_interval_s: default_sync_interval_s(),
+            station_assignment: StationAssignment::default(),
         }
     }
 }
@@ -132,7 +139,7 @@ pub struct Simulation {
     schedule: Vec<(f64, usize, usize)>,
     /// The spacecraft each station tracked at the start of the current
     /// planning block (what the block's station assignment starts from).
-    station_holder: Vec<Option<usize>>,
+    station_holder: Vec<stations::Holders>,
     /// The sync point where relays last exchanged data, s.
     #[serde(default)]
     relay_from_s: f64,
@@ -147,6 +154,55 @@ pub struct Simulation {
     latest: Vec<Sample>,
     #[serde(skip)]
     hooks: Vec<SpacecraftHooks>,
+}
+
+/// The names a simulation's parts refer to: spacecraft names are unique;
+/// radios name stations of the simulation; the priority list names its
+/// spacecraft; relays name another spacecraft and a partition of it.
+fn check_names(
+    spacecraft: &[Spacecraft],
+    stations: &[GroundStation],
+    assignment: &StationAssignment,
+) -> Result<()> {
+    for (k, sc) in spacecraft.iter().enumerate() {
+        if spacecraft[..k].iter().any(|other| other.name == sc.name) {
+            return Err(Error::Duplicate {
+                kind: "spacecraft",
+                name: sc.name.clone(),
+                within: "a simulation".into(),
+            });
+        }
+    }
+    for sc in spacecraft {
+        for radio in &sc.radios {
+            if let Some(unknown) = radio
+                .stations
+                .iter()
+                .find(|n| !stations.iter().any(|s| s.name() == n.as_str()))
+            {
+                return Err(Error::UnknownName {
+                    kind: "station",
+                    name: unknown.clone(),
+                    expected: "the name of a ground station in the simulation",
+                });
+            }
+        }
+    }
+    assignment.validate(spacecraft)?;
+    for sc in spacecraft {
+        for relay in &sc.relays {
+            let peer = spacecraft
+                .iter()
+                .find(|p| p.name == relay.peer && p.name != sc.name)
+                .ok_or_else(|| Error::UnknownName {
+                    kind: "relay peer",
+                    name: relay.peer.clone(),
+                    expected: "the name of another spacecraft in the simulation",
+                })?;
+            peer.storage.index(&relay.peer_partition)?;
+        }
+    }
+    Ok(())
 }
 
 /// The plans of one block: the searched geometry, and the same with the
@@ -191,43 +247,7 @@ impl Simulation {
             .into_iter()
             .map(Spacecraft::validated)
             .collect::<Result<Vec<_>>>()?;
-        for (k, sc) in spacecraft.iter().enumerate() {
-            if spacecraft[..k].iter().any(|other| other.name == sc.name) {
-                return Err(Error::Duplicate {
-                    kind: "spacecraft",
-                    name: sc.name.clone(),
-                    within: "a simulation".into(),
-                });
-            }
-        }
-        for sc in &spacecraft {
-            for radio in &sc.radios {
-                if let Some(unknown) = radio
-                    .stations
-                    .iter()
-                    .find(|n| !stations.iter().any(|s| s.name() == n.as_str()))
-                {
-                    return Err(Error::UnknownName {
-                        kind: "station",
-                        name: unknown.clone(),
-                        expected: "the name of a ground station in the simulation",
-                    });
-                }
-            }
-        }
-        for sc in &spacecraft {
-            for relay in &sc.relays {
-                let peer = spacecraft
-                    .iter()
-                    .find(|p| p.name == relay.peer && p.name != sc.name)
-                    .ok_or_else(|| Error::UnknownName {
-                        kind: "relay peer",
-                        name: relay.peer.clone(),
-                        expected: "the name of another spacecraft in the simulation",
-                    })?;
-                peer.storage.index(&relay.peer_partition)?;
-            }
-        }
+        check_names(&spacecraft, &stations, &config.station_assignment)?;
         let states = spacecraft
             .iter()
             .map(|sc| SpacecraftState::new(sc, seed))
@@ -238,7 +258,7 @@ impl Simulation {
             seed,
             config,
             hooks: vec![SpacecraftHooks::default(); spacecraft.len()],
-            station_holder: vec![None; stations.len()],
+            station_holder: vec![stations::Holders::default(); stations.len()],
             relay_from_s: 0.0,
             plan_cache: PlanCache::default(),
             stream: stream::StreamSlot::default(),

@@ -94,6 +94,12 @@ impl RadioConfig {
         Ok(self)
     }
 
+    /// Whether this radio can work with the station named `station`: it lists
+    /// it, or lists no station at all.
+    pub fn works_with(&self, station: &str) -> bool {
+        self.stations.is_empty() || self.stations.iter().any(|s| s == station)
+    }
+
     /// Achievable rate at `range_km`, bit/s.
     ///
     /// ```

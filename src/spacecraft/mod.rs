@@ -134,6 +134,29 @@ impl Spacecraft {
         }
     }
 
+    /// The radio that downlinks to the station named `station`, if any: the
+    /// first radio (the one the engine uses) when it can work with that
+    /// station. A spacecraft claims a station only through such a radio.
+    ///
+    /// ```
+    /// use orbitedge::prelude::*;
+    /// use orbitedge::spacecraft::{RadioConfig, RateModel, Spacecraft};
+    /// let epoch = Epoch::from_gregorian_utc_at_midnight(2024, 3, 1);
+    /// let geo = Satellite::from_elements("relay", epoch, ClassicalElements { semi_major_axis_km: 42_164.0,
+    ///     eccentricity: 0.0, inclination_deg: 0.0, raan_deg: 0.0, argument_of_perigee_deg: 0.0,
+    ///     mean_anomaly_deg: 0.0 }, AnalyticModel::Kepler)?;
+    /// let mut sc = Spacecraft::new("relay", geo);
+    /// assert!(sc.downlink_radio_for("Kiruna").is_none()); // no radio: no claim
+    /// sc.radios = vec![RadioConfig { name: "s".into(), rate: RateModel::Fixed { rate_bps: 1e6 },
+    ///     transmit_power_w: 0.0, partitions: vec![], stations: vec!["Matera".into()] }];
+    /// assert!(sc.downlink_radio_for("Kiruna").is_none());
+    /// assert!(sc.downlink_radio_for("Matera").is_some());
+    /// # Ok::<(), orbitedge::Error>(())
+    /// ```
+    pub fn downlink_radio_for(&self, station: &str) -> Option<&RadioConfig> {
+        self.radios.first().filter(|radio| radio.works_with(station))
+    }
+
     /// Validates every subsystem and the references between them (partitions named
     /// by activities and radios exist; activity names are unique).
     pub fn validated(self) -> Result<Self> {

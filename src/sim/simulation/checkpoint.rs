@@ -110,7 +110,7 @@ fn validate(sim: &Simulation) -> Result<()> {
         sim.spacecraft.clone(),
         sim.stations.clone(),
         sim.seed,
-        sim.config,
+        sim.config.clone(),
     )
     .map_err(|e| invalid(format!("configuration: {e}")))?;
     same_len("states", sim.states.len(), sim.spacecraft.len())?;
@@ -490,13 +490,26 @@ fn validate_schedule(sim: &Simulation) -> Result<()> {
     Ok(())
 }
 
-/// The station each spacecraft held at the start of the current planning
-/// block (the block's first-come-first-served assignment starts from them).
+/// The spacecraft each station served at the start of the current planning
+/// block (the block's station assignment starts from them): existing
+/// spacecraft, each once, no more than the station's antennas.
 fn validate_holders(sim: &Simulation) -> Result<()> {
     same_len("station_holder", sim.station_holder.len(), sim.stations.len())?;
-    for (k, holder) in sim.station_holder.iter().enumerate() {
-        if let Some(sc) = holder {
+    for (k, (holders, station)) in sim.station_holder.iter().zip(&sim.stations).enumerate() {
+        for (j, sc) in holders.0.iter().enumerate() {
             index(format_args!("station_holder[{k}]"), *sc, sim.spacecraft.len())?;
+            if holders.0[..j].contains(sc) {
+                return Err(invalid(format!(
+                    "station_holder[{k}]: spacecraft {sc} is listed twice"
+                )));
+            }
+        }
+        if holders.0.len() > station.antennas() as usize {
+            return Err(invalid(format!(
+                "station_holder[{k}]: {} spacecraft hold a station of {} antennas",
+                holders.0.len(),
+                station.antennas()
+            )));
         }
     }
     Ok(())

@@ -6,7 +6,7 @@
 //! slightly different values (tens of nanoseconds) and cuts intervals in other
 //! places, so planning per `run` call made results depend on how a run was
 //! cut. A block's plan depends only on the block and on the state at its start
-//! (which station each spacecraft holds), so every cut — and a checkpoint
+//! (which stations each spacecraft holds), so every cut — and a checkpoint
 //! restored anywhere — sees the same plan as one uninterrupted run. Block ends
 //! are sync points of every run.
 
@@ -19,7 +19,8 @@ use crate::access::link::pair_link_windows;
 use crate::error::Result;
 use crate::orbit::Propagator;
 use crate::sim::plan::{
-    assign_stations, continue_past_block_end, imaging_plan, InView, Interval, Mark, Plan, Window,
+    assign_stations, continue_past_block_end, imaging_plan, Assignment, InView, Interval, Mark, Pass, Peak,
+    Plan, Stations, Window,
 };
 use crate::sim::state::{Light, SpacecraftState};
 use crate::spacecraft::Spacecraft;
@@ -44,8 +45,9 @@ pub(super) fn block_span(block: u64) -> (f64, f64) {
 struct Foresight {
     /// Shadow intervals, sorted.
     light: Vec<Interval<Light>>,
-    /// Per station: the passes, sorted.
-    passes: Vec<Vec<Window>>,
+    /// Per station: the passes, sorted (none over a station the spacecraft
+    /// cannot use: it makes no claim there).
+    passes: Vec<Vec<Pass>>,
 }
 
 impl Simulation {
@@ -60,10 +62,12 @@ impl Simulation {
         let shadow = self.config.shadow;
         let search = self.config.search;
         let stations = &self.stations;
-        let per_spacecraft: Vec<Result<Foresight>> = self
-            .spacecraft
-            .par_iter()
-            .map(|sc| {
+        let claims: Vec<Vec<bool>> = (self.spacecraft.iter())
+            .map(|sc| (0..stations.len()).map(|k| self.claims(sc, k)).collect())
+            .collect();
+        let per_spacecraft: Vec<Result<Foresight>> = (self.spacecraft.par_iter())
+            .zip(&claims)
+            .map(|(sc, claims)| {
                 let light = shadow_intervals(&sc.satellite, &local, span, &shadow, &search)?
                     .into_iter()
                     .map(|e| Interval {
@@ -72,19 +76,23 @@ impl Simulation {
                         what: e.kind,
                     })
                     .collect();
-                let passes = stations
-                    .iter()
-                    .map(|station| {
-                        Ok(pair_windows(&sc.satellite, station, &local, span, &search)?
+                let passes = (0..stations.len())
+                    .map(|k| {
+                        if !claims[k] {
+                            return Ok(Vec::new());
+                        }
+                        Ok(pair_windows(&sc.satellite, &stations[k], &local, span, &search)?
                             .into_iter()
                             .map(|w| Interval {
                                 start_s: from_s + w.rise_s,
                                 end_s: from_s + w.set_s,
-                                what: InView,
+                                what: Peak {
+                                    elevation_deg: w.max_elevation_deg,
+                                },
                             })
                             .collect())
                     })
-                    .collect::<Result<Vec<Vec<Window>>>>()?;
+                    .collect::<Result<Vec<Vec<Pass>>>>()?;
                 Ok(Foresight { light, passes })
             })
             .collect();
@@ -98,9 +106,11 @@ impl Simulation {
             });
             passes.push(foresight.passes);
         }
-        let contacts = assign_stations(&self.station_holder, &passes, from_s);
-        for (plan, contacts) in plans.iter_mut().zip(contacts) {
+        let assignment = self.assign(from_s, &passes);
+        for ((plan, contacts), unserved) in plans.iter_mut().zip(assignment.contacts).zip(assignment.unserved)
+        {
             plan.contacts = contacts;
+            plan.unserved = unserved;
         }
         for (sc, plan) in self.spacecraft.iter().zip(plans.iter_mut()) {
             plan.relay_windows = self.relay_windows(sc, &local, from_s, span)?;
@@ -118,6 +128,21 @@ impl Simulation {
             plan.downlink_partitions = SpacecraftState::downlink_partitions(sc);
         }
         Ok(plans)
+    }
+
+    /// The block's station assignment (starting at `from_s`) from every
+    /// spacecraft's passes, the stations' antennas, the holders and the policy.
+    fn assign(&self, from_s: f64, passes: &[Vec<Vec<Pass>>]) -> Assignment {
+        let antennas: Vec<usize> = (self.stations.iter()).map(|s| s.antennas() as usize).collect();
+        let holders: Vec<Vec<usize>> = self.station_holder.iter().map(|h| h.0.clone()).collect();
+        let ranking = self.config.station_assignment.ranking(&self.spacecraft);
+        let stations = Stations {
+            antennas: &antennas,
+            holders: &holders,
+            ranking: &ranking,
+            from_s,
+        };
+        assign_stations(stations, passes)
     }
 
     /// Per relay of `sc`: the line-of-sight windows to its peer over the block

@@ -164,7 +164,7 @@ impl Simulation {
     }
 
     /// The plans of `block` with the current schedule (searched once per block).
-    fn plans(&mut self, block: u64) -> Result<Arc<Vec<Plan>>> {
+    pub(super) fn plans(&mut self, block: u64) -> Result<Arc<Vec<Plan>>> {
         if self.plan_cache.block != Some(block) {
             let geometry = self.plan_block(block)?;
             self.plan_cache = super::PlanCache {
@@ -259,6 +259,7 @@ impl Simulation {
             events.extend(self.exchange_relays(&plans, relay_from, last.at_s)?);
             self.relay_from_s = last.at_s;
         }
+        events.extend(self.unserved_events(&plans, from, last.at_s));
         self.push_events(events, &env.axis);
         // Every spacecraft sampled the same instants: interleave in (time, spacecraft) order.
         let rows = samples.first().map_or(0, Vec::len);
@@ -345,24 +346,6 @@ impl Simulation {
                 kind,
             });
         }
-    }
-
-    /// The station each spacecraft holds at the end of `block`: where the next
-    /// block's assignment starts.
-    fn update_holders(&mut self, block: u64) -> Result<()> {
-        let plans = self.plans(block)?;
-        let now = self.elapsed_s;
-        for holder in self.station_holder.iter_mut() {
-            *holder = None;
-        }
-        for (i, plan) in plans.iter().enumerate() {
-            for c in &plan.contacts {
-                if c.start_s <= now && now < c.end_s + 1e-9 && self.states[i].data.contact == Some(c.what) {
-                    self.station_holder[c.what] = Some(i);
-                }
-            }
-        }
-        Ok(())
     }
 }
 

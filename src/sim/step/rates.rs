@@ -98,14 +98,12 @@ impl SpacecraftState {
         mid: f64,
     ) -> f64 {
         let Inputs { sc, ctx, .. } = inputs;
-        match (self.data.contact, sc.radios.first()) {
-            (Some(station), Some(radio))
-                if self.radiation.alive
-                    && !self.power.browned_out
-                    && available >= 1.0
-                    && (radio.stations.is_empty()
-                        || radio.stations.contains(&ctx.station_names[station])) =>
-            {
+        let radio = self
+            .data
+            .contact
+            .and_then(|station| sc.downlink_radio_for(&ctx.station_names[station]));
+        match radio {
+            Some(radio) if self.radiation.alive && !self.power.browned_out && available >= 1.0 => {
                 let range_km = self.range_to_contact_km(ctx, state, mid);
                 radio.rate_bps(range_km) / 8.0
             }
