@@ -21,12 +21,13 @@ from orbitedge.rehearsal import Decision, RehearsalRequestError, SpacecraftState
 START = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
 POWER = {"solar_array": {"area_m2": 0.1, "efficiency": 0.3},
          "battery": {"capacity_wh": 40.0, "initial_soc": 0.8}, "bus_load_w": 8.0}
+RADIO = {"name": "s-band", "rate": {"model": "fixed", "rate_bps": 2e6}}
 KIRUNA = oe.GroundStation("Kiruna", 67.8558, 20.9644, 390.0, 5.0)
 
 
 def simulation() -> oe.Simulation:
     sats = oe.walker_delta(2, 1, 0, 550.0, 97.6, START, propagator="kepler")
-    fleet = [oe.Spacecraft(s.name, orbit=s, power=POWER) for s in sats]
+    fleet = [oe.Spacecraft(s.name, orbit=s, power=POWER, radios=[RADIO]) for s in sats]
     return oe.Simulation(START, spacecraft=fleet, stations=[KIRUNA], seed=1)
 
 

@@ -31,7 +31,7 @@ def leo_fleet(n=3):
 
 
 def log(sim, skip=""):
-    return [(e.elapsed_s, e.spacecraft, e.kind, e.detail) for e in sim.events() if e.spacecraft != skip]
+    return [(e.elapsed_s, e.spacecraft, e.kind, e.detail) for e in sim.events(since=0) if e.spacecraft != skip]
 
 
 def test_a_spacecraft_without_a_radio_claims_no_station():
@@ -46,9 +46,9 @@ def test_a_spacecraft_without_a_radio_claims_no_station():
     with_relay.run(end)
     alone = oe.Simulation(START, spacecraft=leo_fleet(), stations=[kiruna()], seed=1)
     alone.run(end)
-    assert not [e for e in with_relay.events() if e.spacecraft == "relay"
+    assert not [e for e in with_relay.events(since=0) if e.spacecraft == "relay"
                 and e.kind in ("contact_started", "pass_unserved")]
-    assert sum(e.kind == "contact_started" for e in with_relay.events()) >= 10
+    assert sum(e.kind == "contact_started" for e in with_relay.events(since=0)) >= 10
     assert log(with_relay, skip="relay") == log(alone)
 
 
@@ -77,7 +77,7 @@ def close_pair():
 def unserved(sim):
     """Per spacecraft: the pass_unserved events' data."""
     out = {"late": [], "early": []}
-    for e in sim.events():
+    for e in sim.events(since=0):
         if e.kind == "pass_unserved":
             out[e.spacecraft].append(e.data())
     return out
@@ -99,7 +99,7 @@ def test_first_come_is_the_default_and_logs_the_later_pass_unserved():
     for data in lost["late"]:
         assert data["event"] == "pass_unserved" and data["station"] == "Kiruna"
         assert 0.0 < data["unserved_s"] < data["pass_s"]
-    assert "without an antenna" in next(e.detail for e in default.events() if e.kind == "pass_unserved")
+    assert "without an antenna" in next(e.detail for e in default.events(since=0) if e.kind == "pass_unserved")
 
 
 def test_priority_serves_the_listed_spacecraft_and_highest_elevation_the_higher_pass():
