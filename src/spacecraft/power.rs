@@ -290,34 +290,56 @@ impl EnergyLedger {
     /// one-minute sub-steps would otherwise drift by ~1e-8 of the battery's
     /// capacity, and the energy identity (battery = initial + charged −
     /// discharged) with it.
+    #[inline]
     pub fn add_compensated(&mut self, carry: &mut EnergyLedger, delta: &EnergyLedger) {
-        for (sum, residual, x) in [
-            (
-                &mut self.generated_wh,
-                &mut carry.generated_wh,
-                delta.generated_wh,
-            ),
-            (&mut self.consumed_wh, &mut carry.consumed_wh, delta.consumed_wh),
-            (&mut self.offered_wh, &mut carry.offered_wh, delta.offered_wh),
-            (&mut self.spilled_wh, &mut carry.spilled_wh, delta.spilled_wh),
-            (&mut self.drawn_wh, &mut carry.drawn_wh, delta.drawn_wh),
-            (&mut self.unserved_wh, &mut carry.unserved_wh, delta.unserved_wh),
-        ] {
-            two_sum_add(sum, residual, x);
+        // Straight-line over arrays: no call, no branch, and the six lanes
+        // vectorize (two per SSE2 register).
+        let (mut sum, mut residual, x) = (self.lanes(), carry.lanes(), delta.lanes());
+        for i in 0..6 {
+            two_sum_add(&mut sum[i], &mut residual[i], x[i]);
+        }
+        *self = Self::from_lanes(sum);
+        *carry = Self::from_lanes(residual);
+    }
+
+    #[inline(always)]
+    fn lanes(&self) -> [f64; 6] {
+        [
+            self.generated_wh,
+            self.consumed_wh,
+            self.offered_wh,
+            self.spilled_wh,
+            self.drawn_wh,
+            self.unserved_wh,
+        ]
+    }
+
+    #[inline(always)]
+    fn from_lanes(
+        [generated_wh, consumed_wh, offered_wh, spilled_wh, drawn_wh, unserved_wh]: [f64; 6],
+    ) -> Self {
+        Self {
+            generated_wh,
+            consumed_wh,
+            offered_wh,
+            spilled_wh,
+            drawn_wh,
+            unserved_wh,
         }
     }
 }
 
 /// `sum += x` with the rounding error kept in `residual`: `sum` stays the
-/// nearest `f64` to the exact total, `residual` what it leaves out.
+/// nearest `f64` to the exact total, `residual` what it leaves out. The error
+/// of `sum + y` is Knuth's branch-free TwoSum, which is exact, so it equals the
+/// magnitude-ordered (Fast2Sum) form bit for bit.
+#[inline(always)]
 fn two_sum_add(sum: &mut f64, residual: &mut f64, x: f64) {
     let y = x + *residual;
     let t = *sum + y;
-    *residual = if sum.abs() >= y.abs() {
-        (*sum - t) + y
-    } else {
-        (y - t) + *sum
-    };
+    let y_part = t - *sum;
+    let sum_part = t - y_part;
+    *residual = (*sum - sum_part) + (y - y_part);
     *sum = t;
 }
 

@@ -11,6 +11,7 @@ use crate::spacecraft::Spacecraft;
 
 impl SpacecraftState {
     /// Applies `rates` from `s0` to `split`.
+    #[inline(always)]
     pub(crate) fn apply(&mut self, inputs: Inputs<'_>, rates: &Rates, s0: f64, split: f64) {
         let dt = split - s0;
         self.apply_power(rates, dt);
@@ -28,6 +29,7 @@ impl SpacecraftState {
         }
     }
 
+    #[inline(always)]
     fn apply_power(&mut self, rates: &Rates, dt: f64) {
         let Some(battery) = &mut self.power.battery else {
             return;
@@ -47,6 +49,7 @@ impl SpacecraftState {
             .add_compensated(&mut self.power.ledger_carry, &delta);
     }
 
+    #[inline(always)]
     fn apply_thermal(&mut self, sc: &Spacecraft, rates: &Rates, dt: f64) {
         let Some(thermal) = &sc.thermal else { return };
         let position = &rates.state.position_km;
@@ -69,6 +72,7 @@ impl SpacecraftState {
         self.temperature_k = thermal.advance(self.temperature_k, &inputs, dt);
     }
 
+    #[inline(always)]
     fn apply_downlink(&mut self, inputs: Inputs<'_>, rates: &Rates, dt: f64) {
         if !rates.transmitting() {
             return;
@@ -90,6 +94,7 @@ impl SpacecraftState {
         }
     }
 
+    #[inline(always)]
     fn apply_data(&mut self, rates: &Rates, dt: f64) {
         if let Some((p, rate)) = rates.consume {
             self.data.storage.take(p, rate * dt);
@@ -99,6 +104,7 @@ impl SpacecraftState {
         }
     }
 
+    #[inline(always)]
     fn apply_onboard_counters(&mut self, rates: &Rates, dt: f64) {
         let Some(onboard) = &mut self.onboard else { return };
         let c = &mut onboard.counters;
