@@ -10,13 +10,28 @@ use pyo3::types::PyDict;
 use super::errors::{guard, input_error, IntoPy};
 use super::ints::PyInt;
 use super::sim::PySimulation;
-use crate::scenario::{build_scenario, Format, Scenario};
+use crate::scenario::{build_scenario, Built, Format, Scenario};
 
 /// A scenario: satellites, bus, imager, computer, stations, seed and outputs.
 #[pyclass(module = "orbitedge", name = "Scenario", frozen)]
 pub(crate) struct PyScenario {
     inner: Scenario,
     base: PathBuf,
+}
+
+impl PyScenario {
+    /// The scenario's simulation at its start (the model loaded), after the
+    /// orbit warnings.
+    fn build(&self, py: Python<'_>, seed: Option<PyInt>) -> PyResult<Built> {
+        let seed: Option<u64> = seed.map(|s| s.unsigned("seed")).transpose()?;
+        let built = py
+            .detach(|| build_scenario(&self.inner, &self.base, seed))
+            .py_err()?;
+        for sc in built.simulation.spacecraft() {
+            super::satellite::warn_about(&sc.satellite)?;
+        }
+        Ok(built)
+    }
 }
 
 #[pymethods]
@@ -131,13 +146,7 @@ impl PyScenario {
         threads: Option<PyInt>,
     ) -> PyResult<Bound<'py, PySimulation>> {
         guard("Scenario.run", || {
-            let seed: Option<u64> = seed.map(|s| s.unsigned("seed")).transpose()?;
-            let built = py
-                .detach(|| build_scenario(&self.inner, &self.base, seed))
-                .py_err()?;
-            for sc in built.simulation.spacecraft() {
-                super::satellite::warn_about(&sc.satellite)?;
-            }
+            let built = self.build(py, seed)?;
             let step_s = match built.stepping {
                 crate::sim::Stepping::Fixed { step_s } => Some(step_s),
                 crate::sim::Stepping::EventDriven => None,
@@ -156,13 +165,7 @@ impl PyScenario {
     #[pyo3(signature = (seed = None))]
     fn simulation<'py>(&self, py: Python<'py>, seed: Option<PyInt>) -> PyResult<Bound<'py, PySimulation>> {
         guard("Scenario.simulation", || {
-            let seed: Option<u64> = seed.map(|s| s.unsigned("seed")).transpose()?;
-            let built = py
-                .detach(|| build_scenario(&self.inner, &self.base, seed))
-                .py_err()?;
-            for sc in built.simulation.spacecraft() {
-                super::satellite::warn_about(&sc.satellite)?;
-            }
+            let built = self.build(py, seed)?;
             Bound::new(py, PySimulation::from_simulation(built.simulation, built.info))
         })
     }

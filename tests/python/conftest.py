@@ -1,4 +1,5 @@
 import json
+import os
 import pathlib
 
 import pytest
@@ -23,3 +24,19 @@ def access_reference():
 @pytest.fixture(scope="session")
 def sgp4_reference():
     return json.loads((DATA / "sgp4_vallado.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def binary() -> str:
+    """The ``orbitedge`` command the rehearsal tests serve with (``ORBITEDGE_BIN``, which
+    scripts/check.sh sets, or a build under the target directory)."""
+    explicit = os.environ.get("ORBITEDGE_BIN")
+    if explicit:
+        assert pathlib.Path(explicit).is_file(), f"ORBITEDGE_BIN={explicit} does not exist"
+        return explicit
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", pathlib.Path(__file__).resolve().parents[2] / "target"))
+    for profile in ("debug", "release"):
+        candidate = target / profile / "orbitedge"
+        if candidate.is_file():
+            return str(candidate)
+    pytest.skip("no orbitedge binary: run `cargo build` (scripts/check.sh sets ORBITEDGE_BIN)")

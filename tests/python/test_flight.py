@@ -233,17 +233,6 @@ def app(link, spacecraft: str, slices: int) -> list[tuple[bool, tuple[str, ...]]
     return decisions
 
 
-@pytest.fixture(scope="module")
-def binary() -> str:
-    explicit = os.environ.get("ORBITEDGE_BIN")
-    if explicit:
-        return explicit
-    root = pathlib.Path(__file__).resolve().parents[2]
-    for profile in ("debug", "release"):
-        candidate = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", root / "target")) / profile / "orbitedge"
-        if candidate.is_file():
-            return str(candidate)
-    pytest.skip("no orbitedge binary: run `cargo build` (scripts/check.sh sets ORBITEDGE_BIN)")
 
 
 def test_the_same_application_decides_alike_in_process_and_against_the_server(binary, tmp_path):

@@ -204,18 +204,6 @@ if failures:
 """
 
 
-@pytest.fixture(scope="module")
-def binary() -> str:
-    explicit = os.environ.get("ORBITEDGE_BIN")
-    if explicit:
-        assert pathlib.Path(explicit).is_file(), f"ORBITEDGE_BIN={explicit} does not exist"
-        return explicit
-    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    for profile in ("debug", "release"):
-        candidate = target / profile / "orbitedge"
-        if candidate.is_file():
-            return str(candidate)
-    pytest.skip("no orbitedge binary: run `cargo build` (scripts/check.sh sets ORBITEDGE_BIN)")
 
 
 def raise_open_files_limit(needed: int = 4096) -> None:
