@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use orbitedge::orbit::walker::WalkerDelta;
 use orbitedge::prelude::*;
 use orbitedge::sim::{Simulation, SimulationConfig, Stepping};
-use orbitedge::spacecraft::Spacecraft;
+use orbitedge::spacecraft::{RadioConfig, RateModel, Spacecraft};
 
 fn fleet(count: u32) -> Vec<Spacecraft> {
     let epoch = Epoch::from_gregorian_utc_at_midnight(2024, 3, 1);
@@ -23,7 +23,19 @@ fn fleet(count: u32) -> Vec<Spacecraft> {
     Satellite::walker("sat", &pattern, epoch, AnalyticModel::Kepler)
         .unwrap()
         .into_iter()
-        .map(|s| Spacecraft::cubesat_6u(s.name.clone(), s))
+        .map(|s| {
+            let mut sc = Spacecraft::cubesat_6u(s.name.clone(), s);
+            // A radio, so that spacecraft claim stations and have contacts
+            // (a spacecraft without one claims none since issue 14).
+            sc.radios = vec![RadioConfig {
+                name: "s-band".into(),
+                rate: RateModel::Fixed { rate_bps: 2e6 },
+                transmit_power_w: 4.0,
+                partitions: Vec::new(),
+                stations: Vec::new(),
+            }];
+            sc
+        })
         .collect()
 }
 
