@@ -68,6 +68,7 @@ macro_rules! case {
 macro_rules! input_error {
     () => {
         Error::InvalidParameter { .. }
+            | Error::ParameterOrder { .. }
             | Error::InvalidChoice { .. }
             | Error::InvalidInterval { .. }
             | Error::EmptyInput { .. }
@@ -209,6 +210,7 @@ fn cubesat(name: &str) -> Spacecraft {
         consumes: None,
         auto: false,
         cooldown_s: 0.0,
+        min_on_s: 0.0,
     }];
     sc
 }
@@ -629,6 +631,14 @@ fn cases() -> Vec<Case> {
             spacecraft(|sc| sc.activities[0].produces.as_mut().unwrap().partition = "nowhere".into())),
         case!("activity-min-soc-2", "precondition min_soc 2", input_error!(), "min_soc",
             spacecraft(|sc| sc.activities[0].preconditions.min_soc = Some(2.0))),
+        case!("activity-resume-soc-at-min-soc", "resume_soc 0.5 with min_soc 0.5", Error::ParameterOrder { .. }, "resume_soc must be greater than min_soc (0.5)",
+            spacecraft(|sc| { let p = &mut sc.activities[0].preconditions; p.min_soc = Some(0.5); p.resume_soc = Some(0.5) })),
+        case!("activity-resume-soc-below-battery-floor", "resume_soc 0.1 under the battery's floor 0.2", Error::ParameterOrder { .. }, "the battery's min_soc (0.2)",
+            spacecraft(|sc| sc.activities[0].preconditions.resume_soc = Some(0.1))),
+        case!("activity-resume-soc-nan", "resume_soc NaN", Error::InvalidParameter { .. }, "resume_soc",
+            spacecraft(|sc| sc.activities[0].preconditions.resume_soc = Some(f64::NAN))),
+        case!("activity-negative-min-on", "min_on_s -1", Error::InvalidParameter { .. }, "min_on_s",
+            spacecraft(|sc| sc.activities[0].min_on_s = -1.0)),
         // --- simulation
         case!("sim-duplicate-names", "two spacecraft named 'sat'", input_error!(), "duplicate",
             Simulation::new(epoch(), vec![cubesat("sat"), cubesat("sat")], vec![], 1)),

@@ -44,6 +44,7 @@ fn simulation() -> Simulation {
             consumes: None,
             auto: false,
             cooldown_s: 0.0,
+            min_on_s: 0.0,
         }];
     }
     let name = fleet[0].name.clone();

@@ -158,7 +158,8 @@ impl Spacecraft {
     }
 
     /// Validates every subsystem and the references between them (partitions named
-    /// by activities and radios exist; activity names are unique).
+    /// by activities and radios exist; activity names are unique; an activity's
+    /// `resume_soc` is above the battery's floor).
     pub fn validated(self) -> Result<Self> {
         if self.name.is_empty() {
             return Err(Error::EmptyInput {
@@ -201,6 +202,19 @@ impl Spacecraft {
             }
             for flow in [&activity.produces, &activity.consumes].into_iter().flatten() {
                 storage.index(&flow.partition)?;
+            }
+            let resume = activity.preconditions.resume_soc;
+            let battery_floor = self.power.map(|p| p.battery.min_soc);
+            if let (Some(resume), Some(floor)) = (resume, battery_floor) {
+                if resume <= floor {
+                    return Err(Error::ParameterOrder {
+                        name: "resume_soc",
+                        value: resume,
+                        bound_name: "the battery's min_soc",
+                        bound: floor,
+                        within: format!("activity {:?} of spacecraft {:?}", activity.name, self.name),
+                    });
+                }
             }
         }
         let imager = self.imager.map(ImagerConfig::validated).transpose()?;
