@@ -7,8 +7,8 @@ use orbitedge::orbit::walker::WalkerDelta;
 use orbitedge::prelude::*;
 use orbitedge::sim::{EventKind, Simulation, SimulationConfig, Stepping};
 use orbitedge::spacecraft::{
-    ActivityConfig, BatteryConfig, DataFlow, PowerConfig, Preconditions, RadiationConfig, RadioConfig,
-    RateModel, SolarArray, Spacecraft, StorageConfig,
+    ActivityConfig, BatteryConfig, DataFlow, PowerConfig, PowerSource, Preconditions, RadiationConfig,
+    RadioConfig, RateModel, Rtg, SolarArray, Spacecraft, StorageConfig,
 };
 
 fn epoch() -> Epoch {
@@ -26,13 +26,14 @@ fn spacecraft(name: &str, satellite: Satellite, battery_wh: f64, radiation: Radi
     // The preset's thermal node; power with the efficiencies the bookkeeping test checks.
     let mut sc = Spacecraft::cubesat_6u(name, satellite);
     sc.power = Some(PowerConfig {
-        solar_array: SolarArray {
+        source: SolarArray {
             area_m2: 0.12,
             efficiency: 0.3,
             degradation_per_year: 0.02,
             age_years: 0.0,
             pointing: Default::default(),
-        },
+        }
+        .into(),
         battery: BatteryConfig {
             capacity_wh: battery_wh,
             initial_soc: 0.6,
@@ -1003,4 +1004,106 @@ fn a_resume_charge_must_be_above_the_floors() {
         .contains("min_on_s"));
     negative.activities[0].min_on_s = 0.0;
     assert!(negative.validated().is_ok());
+}
+
+// ------------------------------------------------------ RTG (issue 14, B)
+
+/// An RTG generates whatever the light (PASEOS's `PowerDeviceType.RTG`): a
+/// 20 W RTG against a 5 W bus charges a 100 Wh battery at
+/// (20 − 5) W × 0.9 = 13.5 W in umbra as in sunlight, while a solar array of
+/// the same spacecraft discharges in umbra.
+#[test]
+fn an_rtg_charges_in_eclipse_at_its_power_minus_the_load() {
+    let make = |source: PowerSource| {
+        let mut sc = Spacecraft::cubesat_6u(
+            "deep",
+            constellation(1, 20.0, RadiationConfig::default())[0]
+                .satellite
+                .clone(),
+        );
+        sc.power = Some(PowerConfig {
+            source,
+            battery: BatteryConfig {
+                capacity_wh: 100.0,
+                initial_soc: 0.3,
+                charge_efficiency: 0.9,
+                discharge_efficiency: 0.95,
+                min_soc: 0.2,
+            },
+            bus_load_w: 5.0,
+        });
+        sc
+    };
+    let hours = 3.0;
+    let run = |source: PowerSource| {
+        let mut sim = Simulation::new(epoch(), vec![make(source)], vec![], 1).unwrap();
+        sim.run(epoch() + Duration::from_hours(hours), Stepping::EventDriven)
+            .unwrap();
+        sim
+    };
+    let sim = run(Rtg { power_w: 20.0 }.into());
+    let rate_w = (20.0 - 5.0) * 0.9;
+    let t = sim.telemetry();
+    let umbra: Vec<usize> = (0..t.len()).filter(|&r| t.sunlit_fraction[r] == 0.0).collect();
+    assert!(umbra.len() > 30, "{} telemetry rows in umbra", umbra.len());
+    for &r in &umbra {
+        let expected_wh = 30.0 + rate_w * t.elapsed_s[r] / 3_600.0;
+        assert!(
+            (t.battery_wh[r] - expected_wh).abs() < 1e-9,
+            "row {r}: {} vs {expected_wh}",
+            t.battery_wh[r]
+        );
+        assert_eq!((t.power_in_w[r], t.power_out_w[r]), (20.0, 5.0));
+    }
+    let now = sim.snapshots().next().unwrap();
+    assert!((now.battery_wh().unwrap() - (30.0 + rate_w * hours)).abs() < 1e-9);
+    let l = now.energy();
+    assert!((l.generated_wh - 20.0 * hours).abs() < 1e-9, "{}", l.generated_wh);
+    assert!((l.consumed_wh - 5.0 * hours).abs() < 1e-9 && l.drawn_wh == 0.0 && l.spilled_wh == 0.0);
+    // The same spacecraft with a solar array loses charge in umbra.
+    let solar = run(Spacecraft::cubesat_6u_power().source);
+    let t = solar.telemetry();
+    let (a, b) = (umbra[0], umbra[0] + 20); // 20 minutes into the first umbra
+    assert!(umbra.contains(&b) && t.sunlit_fraction[b] == 0.0);
+    assert!(
+        t.battery_wh[b] < t.battery_wh[a],
+        "{} vs {}",
+        t.battery_wh[b],
+        t.battery_wh[a]
+    );
+}
+
+/// The bookkeeping identity of `energy_bookkeeping_identity_holds_to_1e_9`
+/// with RTGs: loads above and below the RTG's output, a battery that fills.
+#[test]
+fn energy_bookkeeping_identity_holds_with_an_rtg() {
+    let fleet: Vec<Spacecraft> = constellation(3, 20.0, RadiationConfig::default())
+        .into_iter()
+        .map(|mut sc| {
+            sc.power.as_mut().unwrap().source = Rtg { power_w: 30.0 }.into();
+            sc
+        })
+        .collect();
+    let mut sim = Simulation::new(epoch(), fleet, stations(), 1).unwrap();
+    sim.run(epoch() + Duration::from_days(1.0), Stepping::EventDriven)
+        .unwrap();
+    for now in sim.snapshots() {
+        let energy_wh = now.battery_wh().unwrap();
+        let l = now.energy();
+        let expected = 0.6 * 20.0 + 0.93 * (l.offered_wh - l.spilled_wh) - l.drawn_wh / 0.9;
+        assert!(
+            (energy_wh - expected).abs() <= 1e-9 * 20.0,
+            "{energy_wh} vs {expected}"
+        );
+        let balance = l.generated_wh - (l.consumed_wh - l.drawn_wh) - l.offered_wh;
+        assert!(balance.abs() < 1e-6 * l.generated_wh, "{balance}");
+        assert!(
+            (l.generated_wh - 30.0 * 24.0).abs() < 1e-9 * 720.0,
+            "{}",
+            l.generated_wh
+        );
+        assert!(l.spilled_wh > 0.0 && l.drawn_wh > 0.0, "{l:?}");
+    }
+    let started = event_times(&sim, "activity_started").len();
+    assert!(started > 10, "{started} activity starts");
 }

@@ -16,7 +16,7 @@ use crate::satellite::Satellite;
 
 pub use activity::{ActivityConfig, DataFlow, Preconditions};
 pub use link::{RadioConfig, RateModel, RelayConfig};
-pub use power::{BatteryConfig, PowerConfig, SolarArray};
+pub use power::{BatteryConfig, PowerConfig, PowerSource, Rtg, SolarArray};
 pub use radiation::RadiationConfig;
 pub use storage::{PartitionConfig, StorageConfig};
 pub use thermal::{ThermalConfig, ThermalIntegrator};
@@ -29,7 +29,7 @@ pub struct Spacecraft {
     pub name: String,
     /// Orbit.
     pub satellite: Satellite,
-    /// Power subsystem.
+    /// Power subsystem (a solar array or an RTG, a battery, a bus load).
     pub power: Option<PowerConfig>,
     /// Thermal node.
     pub thermal: Option<ThermalConfig>,
@@ -96,13 +96,13 @@ impl Spacecraft {
     /// (≈ 41 W in full Sun), a 40 Wh battery at 80 %, an 8 W bus.
     pub fn cubesat_6u_power() -> PowerConfig {
         PowerConfig {
-            solar_array: SolarArray {
+            source: PowerSource::Solar(SolarArray {
                 area_m2: 0.1,
                 efficiency: 0.3,
                 degradation_per_year: 0.0275,
                 age_years: 0.0,
                 pointing: power::Pointing::SunPointing,
-            },
+            }),
             battery: BatteryConfig {
                 capacity_wh: 40.0,
                 initial_soc: 0.8,
