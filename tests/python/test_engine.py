@@ -250,3 +250,27 @@ def test_min_on_s_and_resume_soc_stop_an_auto_activity_chattering():
         _hovering(preconditions={"resume_soc": 0.5})
     with pytest.raises(oe.errors.InputError, match="min_on_s"):
         _hovering(min_on_s=-1.0)
+
+
+def test_an_rtg_charges_in_eclipse():
+    """``power={"rtg": {"power_w": ...}}``: constant generation (issue 14)."""
+    power = {"rtg": {"power_w": 20.0}, "bus_load_w": 5.0,
+             "battery": {"capacity_wh": 100.0, "initial_soc": 0.3, "charge_efficiency": 0.9}}
+    orbit = oe.Satellite.from_elements(START, 6928.0, 0.0, 97.6, 0.0, 0.0, 0.0, name="deep")
+    sc = oe.Spacecraft("deep", orbit=orbit, power=power)
+    assert sc.config()["power"] == {**power, "battery": {**power["battery"], "discharge_efficiency": 0.95,
+                                                         "min_soc": 0.2}}
+    assert pickle.loads(pickle.dumps(sc)) == sc
+    sim = oe.Simulation(START, spacecraft=[sc], seed=1)
+    sim.run(START + dt.timedelta(hours=3))
+    tel = sim.telemetry()
+    umbra = tel["sunlit_fraction"] == 0.0
+    assert umbra.sum() > 30
+    t_s = (tel["time"] - np.datetime64(START.replace(tzinfo=None))) / np.timedelta64(1, "s")
+    expected_wh = 30.0 + (20.0 - 5.0) * 0.9 * t_s / 3600.0
+    np.testing.assert_allclose(tel["battery_wh"][umbra], expected_wh[umbra], rtol=0, atol=1e-9)
+    assert (tel["power_in_w"][umbra] == 20.0).all()
+    energy = sim.states()[0]["energy"]
+    assert energy["generated_wh"] == pytest.approx(60.0, abs=1e-9)
+    with pytest.raises(oe.errors.InputError, match="not both"):
+        oe.Spacecraft("x", orbit=orbit, power={**power, "solar_array": {"area_m2": 0.1}})
