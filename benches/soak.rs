@@ -74,6 +74,7 @@ fn fleet() -> Vec<Spacecraft> {
             consumes: None,
             auto: true,
             cooldown_s: 5_400.0,
+            min_on_s: 0.0,
         }];
         if k < 2 {
             sc.relays = vec![RelayConfig {

@@ -46,6 +46,21 @@ pub enum Error {
         /// The valid range, in words.
         expected: &'static str,
     },
+    /// A parameter that must be greater than another one is not (e.g. an
+    /// activity's `resume_soc` at or below the charge floor it resumes from).
+    #[error("{name} must be greater than {bound_name} ({bound}) in {within}, got {value}")]
+    ParameterOrder {
+        /// Parameter name.
+        name: &'static str,
+        /// The value that was given.
+        value: f64,
+        /// The parameter it must exceed.
+        bound_name: &'static str,
+        /// That parameter's value.
+        bound: f64,
+        /// Where both were given.
+        within: String,
+    },
     /// A named option that is not one of the allowed values.
     #[error("unknown {name} {value:?}; expected {expected}")]
     InvalidChoice {

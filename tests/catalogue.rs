@@ -68,6 +68,7 @@ macro_rules! case {
 macro_rules! input_error {
     () => {
         Error::InvalidParameter { .. }
+            | Error::ParameterOrder { .. }
             | Error::InvalidChoice { .. }
             | Error::InvalidInterval { .. }
             | Error::EmptyInput { .. }
@@ -209,6 +210,7 @@ fn cubesat(name: &str) -> Spacecraft {
         consumes: None,
         auto: false,
         cooldown_s: 0.0,
+        min_on_s: 0.0,
     }];
     sc
 }
@@ -600,7 +602,11 @@ fn cases() -> Vec<Case> {
         case!("power-nan-bus-load", "bus load NaN", input_error!(), "bus_load_w",
             spacecraft(|sc| sc.power.as_mut().unwrap().bus_load_w = f64::NAN)),
         case!("power-efficiency-2", "cell efficiency 2", input_error!(), "efficiency",
-            spacecraft(|sc| sc.power.as_mut().unwrap().solar_array.efficiency = 2.0)),
+            spacecraft(|sc| sc.power.as_mut().unwrap().source.solar_array_mut().unwrap().efficiency = 2.0)),
+        case!("power-rtg-negative", "RTG power -1 W", Error::InvalidParameter { .. }, "rtg power_w",
+            spacecraft(|sc| sc.power.as_mut().unwrap().source = orbitedge::spacecraft::Rtg { power_w: -1.0 }.into())),
+        case!("power-rtg-nan", "RTG power NaN", Error::InvalidParameter { .. }, "rtg power_w",
+            spacecraft(|sc| sc.power.as_mut().unwrap().source = orbitedge::spacecraft::Rtg { power_w: f64::NAN }.into())),
         case!("thermal-nan-mass", "thermal mass NaN", input_error!(), "mass_kg",
             spacecraft(|sc| sc.thermal.as_mut().unwrap().mass_kg = f64::NAN)),
         case!("thermal-negative-temperature", "initial temperature -5 K", input_error!(), "initial_temperature_k",
@@ -629,6 +635,14 @@ fn cases() -> Vec<Case> {
             spacecraft(|sc| sc.activities[0].produces.as_mut().unwrap().partition = "nowhere".into())),
         case!("activity-min-soc-2", "precondition min_soc 2", input_error!(), "min_soc",
             spacecraft(|sc| sc.activities[0].preconditions.min_soc = Some(2.0))),
+        case!("activity-resume-soc-at-min-soc", "resume_soc 0.5 with min_soc 0.5", Error::ParameterOrder { .. }, "resume_soc must be greater than min_soc (0.5)",
+            spacecraft(|sc| { let p = &mut sc.activities[0].preconditions; p.min_soc = Some(0.5); p.resume_soc = Some(0.5) })),
+        case!("activity-resume-soc-below-battery-floor", "resume_soc 0.1 under the battery's floor 0.2", Error::ParameterOrder { .. }, "the battery's min_soc (0.2)",
+            spacecraft(|sc| sc.activities[0].preconditions.resume_soc = Some(0.1))),
+        case!("activity-resume-soc-nan", "resume_soc NaN", Error::InvalidParameter { .. }, "resume_soc",
+            spacecraft(|sc| sc.activities[0].preconditions.resume_soc = Some(f64::NAN))),
+        case!("activity-negative-min-on", "min_on_s -1", Error::InvalidParameter { .. }, "min_on_s",
+            spacecraft(|sc| sc.activities[0].min_on_s = -1.0)),
         // --- simulation
         case!("sim-duplicate-names", "two spacecraft named 'sat'", input_error!(), "duplicate",
             Simulation::new(epoch(), vec![cubesat("sat"), cubesat("sat")], vec![], 1)),
@@ -747,6 +761,14 @@ fn cases() -> Vec<Case> {
             prepared(&scenario_toml(&[("telemetry_interval_s = 60.0", "telemetry_interval_s = 60.0\nstation_assignment = { priority = [\"nobody\"] }")]))),
         case!("scenario-unknown-preset", "bus preset 'cubesat_99u'", input_error!(), "preset",
             prepared(&scenario_toml(&[("[[stations]]", "[bus]\npreset = \"cubesat_99u\"\n\n[[stations]]")]))),
+        case!("scenario-power-two-sources", "bus.power with both solar_array and rtg", Error::Config { .. }, "bus.power: give one power source",
+            scenario(&scenario_toml(&[("[[stations]]", "[bus.power]\nsolar_array = { area_m2 = 0.1 }\nrtg = { power_w = 40.0 }\nbattery = { capacity_wh = 40.0 }\n\n[[stations]]")]), Format::Toml)),
+        case!("scenario-power-no-source", "bus.power without solar_array or rtg", Error::Config { .. }, "missing the power source",
+            scenario(&scenario_toml(&[("[[stations]]", "[bus.power]\nbattery = { capacity_wh = 40.0 }\n\n[[stations]]")]), Format::Toml)),
+        case!("scenario-power-rtg-typo", "rtg = { power = 40 }", Error::Config { .. }, "did you mean `power_w`",
+            scenario(&scenario_toml(&[("[[stations]]", "[bus.power]\nrtg = { power = 40.0 }\nbattery = { capacity_wh = 40.0 }\n\n[[stations]]")]), Format::Toml)),
+        case!("scenario-power-source-typo", "bus.power.solar_aray", Error::Config { .. }, "did you mean `solar_array`",
+            scenario(&scenario_toml(&[("[[stations]]", "[bus.power]\nsolar_aray = { area_m2 = 0.1 }\nbattery = { capacity_wh = 40.0 }\n\n[[stations]]")]), Format::Toml)),
         // --- ONNX models
         case!("onnx-missing-file", "a path that does not exist", Error::ModelFile { .. }, "no_such",
             OnnxModel::from_path("no_such.onnx", None)),

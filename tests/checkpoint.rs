@@ -44,6 +44,7 @@ fn simulation() -> Simulation {
             consumes: None,
             auto: false,
             cooldown_s: 0.0,
+            min_on_s: 0.0,
         }];
     }
     let name = fleet[0].name.clone();
@@ -339,6 +340,38 @@ fn inconsistent_values_are_refused_by_name() {
             "{path:?} = {replacement:?}: {reason:?} should mention {expected:?}"
         );
     }
+}
+
+/// A charge hold (issue 14) is written only when an activity is held: one
+/// flag per activity, and only for an activity that has a `resume_soc`.
+#[test]
+fn charge_holds_are_checked() {
+    let (header, original) = decode(&blob());
+    let held = |flags: Vec<bool>| {
+        let mut value = original.clone();
+        let Value::Map(entries) = value.at(&["states", "0"]) else {
+            panic!("a state is a map")
+        };
+        assert!(entries
+            .iter()
+            .all(|(k, _)| *k != Value::Str("charge_held".into())));
+        entries.push((
+            Value::Str("charge_held".into()),
+            Value::Array(flags.into_iter().map(Value::Bool).collect()),
+        ));
+        Simulation::restore(&encode(&header, &value))
+    };
+    let reason = checkpoint_error(held(vec![false, true]));
+    assert!(
+        reason.contains("charge_held has 2 entries, expected 1"),
+        "{reason}"
+    );
+    let reason = checkpoint_error(held(vec![true]));
+    assert!(
+        reason.contains("charge_held[0]: activity \"payload\" has no resume_soc"),
+        "{reason}"
+    );
+    assert!(held(vec![false]).is_ok());
 }
 
 /// A log out of order (ends before their starts) restores — order is not an

@@ -17,7 +17,9 @@ mod common;
 use common::{cubesats, epoch, ix5, kiruna};
 
 /// Imaging cubesats with every model on: imager over two targets and the iX5,
-/// an auto activity that fills storage, radiation, a relay between the first two.
+/// an auto activity that fills storage (on every second spacecraft a heavier
+/// one with a resume charge and a minimum on-time), radiation, a relay
+/// between the first two.
 fn fleet(count: u32) -> Vec<Spacecraft> {
     let planes = count.min(3);
     let mut fleet = cubesats(
@@ -62,7 +64,18 @@ fn fleet(count: u32) -> Vec<Spacecraft> {
             consumes: None,
             auto: true,
             cooldown_s: 0.0,
+            min_on_s: 0.0,
         }];
+        if k % 2 == 1 {
+            // Against chattering (issue 14): a hysteresis and a minimum on-time
+            // (that carries runs into eclipse), with a floor the charge reaches.
+            let survey = &mut sc.activities[0];
+            survey.power_w = 30.0;
+            survey.preconditions.min_soc = Some(0.6);
+            survey.preconditions.resume_soc = Some(0.7);
+            survey.preconditions.sunlit = Some(true);
+            survey.min_on_s = 1_200.0;
+        }
         if k < 2 && first_two.len() == 2 {
             sc.relays = vec![RelayConfig {
                 name: "isl".into(),
@@ -319,4 +332,49 @@ fn an_auto_activity_that_fills_storage_waits_instead_of_stalling() {
     assert!(full >= 1, "storage fills");
     // After filling, only corruption (which frees a little) lets it start again.
     assert!(starts < 200, "{starts} starts");
+}
+
+/// The second spacecraft's survey (issue 14) is held for the charge and kept
+/// on by its minimum on-time in these runs, so the cuts above cover both; a
+/// checkpoint while it is held restores the hold.
+#[test]
+fn the_charge_hold_and_the_minimum_on_time_are_cut_like_the_rest() {
+    let end = 10_800.0;
+    for stepping in [Stepping::EventDriven, Stepping::Fixed { step_s: 30.0 }] {
+        let uncut = run_cut(2, &[end], &[], stepping);
+        let mut started = None;
+        let (mut kept_on, mut held) = (0, 0);
+        for e in uncut.events().iter().filter(|e| e.spacecraft_index == 1) {
+            match &e.kind {
+                EventKind::ActivityStarted { .. } => started = Some(e.elapsed_s),
+                EventKind::ActivityInterrupted { reason, .. } => {
+                    let start = started.take().unwrap();
+                    // Soft reasons waited for the 1 200 s on-time.
+                    assert!(
+                        e.elapsed_s - start >= 1_200.0 - 1e-9,
+                        "{start}..{}: {reason}",
+                        e.elapsed_s
+                    );
+                    kept_on += usize::from((e.elapsed_s - start - 1_200.0).abs() < 1e-6);
+                    held += usize::from(reason.starts_with("state of charge"));
+                }
+                _ => {}
+            }
+        }
+        assert!(
+            kept_on >= 2 && held >= 1,
+            "{stepping:?}: {kept_on} kept on, {held} held"
+        );
+        // 6 500 s: after a stop for the charge, before the restart at 0.7.
+        let held_then = run_cut(2, &[6_500.0], &[], stepping);
+        let states = serde_json::to_value(held_then.states()).unwrap();
+        assert_eq!(
+            states[1]["charge_held"],
+            serde_json::json!([true]),
+            "{stepping:?}"
+        );
+        assert!(states[0].get("charge_held").is_none(), "none held: not written");
+        let cut = run_cut(2, &[3_333.3, 6_500.0, end], &[1], stepping);
+        assert_same(&uncut, &cut, &format!("{stepping:?}, restored while held"));
+    }
 }

@@ -7,8 +7,8 @@ use orbitedge::orbit::walker::WalkerDelta;
 use orbitedge::prelude::*;
 use orbitedge::sim::{EventKind, Simulation, SimulationConfig, Stepping};
 use orbitedge::spacecraft::{
-    ActivityConfig, BatteryConfig, DataFlow, PowerConfig, Preconditions, RadiationConfig, RadioConfig,
-    RateModel, SolarArray, Spacecraft, StorageConfig,
+    ActivityConfig, BatteryConfig, DataFlow, PowerConfig, PowerSource, Preconditions, RadiationConfig,
+    RadioConfig, RateModel, Rtg, SolarArray, Spacecraft, StorageConfig,
 };
 
 fn epoch() -> Epoch {
@@ -26,13 +26,14 @@ fn spacecraft(name: &str, satellite: Satellite, battery_wh: f64, radiation: Radi
     // The preset's thermal node; power with the efficiencies the bookkeeping test checks.
     let mut sc = Spacecraft::cubesat_6u(name, satellite);
     sc.power = Some(PowerConfig {
-        solar_array: SolarArray {
+        source: SolarArray {
             area_m2: 0.12,
             efficiency: 0.3,
             degradation_per_year: 0.02,
             age_years: 0.0,
             pointing: Default::default(),
-        },
+        }
+        .into(),
         battery: BatteryConfig {
             capacity_wh: battery_wh,
             initial_soc: 0.6,
@@ -71,6 +72,7 @@ fn spacecraft(name: &str, satellite: Satellite, battery_wh: f64, radiation: Radi
             consumes: None,
             auto: true,
             cooldown_s: 1_800.0,
+            min_on_s: 0.0,
         },
         ActivityConfig {
             name: "processing".into(),
@@ -90,6 +92,7 @@ fn spacecraft(name: &str, satellite: Satellite, battery_wh: f64, radiation: Radi
             }),
             auto: true,
             cooldown_s: 0.0,
+            min_on_s: 0.0,
         },
     ];
     sc
@@ -763,4 +766,344 @@ fn waiting_for_an_event_stops_at_its_instant_and_changes_nothing_after() {
     direct.run(end, Stepping::EventDriven).unwrap();
     assert_eq!(waited.events(), direct.events());
     assert_eq!(waited.checkpoint().unwrap(), direct.checkpoint().unwrap());
+}
+
+// ------------------------------------------------ chattering (issue 14, A)
+
+/// A cubesat_6u (41 W array, 8 W bus, 40 Wh battery with its floor at 0.2)
+/// whose open-ended 40 W auto activity the array cannot carry: in sunlight
+/// the battery charges at 33 W while it is off and discharges at 7 W while it
+/// runs, so the charge hovers at the activity's floor (`min_soc`, or the
+/// battery's own when `None`), starting at `initial_soc`.
+fn hovering(min_soc: Option<f64>, initial_soc: f64, resume_soc: Option<f64>, min_on_s: f64) -> Spacecraft {
+    let elements = ClassicalElements {
+        semi_major_axis_km: 6_928.0,
+        eccentricity: 0.0,
+        inclination_deg: 97.6,
+        raan_deg: 0.0,
+        argument_of_perigee_deg: 0.0,
+        mean_anomaly_deg: 0.0,
+    };
+    let sat = Satellite::from_elements("hover", epoch(), elements, AnalyticModel::J2).unwrap();
+    let mut sc = Spacecraft::cubesat_6u("hover", sat);
+    sc.power.as_mut().unwrap().battery.initial_soc = initial_soc;
+    sc.activities = vec![ActivityConfig {
+        name: "survey".into(),
+        power_w: 40.0,
+        duration_s: None,
+        preconditions: Preconditions {
+            min_soc,
+            resume_soc,
+            ..Default::default()
+        },
+        produces: None,
+        consumes: None,
+        auto: true,
+        cooldown_s: 0.0,
+        min_on_s,
+    }];
+    sc
+}
+
+/// Eight hours of `sc` under `stepping`, with the (elapsed_s, soc) of every
+/// precondition check while the activity is idle (a recording constraint).
+fn hover_run(sc: Spacecraft, stepping: Stepping) -> (Simulation, Vec<(f64, f64)>) {
+    use std::sync::{Arc, Mutex};
+    let mut sim = Simulation::new(epoch(), vec![sc], vec![], 1).unwrap();
+    let idle_checks: Arc<Mutex<Vec<(f64, f64)>>> = Arc::default();
+    let record = Arc::clone(&idle_checks);
+    sim.add_constraint(
+        "hover",
+        "survey",
+        "record",
+        Arc::new(move |view| {
+            if view.activity.is_none() {
+                record.lock().unwrap().push((view.elapsed_s, view.soc));
+            }
+            true
+        }),
+    )
+    .unwrap();
+    sim.run(epoch() + Duration::from_hours(8.0), stepping).unwrap();
+    let checks = idle_checks.lock().unwrap().clone();
+    (sim, checks)
+}
+
+/// (start, stop, reason) of every run of the activity.
+fn runs_of(sim: &Simulation) -> Vec<(f64, f64, String)> {
+    let mut runs = Vec::new();
+    let mut started = None;
+    for e in sim.events() {
+        match &e.kind {
+            EventKind::ActivityStarted { .. } => started = Some(e.elapsed_s),
+            EventKind::ActivityInterrupted { reason, .. } | EventKind::ActivityEnded { reason, .. } => {
+                runs.push((started.take().unwrap(), e.elapsed_s, reason.clone()));
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = started {
+        runs.push((start, f64::INFINITY, String::new()));
+    }
+    runs
+}
+
+const STEPPINGS: [Stepping; 3] = [
+    Stepping::EventDriven,
+    Stepping::Fixed { step_s: 10.0 },
+    Stepping::Fixed { step_s: 1.0 },
+];
+
+/// The case of issue 14: without hysteresis or a minimum on-time the auto
+/// activity restarts at every decision point where the charge is back over
+/// its floor — 50 starts in 8 h event-driven, 278 with 10 s steps, 2 723 with
+/// 1 s steps (its own `min_soc` of 0.5); 87, 534 and 5 271 at the battery's
+/// floor (each stopped by load shedding moments later).
+#[test]
+fn an_auto_activity_at_its_floor_chatters_without_hysteresis() {
+    for (min_soc, initial_soc, expected) in
+        [(Some(0.5), 0.5, [50, 278, 2_723]), (None, 0.2, [87, 534, 5_271])]
+    {
+        for (stepping, expected) in STEPPINGS.into_iter().zip(expected) {
+            let (sim, _) = hover_run(hovering(min_soc, initial_soc, None, 0.0), stepping);
+            let starts = runs_of(&sim).len();
+            assert_eq!(starts, expected, "{min_soc:?}, {stepping:?}");
+        }
+    }
+}
+
+/// `min_on_s`: a run stopped by the activity's own `min_soc` (above the
+/// battery's floor) lasts at least `min_on_s`, so there is at most one start
+/// per `min_on_s`; event-driven, the stop comes exactly when the on-time ends.
+#[test]
+fn a_minimum_on_time_allows_at_most_one_start_per_min_on_s() {
+    let min_on_s = 600.0;
+    for stepping in STEPPINGS {
+        let (sim, _) = hover_run(hovering(Some(0.5), 0.5, None, min_on_s), stepping);
+        let runs = runs_of(&sim);
+        assert!(
+            runs.len() > 10 && runs.len() <= 23,
+            "{stepping:?}: {} starts",
+            runs.len()
+        );
+        for pair in runs.windows(2) {
+            assert!(pair[1].0 - pair[0].0 >= min_on_s, "{stepping:?}: {pair:?}");
+        }
+        for (start, stop, reason) in &runs[..runs.len() - 1] {
+            assert!(
+                stop - start >= min_on_s - 1e-9,
+                "{stepping:?}: {start}..{stop} {reason}"
+            );
+            assert!(reason.starts_with("state of charge"), "{reason}");
+        }
+        if stepping == Stepping::EventDriven {
+            let exact = runs
+                .iter()
+                .filter(|(a, b, _)| (b - a - min_on_s).abs() < 1e-6)
+                .count();
+            assert!(exact > 5, "{exact} of {} stops at the on-time's end", runs.len());
+        }
+    }
+}
+
+/// The battery's own floor is a hard stop: load shedding ends a run at once,
+/// within its minimum on-time too (`min_on_s` changes nothing there).
+#[test]
+fn a_minimum_on_time_does_not_delay_load_shedding() {
+    for stepping in STEPPINGS {
+        let (plain, _) = hover_run(hovering(None, 0.2, None, 0.0), stepping);
+        let (sim, _) = hover_run(hovering(None, 0.2, None, 600.0), stepping);
+        assert_eq!(plain.events(), sim.events(), "{stepping:?}");
+        let runs = runs_of(&sim);
+        let shed_early = runs
+            .iter()
+            .filter(|(a, b, r)| b - a < 600.0 && r.starts_with("load shed"))
+            .count();
+        assert!(shed_early > 5, "{stepping:?}: {shed_early}");
+    }
+}
+
+/// `resume_soc`: after a stop for the charge (its `min_soc` at a decision
+/// point, or load shedding at the battery's floor), the activity starts
+/// automatically again only once the charge is at `resume_soc`; a scheduled
+/// start is not held back.
+#[test]
+fn a_resume_charge_holds_automatic_restarts_until_it_is_reached() {
+    for (min_soc, initial_soc, resume_soc) in [(Some(0.5), 0.5, 0.6), (None, 0.2, 0.3)] {
+        for stepping in STEPPINGS {
+            let (sim, checks) = hover_run(hovering(min_soc, initial_soc, Some(resume_soc), 0.0), stepping);
+            let runs = runs_of(&sim);
+            assert!(
+                runs.len() >= 5 && runs.len() <= 12,
+                "{stepping:?}: {} starts",
+                runs.len()
+            );
+            for (start, _, _) in &runs[1..] {
+                // The check that started it saw the charge at resume_soc.
+                let (_, soc) = checks.iter().rev().find(|(t, _)| t == start).unwrap();
+                assert!(
+                    *soc >= resume_soc - 1e-9,
+                    "{min_soc:?} {stepping:?}: start at {start} with {soc}"
+                );
+            }
+        }
+    }
+    // Held after load shedding in sunlight, a scheduled start still starts.
+    let (sim, _) = hover_run(hovering(None, 0.2, Some(0.3), 0.0), Stepping::EventDriven);
+    let mut light = orbitedge::sim::Light::Sunlit;
+    let shed = sim
+        .events()
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::LightChanged { to, .. } => {
+                light = *to;
+                None
+            }
+            EventKind::LoadShed { .. } if light == orbitedge::sim::Light::Sunlit => Some(e.elapsed_s),
+            _ => None,
+        })
+        .unwrap();
+    let mut sim = Simulation::new(epoch(), vec![hovering(None, 0.2, Some(0.3), 0.0)], vec![], 1).unwrap();
+    let at = (shed / 60.0).ceil() * 60.0 + 120.0;
+    sim.schedule("hover", "survey", epoch() + Duration::from_seconds(at))
+        .unwrap();
+    sim.run(epoch() + Duration::from_seconds(at + 1.0), Stepping::EventDriven)
+        .unwrap();
+    let started = event_times(&sim, "activity_started");
+    assert_eq!(started.last(), Some(&(0, at)), "{started:?}");
+    assert!(sim.snapshots().next().unwrap().soc().unwrap() < 0.3);
+}
+
+#[test]
+fn a_resume_charge_must_be_above_the_floors() {
+    let check = |min_soc: Option<f64>, resume_soc: f64| {
+        hovering(min_soc, 0.5, Some(resume_soc), 0.0)
+            .validated()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        check(Some(0.5), 0.5).unwrap_err(),
+        "resume_soc must be greater than min_soc (0.5) in activity \"survey\", got 0.5"
+    );
+    assert_eq!(
+        check(None, 0.15).unwrap_err(),
+        "resume_soc must be greater than the battery's min_soc (0.2) in activity \"survey\" of \
+         spacecraft \"hover\", got 0.15"
+    );
+    assert!(check(None, 1.5)
+        .unwrap_err()
+        .contains("resume_soc must be in (0, 1]"));
+    assert!(check(Some(0.5), 0.6).is_ok());
+    let mut negative = hovering(None, 0.5, None, -1.0);
+    assert!(negative
+        .clone()
+        .validated()
+        .unwrap_err()
+        .to_string()
+        .contains("min_on_s"));
+    negative.activities[0].min_on_s = 0.0;
+    assert!(negative.validated().is_ok());
+}
+
+// ------------------------------------------------------ RTG (issue 14, B)
+
+/// An RTG generates whatever the light (PASEOS's `PowerDeviceType.RTG`): a
+/// 20 W RTG against a 5 W bus charges a 100 Wh battery at
+/// (20 − 5) W × 0.9 = 13.5 W in umbra as in sunlight, while a solar array of
+/// the same spacecraft discharges in umbra.
+#[test]
+fn an_rtg_charges_in_eclipse_at_its_power_minus_the_load() {
+    let make = |source: PowerSource| {
+        let mut sc = Spacecraft::cubesat_6u(
+            "deep",
+            constellation(1, 20.0, RadiationConfig::default())[0]
+                .satellite
+                .clone(),
+        );
+        sc.power = Some(PowerConfig {
+            source,
+            battery: BatteryConfig {
+                capacity_wh: 100.0,
+                initial_soc: 0.3,
+                charge_efficiency: 0.9,
+                discharge_efficiency: 0.95,
+                min_soc: 0.2,
+            },
+            bus_load_w: 5.0,
+        });
+        sc
+    };
+    let hours = 3.0;
+    let run = |source: PowerSource| {
+        let mut sim = Simulation::new(epoch(), vec![make(source)], vec![], 1).unwrap();
+        sim.run(epoch() + Duration::from_hours(hours), Stepping::EventDriven)
+            .unwrap();
+        sim
+    };
+    let sim = run(Rtg { power_w: 20.0 }.into());
+    let rate_w = (20.0 - 5.0) * 0.9;
+    let t = sim.telemetry();
+    let umbra: Vec<usize> = (0..t.len()).filter(|&r| t.sunlit_fraction[r] == 0.0).collect();
+    assert!(umbra.len() > 30, "{} telemetry rows in umbra", umbra.len());
+    for &r in &umbra {
+        let expected_wh = 30.0 + rate_w * t.elapsed_s[r] / 3_600.0;
+        assert!(
+            (t.battery_wh[r] - expected_wh).abs() < 1e-9,
+            "row {r}: {} vs {expected_wh}",
+            t.battery_wh[r]
+        );
+        assert_eq!((t.power_in_w[r], t.power_out_w[r]), (20.0, 5.0));
+    }
+    let now = sim.snapshots().next().unwrap();
+    assert!((now.battery_wh().unwrap() - (30.0 + rate_w * hours)).abs() < 1e-9);
+    let l = now.energy();
+    assert!((l.generated_wh - 20.0 * hours).abs() < 1e-9, "{}", l.generated_wh);
+    assert!((l.consumed_wh - 5.0 * hours).abs() < 1e-9 && l.drawn_wh == 0.0 && l.spilled_wh == 0.0);
+    // The same spacecraft with a solar array loses charge in umbra.
+    let solar = run(Spacecraft::cubesat_6u_power().source);
+    let t = solar.telemetry();
+    let (a, b) = (umbra[0], umbra[0] + 20); // 20 minutes into the first umbra
+    assert!(umbra.contains(&b) && t.sunlit_fraction[b] == 0.0);
+    assert!(
+        t.battery_wh[b] < t.battery_wh[a],
+        "{} vs {}",
+        t.battery_wh[b],
+        t.battery_wh[a]
+    );
+}
+
+/// The bookkeeping identity of `energy_bookkeeping_identity_holds_to_1e_9`
+/// with RTGs: loads above and below the RTG's output, a battery that fills.
+#[test]
+fn energy_bookkeeping_identity_holds_with_an_rtg() {
+    let fleet: Vec<Spacecraft> = constellation(3, 20.0, RadiationConfig::default())
+        .into_iter()
+        .map(|mut sc| {
+            sc.power.as_mut().unwrap().source = Rtg { power_w: 30.0 }.into();
+            sc
+        })
+        .collect();
+    let mut sim = Simulation::new(epoch(), fleet, stations(), 1).unwrap();
+    sim.run(epoch() + Duration::from_days(1.0), Stepping::EventDriven)
+        .unwrap();
+    for now in sim.snapshots() {
+        let energy_wh = now.battery_wh().unwrap();
+        let l = now.energy();
+        let expected = 0.6 * 20.0 + 0.93 * (l.offered_wh - l.spilled_wh) - l.drawn_wh / 0.9;
+        assert!(
+            (energy_wh - expected).abs() <= 1e-9 * 20.0,
+            "{energy_wh} vs {expected}"
+        );
+        let balance = l.generated_wh - (l.consumed_wh - l.drawn_wh) - l.offered_wh;
+        assert!(balance.abs() < 1e-6 * l.generated_wh, "{balance}");
+        assert!(
+            (l.generated_wh - 30.0 * 24.0).abs() < 1e-9 * 720.0,
+            "{}",
+            l.generated_wh
+        );
+        assert!(l.spilled_wh > 0.0 && l.drawn_wh > 0.0, "{l:?}");
+    }
+    let started = event_times(&sim, "activity_started").len();
+    assert!(started > 10, "{started} activity starts");
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use orbitedge::scenario::{Format, SatelliteSource, Scenario};
 use orbitedge::sim::Stepping;
+use orbitedge::spacecraft::{PowerSource, Rtg};
 
 #[test]
 fn the_default_scenario_prepares_six_spacecraft_with_payloads() {
@@ -198,4 +199,130 @@ longitude_deg = 16.704
     let err = scenario.ground_stations(&dir).unwrap_err().to_string();
     assert!(err.contains("line 2") && err.contains("antennas"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Activities in a scenario file (issue 14): `[[bus.activities]]` with the
+/// anti-chattering options, checked as strictly as the rest.
+#[test]
+fn bus_activities_with_a_resume_charge_and_a_minimum_on_time() {
+    let text = r#"
+name = "chatter"
+start = "2024-03-01T00:00:00Z"
+duration_h = 2.0
+
+[[satellites]]
+source = "elements"
+name = "one"
+elements = { semi_major_axis_km = 6928.0, eccentricity = 0.0, inclination_deg = 97.6, raan_deg = 0.0, argument_of_perigee_deg = 0.0, mean_anomaly_deg = 0.0 }
+
+[bus]
+preset = "cubesat_6u"
+
+[[bus.activities]]
+name = "survey"
+power_w = 40.0
+auto = true
+min_on_s = 600.0
+preconditions = { min_soc = 0.5, resume_soc = 0.6 }
+"#;
+    let scenario = Scenario::from_str(text, Format::Toml, "chatter.toml").unwrap();
+    let again = Scenario::from_str(&scenario.to_toml().unwrap(), Format::Toml, "round trip").unwrap();
+    assert_eq!(again, scenario);
+    let mut prepared = scenario.prepare(Path::new(".")).unwrap();
+    let activity = &prepared.simulation.spacecraft()[0].activities[0];
+    assert_eq!(
+        (activity.min_on_s, activity.preconditions.resume_soc),
+        (600.0, Some(0.6))
+    );
+    prepared
+        .simulation
+        .run(prepared.until, prepared.stepping)
+        .unwrap();
+    let starts = prepared
+        .simulation
+        .events()
+        .iter()
+        .filter(|e| e.kind.name() == "activity_started")
+        .count();
+    assert!((1..=12).contains(&starts), "{starts}");
+    // Sweeps vary them by key path.
+    let varied = scenario
+        .with_values([("bus.activities.0.min_on_s", serde_json::json!(900.0))])
+        .unwrap();
+    assert_eq!(varied.bus.activities[0].min_on_s, 900.0);
+
+    let typo = Scenario::from_str(&text.replace("min_on_s", "min_on"), Format::Toml, "s.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        typo.contains("bus.activities") && typo.contains("did you mean `min_on_s`?"),
+        "{typo}"
+    );
+    let below = Scenario::from_str(
+        &text.replace("resume_soc = 0.6", "resume_soc = 0.4"),
+        Format::Toml,
+        "s",
+    )
+    .unwrap()
+    .prepare(Path::new("."))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        below.contains("resume_soc must be greater than min_soc (0.5)"),
+        "{below}"
+    );
+}
+
+/// An RTG instead of the preset's array (issue 14): `[bus.power]` with `rtg`,
+/// read, written back and varied like any section; a solar array is written
+/// as before.
+#[test]
+fn an_rtg_bus() {
+    let text = r#"
+name = "deep-space"
+start = "2024-03-01T00:00:00Z"
+duration_h = 2.0
+
+[[satellites]]
+source = "elements"
+name = "one"
+elements = { semi_major_axis_km = 6928.0, eccentricity = 0.0, inclination_deg = 97.6, raan_deg = 0.0, argument_of_perigee_deg = 0.0, mean_anomaly_deg = 0.0 }
+
+[bus.power]
+rtg = { power_w = 40.0 }
+battery = { capacity_wh = 40.0, initial_soc = 0.5 }
+bus_load_w = 8.0
+"#;
+    let scenario = Scenario::from_str(text, Format::Toml, "rtg.toml").unwrap();
+    let written = scenario.to_toml().unwrap();
+    assert!(
+        written.contains("[bus.power.rtg]") && !written.contains("solar_array"),
+        "{written}"
+    );
+    assert_eq!(
+        Scenario::from_str(&written, Format::Toml, "again").unwrap(),
+        scenario
+    );
+    let prepared = scenario.prepare(Path::new(".")).unwrap();
+    let power = prepared.simulation.spacecraft()[0].power.unwrap();
+    assert_eq!(power.source, PowerSource::Rtg(Rtg { power_w: 40.0 }));
+    let varied = scenario
+        .with_values([("bus.power.rtg.power_w", serde_json::json!(60.0))])
+        .unwrap();
+    assert_eq!(
+        varied.bus.power.unwrap().source,
+        PowerSource::Rtg(Rtg { power_w: 60.0 })
+    );
+    // The preset's array, written out for a sweep, keeps its keys.
+    let preset = Scenario::default_scenario()
+        .unwrap()
+        .with_values([("bus.power.bus_load_w", serde_json::json!(5.0))])
+        .unwrap();
+    let json = serde_json::to_string(&preset.bus.power.unwrap()).unwrap();
+    let at = |key: &str| json.find(&format!("\"{key}\":")).unwrap();
+    assert!(
+        at("solar_array") < at("battery") && at("battery") < at("bus_load_w"),
+        "{json}"
+    );
+    assert!(!json.contains("rtg"), "{json}");
 }

@@ -93,6 +93,7 @@ fn status_of(error: &Error) -> u16 {
         Error::UnknownName { .. } => 404,
         Error::Conflict(_) => 409,
         Error::InvalidParameter { .. }
+        | Error::ParameterOrder { .. }
         | Error::InvalidChoice { .. }
         | Error::Duplicate { .. }
         | Error::MissingDependency { .. }

@@ -472,6 +472,7 @@ mod tests {
             consumes: None,
             auto: false,
             cooldown_s: 0.0,
+            min_on_s: 0.0,
         }];
         sc.imager = Some(ImagerConfig::default());
         sc.computer = Some(computer);

@@ -22,7 +22,7 @@ use crate::environment::GroundStation;
 use crate::error::{ensure_positive, Error, Result};
 use crate::sim::{Simulation, SimulationConfig, StationAssignment, Stepping};
 use crate::spacecraft::{
-    PowerConfig, RadiationConfig, RadioConfig, Spacecraft, StorageConfig, ThermalConfig,
+    ActivityConfig, PowerConfig, RadiationConfig, RadioConfig, Spacecraft, StorageConfig, ThermalConfig,
 };
 
 pub use load::{closest, Format};
@@ -83,7 +83,7 @@ pub struct Scenario {
     pub outputs: Outputs,
 }
 
-/// The spacecraft bus: a preset, with any subsystem replaced.
+/// The spacecraft bus: a preset, with any subsystem replaced, and its activities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bus {
@@ -105,6 +105,11 @@ pub struct Bus {
     /// Downlink radios.
     #[serde(default)]
     pub radios: Vec<RadioConfig>,
+    /// Declared activities (`[[bus.activities]]`, keys as in
+    /// [`ActivityConfig`]): scenarios have no schedule, so they run when
+    /// `auto` and their preconditions allow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activities: Vec<ActivityConfig>,
 }
 
 impl Default for Bus {
@@ -116,6 +121,7 @@ impl Default for Bus {
             radiation: None,
             storage: None,
             radios: Vec::new(),
+            activities: Vec::new(),
         }
     }
 }
@@ -309,6 +315,7 @@ impl Scenario {
                     sc.storage = storage.clone();
                 }
                 sc.radios = self.bus.radios.clone();
+                sc.activities = self.bus.activities.clone();
                 sc.imager = self.imager.clone();
                 sc.computer = self.computer.clone();
                 let name = sc.name.clone();

@@ -116,7 +116,7 @@ impl Default for SimulationConfig {
 ///     raan_deg: 0.0, argument_of_perigee_deg: 0.0, mean_anomaly_deg: 0.0 };
 /// let mut sc = Spacecraft::new("sat-0", Satellite::from_elements("sat-0", epoch, elements, AnalyticModel::J2)?);
 /// sc.power = Some(PowerConfig {
-///     solar_array: SolarArray { area_m2: 0.1, efficiency: 0.3, degradation_per_year: 0.0, age_years: 0.0, pointing: Default::default() },
+///     source: SolarArray { area_m2: 0.1, efficiency: 0.3, degradation_per_year: 0.0, age_years: 0.0, pointing: Default::default() }.into(),
 ///     battery: BatteryConfig { capacity_wh: 40.0, initial_soc: 0.5, charge_efficiency: 0.95, discharge_efficiency: 0.95, min_soc: 0.2 },
 ///     bus_load_w: 5.0 });
 /// let mut sim = Simulation::new(epoch, vec![sc], vec![], 42)?;

@@ -14,6 +14,10 @@
 //! goes unserved and the radio stops (`battery_empty`, a brown-out) until the
 //! charge is back at the minimum (`battery_recovered`). Nothing is clamped
 //! silently: unserved demand and spilled surplus are in the energy ledger.
+//! An activity with a `resume_soc`, stopped by either, does not start
+//! automatically again until the charge is back at its `resume_soc`; a
+//! minimum on-time (`min_on_s`) never delays these stops (see
+//! [`crate::spacecraft::activity`]).
 //!
 //! **Layout.** [`SpacecraftState`] is a composition of subsystem parts (power,
 //! data, radiation, activities, thermal, onboard); the methods that drive it
@@ -151,6 +155,10 @@ pub(crate) struct ActivityState {
     /// that only time can change (storage full, battery at its floor) cannot
     /// make the engine start and stop it forever without time passing.
     pub(crate) last_stop_s: Vec<f64>,
+    /// Per activity: stopped for the charge and held back from automatic
+    /// starts until the charge is back at its `resume_soc` (always false for
+    /// an activity without one).
+    pub(crate) charge_held: Vec<bool>,
     /// The latest scheduled start already handled (a decision point can be
     /// visited twice and must not start it twice).
     pub(crate) scheduled_handled_s: Option<f64>,
@@ -266,6 +274,7 @@ impl SpacecraftState {
                 running: None,
                 last_auto_start_s: vec![f64::NEG_INFINITY; sc.activities.len()],
                 last_stop_s: vec![f64::NEG_INFINITY; sc.activities.len()],
+                charge_held: vec![false; sc.activities.len()],
                 scheduled_handled_s: None,
                 external_loads: BTreeMap::new(),
                 external_load_ends: BTreeMap::new(),

@@ -16,7 +16,7 @@ use crate::satellite::Satellite;
 
 pub use activity::{ActivityConfig, DataFlow, Preconditions};
 pub use link::{RadioConfig, RateModel, RelayConfig};
-pub use power::{BatteryConfig, PowerConfig, SolarArray};
+pub use power::{BatteryConfig, PowerConfig, PowerSource, Rtg, SolarArray};
 pub use radiation::RadiationConfig;
 pub use storage::{PartitionConfig, StorageConfig};
 pub use thermal::{ThermalConfig, ThermalIntegrator};
@@ -29,7 +29,7 @@ pub struct Spacecraft {
     pub name: String,
     /// Orbit.
     pub satellite: Satellite,
-    /// Power subsystem.
+    /// Power subsystem (a solar array or an RTG, a battery, a bus load).
     pub power: Option<PowerConfig>,
     /// Thermal node.
     pub thermal: Option<ThermalConfig>,
@@ -96,13 +96,13 @@ impl Spacecraft {
     /// (≈ 41 W in full Sun), a 40 Wh battery at 80 %, an 8 W bus.
     pub fn cubesat_6u_power() -> PowerConfig {
         PowerConfig {
-            solar_array: SolarArray {
+            source: PowerSource::Solar(SolarArray {
                 area_m2: 0.1,
                 efficiency: 0.3,
                 degradation_per_year: 0.0275,
                 age_years: 0.0,
                 pointing: power::Pointing::SunPointing,
-            },
+            }),
             battery: BatteryConfig {
                 capacity_wh: 40.0,
                 initial_soc: 0.8,
@@ -158,7 +158,8 @@ impl Spacecraft {
     }
 
     /// Validates every subsystem and the references between them (partitions named
-    /// by activities and radios exist; activity names are unique).
+    /// by activities and radios exist; activity names are unique; an activity's
+    /// `resume_soc` is above the battery's floor).
     pub fn validated(self) -> Result<Self> {
         if self.name.is_empty() {
             return Err(Error::EmptyInput {
@@ -201,6 +202,19 @@ impl Spacecraft {
             }
             for flow in [&activity.produces, &activity.consumes].into_iter().flatten() {
                 storage.index(&flow.partition)?;
+            }
+            let resume = activity.preconditions.resume_soc;
+            let battery_floor = self.power.map(|p| p.battery.min_soc);
+            if let (Some(resume), Some(floor)) = (resume, battery_floor) {
+                if resume <= floor {
+                    return Err(Error::ParameterOrder {
+                        name: "resume_soc",
+                        value: resume,
+                        bound_name: "the battery's min_soc",
+                        bound: floor,
+                        within: format!("activity {:?} of spacecraft {:?}", activity.name, self.name),
+                    });
+                }
             }
         }
         let imager = self.imager.map(ImagerConfig::validated).transpose()?;

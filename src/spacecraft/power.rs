@@ -1,4 +1,13 @@
-//! Electrical power: solar arrays, a battery, loads.
+//! Electrical power: a source (a solar array or an RTG), a battery, loads.
+//!
+//! **Source**: [`PowerSource`], written in files and dicts as one of two keys of
+//! the power section, `solar_array = {...}` or `rtg = {...}` (exactly one).
+//!
+//! **RTG** (radioisotope thermoelectric generator, PASEOS's
+//! `PowerDeviceType.RTG`, for deep-space cases): P = `power_w`, constant
+//! whatever the light. Its generation enters the energy ledger as the
+//! array's does (`generated_wh`); its waste heat is not modelled (the thermal
+//! node sees the loads' heat only).
 //!
 //! **Solar array** (physics reference): P = S(d)·f·η·A·max(0, cos θ)·(1 − δ)^years,
 //! with S(d) = 1361 W/m²·(1 AU/d)², f the visible fraction of the solar disk
@@ -225,17 +234,179 @@ fn fraction(name: &'static str, value: f64, inclusive: bool) -> Result<f64> {
     }
 }
 
-/// Power subsystem parameters.
+/// A radioisotope thermoelectric generator: constant electrical output.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct Rtg {
+    /// Electrical output, W (finite, ≥ 0), whatever the light.
+    pub power_w: f64,
+}
+
+impl Rtg {
+    /// Checks every parameter.
+    pub fn validated(self) -> Result<Self> {
+        ensure_non_negative("rtg power_w", self.power_w)?;
+        Ok(self)
+    }
+}
+
+/// Where the electrical power comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PowerSource {
+    /// A solar array: generation follows the light, the distance to the Sun,
+    /// the pointing and the degradation.
+    Solar(SolarArray),
+    /// An RTG: constant generation, in sunlight and in shadow.
+    Rtg(Rtg),
+}
+
+impl From<SolarArray> for PowerSource {
+    fn from(array: SolarArray) -> Self {
+        PowerSource::Solar(array)
+    }
+}
+
+impl From<Rtg> for PowerSource {
+    fn from(rtg: Rtg) -> Self {
+        PowerSource::Rtg(rtg)
+    }
+}
+
+impl PowerSource {
+    /// Checks every parameter.
+    pub fn validated(self) -> Result<Self> {
+        Ok(match self {
+            PowerSource::Solar(array) => PowerSource::Solar(array.validated()?),
+            PowerSource::Rtg(rtg) => PowerSource::Rtg(rtg.validated()?),
+        })
+    }
+
+    /// Generated power, W (arguments as for [`SolarArray::power_w`]; an RTG
+    /// ignores them).
+    ///
+    /// ```
+    /// use orbitedge::spacecraft::power::{PowerSource, Rtg};
+    /// use nalgebra::Vector3;
+    /// let rtg = PowerSource::from(Rtg { power_w: 110.0 });
+    /// let (sun, r, v) = (Vector3::new(1.5e8, 0.0, 0.0), Vector3::new(7000.0, 0.0, 0.0), Vector3::new(0.0, 7.5, 0.0));
+    /// assert_eq!(rtg.power_w(0.0, &sun, &r, &v, 3.0), 110.0); // in umbra too
+    /// ```
+    pub fn power_w(
+        &self,
+        sunlit_fraction: f64,
+        sun_km: &Vector3<f64>,
+        position_km: &Vector3<f64>,
+        velocity_km_s: &Vector3<f64>,
+        elapsed_years: f64,
+    ) -> f64 {
+        match self {
+            PowerSource::Solar(array) => {
+                array.power_w(sunlit_fraction, sun_km, position_km, velocity_km_s, elapsed_years)
+            }
+            PowerSource::Rtg(rtg) => rtg.power_w,
+        }
+    }
+
+    /// The solar array, if that is the source.
+    pub fn solar_array(&self) -> Option<&SolarArray> {
+        match self {
+            PowerSource::Solar(array) => Some(array),
+            PowerSource::Rtg(_) => None,
+        }
+    }
+
+    /// The solar array to change, if that is the source.
+    pub fn solar_array_mut(&mut self) -> Option<&mut SolarArray> {
+        match self {
+            PowerSource::Solar(array) => Some(array),
+            PowerSource::Rtg(_) => None,
+        }
+    }
+}
+
+/// Power subsystem parameters.
+///
+/// Written (TOML, JSON, Python dicts, checkpoints) with the source as one of
+/// two keys, `solar_array` or `rtg`, beside `battery` and `bus_load_w`:
+///
+/// ```
+/// use orbitedge::spacecraft::power::{PowerConfig, PowerSource, Rtg};
+/// let solar: PowerConfig = toml::from_str(
+///     "bus_load_w = 8.0\nsolar_array = { area_m2 = 0.1 }\nbattery = { capacity_wh = 40.0 }")?;
+/// assert!(solar.source.solar_array().is_some());
+/// let rtg: PowerConfig = serde_json::from_str(
+///     r#"{"rtg": {"power_w": 110.0}, "battery": {"capacity_wh": 40.0}}"#)?;
+/// assert_eq!(rtg.source, PowerSource::Rtg(Rtg { power_w: 110.0 }));
+/// let both = r#"{"rtg": {"power_w": 1.0}, "solar_array": {"area_m2": 0.1}, "battery": {"capacity_wh": 40.0}}"#;
+/// assert!(serde_json::from_str::<PowerConfig>(both).unwrap_err().to_string().contains("not both"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PowerFields", into = "PowerFields")]
 pub struct PowerConfig {
-    /// The solar array.
-    pub solar_array: SolarArray,
+    /// The source: a solar array or an RTG.
+    pub source: PowerSource,
     /// The battery.
     pub battery: BatteryConfig,
     /// Bus baseline load (avionics, heaters, radios idle), W; default 2.
-    #[serde(default = "default_bus_w")]
     pub bus_load_w: f64,
+}
+
+/// [`PowerConfig`] as it is written: the source as one of two optional keys
+/// (a solar array is written as it was before RTGs existed).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PowerFields {
+    /// The solar array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    solar_array: Option<SolarArray>,
+    /// The RTG.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rtg: Option<Rtg>,
+    /// The battery.
+    battery: BatteryConfig,
+    /// Bus baseline load, W; default 2.
+    #[serde(default = "default_bus_w")]
+    bus_load_w: f64,
+}
+
+impl TryFrom<PowerFields> for PowerConfig {
+    type Error = String;
+
+    fn try_from(fields: PowerFields) -> std::result::Result<Self, String> {
+        let source = match (fields.solar_array, fields.rtg) {
+            (Some(array), None) => PowerSource::Solar(array),
+            (None, Some(rtg)) => PowerSource::Rtg(rtg),
+            (Some(_), Some(_)) => {
+                return Err("give one power source, `solar_array` or `rtg`, not both".into());
+            }
+            (None, None) => {
+                return Err(
+                    "missing the power source: `solar_array` (a solar array) or `rtg` (an RTG)".into(),
+                );
+            }
+        };
+        Ok(PowerConfig {
+            source,
+            battery: fields.battery,
+            bus_load_w: fields.bus_load_w,
+        })
+    }
+}
+
+impl From<PowerConfig> for PowerFields {
+    fn from(config: PowerConfig) -> Self {
+        let (solar_array, rtg) = match config.source {
+            PowerSource::Solar(array) => (Some(array), None),
+            PowerSource::Rtg(rtg) => (None, Some(rtg)),
+        };
+        PowerFields {
+            solar_array,
+            rtg,
+            battery: config.battery,
+            bus_load_w: config.bus_load_w,
+        }
+    }
 }
 
 fn default_bus_w() -> f64 {
@@ -247,7 +418,7 @@ impl PowerConfig {
     pub fn validated(self) -> Result<Self> {
         ensure_non_negative("bus_load_w", self.bus_load_w)?;
         Ok(Self {
-            solar_array: self.solar_array.validated()?,
+            source: self.source.validated()?,
             battery: self.battery.validated()?,
             bus_load_w: self.bus_load_w,
         })
@@ -257,11 +428,11 @@ impl PowerConfig {
 /// Energy flows accumulated over a run, Wh (the terms of the bookkeeping identity).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct EnergyLedger {
-    /// Generated by the array.
+    /// Generated by the source (the array or the RTG).
     pub generated_wh: f64,
     /// Used by loads (served from the array directly or from the battery).
     pub consumed_wh: f64,
-    /// Offered to the battery (array surplus).
+    /// Offered to the battery (the source's surplus).
     pub offered_wh: f64,
     /// Part of the offer the full battery could not take.
     pub spilled_wh: f64,

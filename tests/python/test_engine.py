@@ -215,3 +215,62 @@ def test_relay_moves_data_to_a_peer_in_sight():
     with pytest.raises(oe.InputError, match="nobody"):
         bad = oe.Spacecraft("x", orbit=a, relays=[{**relay[0], "peer": "nobody"}])
         oe.Simulation(START, spacecraft=[bad])
+
+
+def _hovering(**options):
+    """A cubesat whose 40 W auto activity the 41 W array cannot carry (issue 14):
+    the charge hovers at the activity's min_soc."""
+    orbit = oe.Satellite.from_elements(START, 6928.0, 0.0, 97.6, 0.0, 0.0, 0.0, name="hover")
+    power = {"solar_array": {"area_m2": 0.1, "efficiency": 0.3},
+             "battery": {"capacity_wh": 40.0, "initial_soc": 0.5}, "bus_load_w": 8.0}
+    activity = {"name": "survey", "power_w": 40.0, "auto": True,
+                "preconditions": {"min_soc": 0.5, **options.pop("preconditions", {})}, **options}
+    return oe.Spacecraft("hover", orbit=orbit, power=power, activities=[activity])
+
+
+def _starts(sc, step_s):
+    sim = oe.Simulation(START, spacecraft=[sc], seed=1)
+    sim.run(START + dt.timedelta(hours=8), step_s=step_s)
+    return [e.elapsed_s for e in sim.events() if e.kind == "activity_started"]
+
+
+def test_min_on_s_and_resume_soc_stop_an_auto_activity_chattering():
+    chattering = _starts(_hovering(), 1.0)
+    assert len(chattering) > 2_000                    # a start every other second in sunlight
+    kept_on = _starts(_hovering(min_on_s=600.0), 1.0)
+    assert 10 < len(kept_on) <= 8 * 3600 / 600
+    assert all(b - a >= 600.0 for a, b in zip(kept_on, kept_on[1:]))
+    held = _starts(_hovering(preconditions={"resume_soc": 0.6}), 1.0)
+    assert 3 < len(held) < 20
+    sc = _hovering(min_on_s=600.0, preconditions={"resume_soc": 0.6})
+    activity = sc.config()["activities"][0]
+    assert (activity["min_on_s"], activity["preconditions"]["resume_soc"]) == (600.0, 0.6)
+    assert "min_on_s" not in _hovering().config()["activities"][0]   # defaults are not written
+    with pytest.raises(oe.errors.InputError, match=r"resume_soc must be greater than min_soc \(0.5\)"):
+        _hovering(preconditions={"resume_soc": 0.5})
+    with pytest.raises(oe.errors.InputError, match="min_on_s"):
+        _hovering(min_on_s=-1.0)
+
+
+def test_an_rtg_charges_in_eclipse():
+    """``power={"rtg": {"power_w": ...}}``: constant generation (issue 14)."""
+    power = {"rtg": {"power_w": 20.0}, "bus_load_w": 5.0,
+             "battery": {"capacity_wh": 100.0, "initial_soc": 0.3, "charge_efficiency": 0.9}}
+    orbit = oe.Satellite.from_elements(START, 6928.0, 0.0, 97.6, 0.0, 0.0, 0.0, name="deep")
+    sc = oe.Spacecraft("deep", orbit=orbit, power=power)
+    assert sc.config()["power"] == {**power, "battery": {**power["battery"], "discharge_efficiency": 0.95,
+                                                         "min_soc": 0.2}}
+    assert pickle.loads(pickle.dumps(sc)) == sc
+    sim = oe.Simulation(START, spacecraft=[sc], seed=1)
+    sim.run(START + dt.timedelta(hours=3))
+    tel = sim.telemetry()
+    umbra = tel["sunlit_fraction"] == 0.0
+    assert umbra.sum() > 30
+    t_s = (tel["time"] - np.datetime64(START.replace(tzinfo=None))) / np.timedelta64(1, "s")
+    expected_wh = 30.0 + (20.0 - 5.0) * 0.9 * t_s / 3600.0
+    np.testing.assert_allclose(tel["battery_wh"][umbra], expected_wh[umbra], rtol=0, atol=1e-9)
+    assert (tel["power_in_w"][umbra] == 20.0).all()
+    energy = sim.states()[0]["energy"]
+    assert energy["generated_wh"] == pytest.approx(60.0, abs=1e-9)
+    with pytest.raises(oe.errors.InputError, match="not both"):
+        oe.Spacecraft("x", orbit=orbit, power={**power, "solar_array": {"area_m2": 0.1}})

@@ -181,6 +181,25 @@ fn validate_state(
         now,
     )?;
     finite_at_least(format_args!("{at}.dose_rad"), state.radiation.dose_rad, 0.0)?;
+    validate_activities(sc, state, now, at)?;
+    validate_ledger(state, at)?;
+    validate_links(sim, sc, state, at)?;
+    match (&state.onboard, &template.onboard) {
+        (None, None) => Ok(()),
+        (Some(onboard), Some(fresh)) => validate_onboard(onboard, fresh, now, at),
+        _ => Err(invalid(format!(
+            "{at}.onboard: present exactly when the spacecraft has an imager"
+        ))),
+    }
+}
+
+/// The running activity, the start and stop times, the charge holds.
+fn validate_activities(
+    sc: &Spacecraft,
+    state: &SpacecraftState,
+    now: f64,
+    at: &StatePlace<'_>,
+) -> Result<()> {
     if let Some(running) = &state.activities.running {
         index(
             format_args!("{at}.running.activity"),
@@ -206,15 +225,17 @@ fn validate_state(
         sc.activities.len(),
         now,
     )?;
-    validate_ledger(state, at)?;
-    validate_links(sim, sc, state, at)?;
-    match (&state.onboard, &template.onboard) {
-        (None, None) => Ok(()),
-        (Some(onboard), Some(fresh)) => validate_onboard(onboard, fresh, now, at),
-        _ => Err(invalid(format!(
-            "{at}.onboard: present exactly when the spacecraft has an imager"
-        ))),
+    let held = &state.activities.charge_held;
+    same_len(format_args!("{at}.charge_held"), held.len(), sc.activities.len())?;
+    if let Some(k) =
+        (0..held.len()).find(|k| held[*k] && sc.activities[*k].preconditions.resume_soc.is_none())
+    {
+        return Err(invalid(format!(
+            "{at}.charge_held[{k}]: activity {:?} has no resume_soc to be held for",
+            sc.activities[k].name
+        )));
     }
+    Ok(())
 }
 
 /// The energy ledger and its rounding residuals: finite.

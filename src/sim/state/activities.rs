@@ -1,5 +1,10 @@
 //! Declared activities: may one run now (one typed reason per shortfall),
-//! starts, stops, completions, scheduled and automatic starts.
+//! starts, stops, completions, scheduled and automatic starts, and the two
+//! rules against chattering (see [`crate::spacecraft::activity`]): the
+//! minimum on-time, during which only *hard* reasons ([`stops_at_once`]) stop
+//! a running activity, and the charge hold, which keeps an activity stopped
+//! for the charge from starting automatically until the charge is back at its
+//! `resume_soc`.
 
 use super::{Context, Log, Running, SpacecraftState, EPS};
 use crate::sim::conditions::{self, Demands, Unmet};
@@ -87,6 +92,9 @@ impl SpacecraftState {
     }
 
     pub(super) fn start(&mut self, sc: &Spacecraft, k: usize, t: f64, log: &mut Log) {
+        if let Some(held) = self.activities.charge_held.get_mut(k) {
+            *held = false; // a start (scheduled or automatic) ends the hold
+        }
         let ends_s = sc.activities[k].duration_s.map_or(f64::INFINITY, |d| t + d);
         self.activities.running = Some(Running {
             activity: k,
@@ -116,6 +124,68 @@ impl SpacecraftState {
                     EventKind::ActivityInterrupted { activity, reason }
                 },
             ));
+        }
+    }
+
+    /// Stops the running activity for the charge (load shedding, brown-out):
+    /// with a `resume_soc`, it is held until the charge is back there.
+    pub(crate) fn stop_for_charge(&mut self, sc: &Spacecraft, t: f64, reason: &str, log: &mut Log) {
+        if let Some(running) = self.activities.running {
+            self.hold_for_charge(sc, running.activity);
+        }
+        self.stop(sc, t, false, reason, log);
+    }
+
+    fn hold_for_charge(&mut self, sc: &Spacecraft, k: usize) {
+        if sc.activities[k].preconditions.resume_soc.is_some() {
+            if let Some(held) = self.activities.charge_held.get_mut(k) {
+                *held = true;
+            }
+        }
+    }
+
+    /// At a decision point: the running activity keeps meeting its
+    /// preconditions or stops, except that within its minimum on-time
+    /// (`min_on_s` from its start) only reasons that [stop it at
+    /// once](stops_at_once) do; stopped for the charge, it is held.
+    pub(super) fn check_running(
+        &mut self,
+        sc: &Spacecraft,
+        hooks: &SpacecraftHooks,
+        (t, fraction): (f64, f64),
+        log: &mut Log,
+    ) {
+        let Some(running) = self.activities.running else {
+            return;
+        };
+        let reasons = self.unmet(sc, running.activity, hooks, t, fraction);
+        if reasons.is_empty() {
+            return;
+        }
+        let protected = t < running.started_s + sc.activities[running.activity].min_on_s - EPS;
+        let battery_floor = self.power.battery.map(|b| b.config.min_soc);
+        if protected && !reasons.iter().any(|r| stops_at_once(r, battery_floor)) {
+            return; // soft reasons wait for the minimum on-time
+        }
+        if reasons
+            .iter()
+            .any(|r| matches!(r, Unmet::StateOfCharge { .. } | Unmet::BrownOut))
+        {
+            self.hold_for_charge(sc, running.activity);
+        }
+        self.stop(sc, t, false, &conditions::words(&reasons).join("; "), log);
+    }
+
+    /// At a decision point: held activities whose charge is back at their
+    /// `resume_soc` may start automatically again.
+    pub(super) fn release_holds(&mut self, sc: &Spacecraft) {
+        let Some(soc) = self.power.battery.map(|b| b.soc()) else {
+            return;
+        };
+        for (held, activity) in self.activities.charge_held.iter_mut().zip(&sc.activities) {
+            if *held && activity.preconditions.resume_soc.is_some_and(|r| soc >= r - EPS) {
+                *held = false;
+            }
         }
     }
 
@@ -199,7 +269,7 @@ impl SpacecraftState {
     }
 
     /// The first `auto` activity that may start at `t` starts (past its
-    /// cooldown, not stopped at this very instant).
+    /// cooldown, not stopped at this very instant, not held for the charge).
     pub(super) fn automatic_starts(
         &mut self,
         sc: &Spacecraft,
@@ -221,6 +291,9 @@ impl SpacecraftState {
                 {
                     continue; // stopped at this very instant: wait for time to pass
                 }
+                if self.activities.charge_held.get(k).copied().unwrap_or(false) {
+                    continue; // stopped for the charge: wait for its resume_soc
+                }
                 if self.unmet(sc, k, hooks, t, fraction).is_empty() {
                     self.activities.last_auto_start_s[k] = t;
                     self.start(sc, k, t, log);
@@ -228,5 +301,95 @@ impl SpacecraftState {
                 }
             }
         }
+    }
+}
+
+/// Whether `reason` stops a running activity even within its minimum
+/// on-time: everything but its soft preconditions. Soft (they wait for
+/// `min_on_s`): its own `min_soc` while the charge is at or above the
+/// battery's own floor `battery_floor`, the temperature range, `sunlit`,
+/// `in_window`, `min_free_bytes` and user constraints. Hard: a failure, a
+/// brown-out, the charge below the battery's floor, a full output partition,
+/// an empty input partition (and any reason not about this activity's own
+/// preconditions).
+fn stops_at_once(reason: &Unmet, battery_floor: Option<f64>) -> bool {
+    match reason {
+        Unmet::StateOfCharge { soc, .. } => battery_floor.is_some_and(|floor| *soc < floor - EPS),
+        Unmet::TooCold { .. }
+        | Unmet::TooHot { .. }
+        | Unmet::NotSunlit
+        | Unmet::NotInShadow
+        | Unmet::NoContact
+        | Unmet::InContact
+        | Unmet::StorageLow { .. }
+        | Unmet::Constraint { .. } => false,
+        Unmet::Failed
+        | Unmet::BrownOut
+        | Unmet::Rebooting
+        | Unmet::DeferredToSunlight { .. }
+        | Unmet::PartitionFull { .. }
+        | Unmet::NoInput { .. }
+        | Unmet::Busy
+        | Unmet::AlreadyRunning { .. } => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_soft_preconditions_wait_for_the_minimum_on_time() {
+        let floor = Some(0.2);
+        let soft = [
+            Unmet::StateOfCharge {
+                soc: 0.45,
+                floor: 0.5,
+            },
+            Unmet::StateOfCharge { soc: 0.2, floor: 0.5 }, // at the battery's floor: still soft
+            Unmet::TooCold {
+                temperature_k: 250.0,
+                min_k: 260.0,
+            },
+            Unmet::TooHot {
+                temperature_k: 330.0,
+                max_k: 320.0,
+            },
+            Unmet::NotSunlit,
+            Unmet::NotInShadow,
+            Unmet::NoContact,
+            Unmet::InContact,
+            Unmet::StorageLow {
+                partition: "raw".into(),
+                free_bytes: 1.0,
+                need_bytes: 2.0,
+            },
+            Unmet::Constraint { name: "mine".into() },
+        ];
+        let hard = [
+            Unmet::StateOfCharge {
+                soc: 0.19,
+                floor: 0.5,
+            },
+            Unmet::Failed,
+            Unmet::BrownOut,
+            Unmet::PartitionFull {
+                partition: "raw".into(),
+            },
+            Unmet::NoInput {
+                partition: "raw".into(),
+            },
+        ];
+        for reason in &soft {
+            assert!(!stops_at_once(reason, floor), "{reason}");
+        }
+        for reason in &hard {
+            assert!(stops_at_once(reason, floor), "{reason}");
+        }
+        // Without a battery no charge reason arises; if one did, it would wait.
+        assert!(!stops_at_once(
+            &Unmet::StateOfCharge { soc: 0.0, floor: 0.5 },
+            None
+        ));
     }
 }

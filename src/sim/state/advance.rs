@@ -3,7 +3,6 @@
 
 use super::{Context, Light, Log, Resume, SpacecraftState, Span, EPS};
 use crate::error::Result;
-use crate::sim::conditions;
 use crate::sim::events::{EventKind, FailureCause};
 use crate::sim::hooks::SpacecraftHooks;
 use crate::sim::plan::{find_from, Plan};
@@ -40,7 +39,7 @@ impl SpacecraftState {
                 self.discrete_updates(sc, hooks, plan, ctx, t, log)?;
             }
             decide = true;
-            let next = self.next_breakpoint(plan, ctx, t, span.sync_s);
+            let next = self.next_breakpoint(sc, plan, ctx, t, span.sync_s);
             let (reached, cut) = self.integrate(sc, hooks, plan, ctx, (t, next, span.to_s.min(next)), log)?;
             if cut {
                 return Ok(());
@@ -99,12 +98,8 @@ impl SpacecraftState {
             f64::NAN
         };
         // A running activity must keep meeting its preconditions.
-        if let Some(running) = self.activities.running {
-            let reasons = self.unmet(sc, running.activity, hooks, t, fraction);
-            if !reasons.is_empty() {
-                self.stop(sc, t, false, &conditions::words(&reasons).join("; "), log);
-            }
-        }
+        self.check_running(sc, hooks, (t, fraction), log);
+        self.release_holds(sc);
         self.scheduled_starts(sc, hooks, plan, ctx, (t, fraction), log);
         self.automatic_starts(sc, hooks, (t, fraction), log);
         Ok(())
@@ -221,7 +216,14 @@ impl SpacecraftState {
         log.push((t, EventKind::PermanentFailure { cause }));
     }
 
-    pub(super) fn next_breakpoint(&mut self, plan: &Plan, ctx: &Context<'_>, t: f64, to_s: f64) -> f64 {
+    pub(super) fn next_breakpoint(
+        &mut self,
+        sc: &Spacecraft,
+        plan: &Plan,
+        ctx: &Context<'_>,
+        t: f64,
+        to_s: f64,
+    ) -> f64 {
         let cursor = &mut self.cursors.edge;
         if *cursor > 0 && *cursor <= plan.edges.len() && plan.edges[*cursor - 1] > t + EPS {
             *cursor = plan.edges.partition_point(|x| *x <= t + EPS);
@@ -244,6 +246,12 @@ impl SpacecraftState {
         }
         if let Some(running) = self.activities.running {
             consider(running.ends_s);
+            // The end of the minimum on-time, where soft preconditions apply
+            // again (fixed steps decide on their grid only).
+            let min_on_s = sc.activities[running.activity].min_on_s;
+            if min_on_s > 0.0 && ctx.step_s.is_none() {
+                consider(running.started_s + min_on_s);
+            }
         }
         for end_s in self.activities.external_load_ends.values() {
             consider(*end_s);

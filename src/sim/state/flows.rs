@@ -1,5 +1,6 @@
-//! The environment and the power flows at an instant: orbit and Sun, array
-//! output, loads, unserved demand, range to the station in contact.
+//! The environment and the power flows at an instant: orbit and Sun, the
+//! source's output (the array's, or an RTG's whatever the light), loads,
+//! unserved demand, range to the station in contact.
 
 use super::{Context, Light, SpacecraftState};
 use crate::constants::EARTH_EQUATORIAL_RADIUS_KM;
@@ -37,7 +38,7 @@ impl SpacecraftState {
         t: f64,
     ) -> f64 {
         match &sc.power {
-            Some(power) => power.solar_array.power_w(
+            Some(power) => power.source.power_w(
                 fraction,
                 sun,
                 &state.position_km,

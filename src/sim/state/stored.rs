@@ -57,6 +57,15 @@ pub(super) struct Stored {
     last_stop_s: Vec<f64>,
     #[serde(default)]
     resume: Option<Box<Resume>>,
+    /// Written only when an activity is held (so that runs without
+    /// `resume_soc` write the bytes they wrote before it existed); absent:
+    /// none is held.
+    #[serde(default, skip_serializing_if = "none_held")]
+    charge_held: Vec<bool>,
+}
+
+fn none_held(held: &[bool]) -> bool {
+    !held.contains(&true)
 }
 
 impl From<SpacecraftState> for Stored {
@@ -89,12 +98,19 @@ impl From<SpacecraftState> for Stored {
             captures_handled_s: s.captures_handled_s,
             last_stop_s: activities.last_stop_s,
             resume: s.resume,
+            charge_held: activities.charge_held,
         }
     }
 }
 
 impl From<Stored> for SpacecraftState {
     fn from(s: Stored) -> Self {
+        // Absent (not held, or written before holds existed): one flag per activity.
+        let charge_held = if s.charge_held.is_empty() {
+            vec![false; s.last_auto_start_s.len()]
+        } else {
+            s.charge_held
+        };
         SpacecraftState {
             power: PowerState {
                 battery: s.battery,
@@ -121,6 +137,7 @@ impl From<Stored> for SpacecraftState {
                 running: s.running,
                 last_auto_start_s: s.last_auto_start_s,
                 last_stop_s: s.last_stop_s,
+                charge_held,
                 scheduled_handled_s: s.scheduled_handled_s,
                 external_loads: s.external_loads,
                 external_load_ends: s.external_load_ends,

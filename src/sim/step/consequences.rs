@@ -27,17 +27,11 @@ impl SpacecraftState {
                     .activities
                     .running
                     .map(|r| sc.activities[r.activity].name.clone());
-                self.stop(
-                    sc,
-                    split,
-                    false,
-                    "load shed: battery at minimum state of charge",
-                    log,
-                );
+                self.stop_for_charge(sc, split, "load shed: battery at minimum state of charge", log);
                 log.push((split, EventKind::LoadShed { activity }));
             }
             Some(Threshold::Empty) => {
-                self.stop(sc, split, false, "battery empty", log);
+                self.stop_for_charge(sc, split, "battery empty", log);
                 self.power.browned_out = true;
                 log.push((split, EventKind::BatteryEmpty));
             }

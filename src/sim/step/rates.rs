@@ -18,7 +18,7 @@ pub(crate) struct Rates {
     pub(crate) fraction: f64,
     /// Visible fraction for the thermal inputs.
     pub(crate) thermal_fraction: f64,
-    /// Array output, W.
+    /// The source's output (array or RTG), W.
     pub(crate) generation_w: f64,
     /// Every load, W.
     pub(crate) load_w: f64,
