@@ -27,7 +27,7 @@ impl PySimulation {
     /// ``orbitedge.rehearsal.SpacecraftState`` (state of charge, power budget,
     /// temperature, light, station windows, storage, the application's
     /// activities, and ``in_view``: stations and spacecraft in line of sight).
-    fn state<'py>(&self, py: Python<'py>, spacecraft: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn state<'py>(&mut self, py: Python<'py>, spacecraft: &str) -> PyResult<Bound<'py, PyAny>> {
         guard("Simulation.state", || {
             let view = self.inner.flight_state(spacecraft).py_err()?;
             rehearsal(py, "SpacecraftState")?.call_method1("_from_json", (to_python(py, &view)?,))

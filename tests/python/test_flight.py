@@ -243,3 +243,15 @@ def test_the_same_application_decides_alike_in_process_and_against_the_server(bi
         served = app(server.client(), "sat-P1-S1", slices=6)
     assert served == in_process
     assert any(allowed for allowed, _ in in_process)
+
+
+def test_reading_the_state_on_a_planning_block_edge_changes_nothing():
+    """At 6 h a run ends on a planning block's edge; ``state`` plans the next block there
+    (as the next run would): the run that follows is the same as one never read."""
+    read, unread = simulation(), simulation()
+    for sim in (read, unread):
+        sim.wait_until(START + dt.timedelta(hours=6))
+    assert read.state(SC).next_window is not None
+    for sim in (read, unread):
+        sim.wait_until(START + dt.timedelta(hours=9))
+    assert read.checkpoint() == unread.checkpoint()

@@ -115,24 +115,20 @@ impl Simulation {
 
     /// The state of `spacecraft` now, its windows being the station contacts
     /// the engine assigned it in the current planning block.
-    pub fn flight_state(&self, spacecraft: &str) -> Result<StateView> {
+    pub fn flight_state(&mut self, spacecraft: &str) -> Result<StateView> {
         let k = self.index_of(spacecraft)?;
-        self.state_view(k, &self.contact_windows(k)?)
+        let windows = self.contact_windows(k)?;
+        self.state_view(k, &windows)
     }
 
-    /// Contacts of spacecraft `k` in the current planning block, by station name.
-    fn contact_windows(&self, k: usize) -> Result<Vec<Interval<String>>> {
+    /// Contacts of spacecraft `k` in the current planning block, by station
+    /// name. A run that ended on a block edge has not planned the next block
+    /// yet: it is planned (and cached) here as the next run would plan it —
+    /// planning is a function of the block and the station holders, which
+    /// nothing changes before that run.
+    fn contact_windows(&mut self, k: usize) -> Result<Vec<Interval<String>>> {
         let block = block_of(self.elapsed_s);
-        let planned;
-        let plans = match &self.plan_cache.block {
-            Some(b) if *b == block => &self.plan_cache.geometry,
-            _ => {
-                // A run that ended on a block edge has not planned the next
-                // block yet; planning is a pure function of the block.
-                planned = std::sync::Arc::new(self.plan_block(block)?);
-                &planned
-            }
-        };
+        let plans = self.plans(block)?;
         let (_, block_end_s) = block_span(block);
         Ok(plans[k]
             .contacts
