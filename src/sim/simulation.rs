@@ -328,26 +328,32 @@ impl Simulation {
                     power_out_w: s.power_out_w,
                 }),
             ),
-            None => (self.sunlit_fraction_now(sc, state.light), None),
+            None => (self.sunlit_fraction_now(k, state.light), None),
         };
         Snapshot::new(sc, state, self.elapsed_s, fraction, flows)
     }
 
     /// The conical model's visible fraction of the Sun now (NaN if the orbit
     /// cannot be propagated to now).
-    fn sunlit_fraction_now(&self, sc: &Spacecraft, light: Light) -> f64 {
+    fn sunlit_fraction_now(&self, k: usize, light: Light) -> f64 {
         match light {
             Light::Sunlit => 1.0,
             Light::Umbra => 0.0,
             Light::Penumbra => {
                 let axis = TimeAxis::new(self.start, self.start);
                 let sun = sun_position_km(axis.julian_date_ut1(self.elapsed_s));
-                let orbit_s = seconds_between(sc.satellite.epoch(), self.start) + self.elapsed_s;
-                sc.satellite.state_after(orbit_s).map_or(f64::NAN, |s| {
+                self.position_now(k).map_or(f64::NAN, |s| {
                     self.config.shadow.sunlit_fraction(&s.position_km, &sun)
                 })
             }
         }
+    }
+
+    /// The TEME state of spacecraft `k` now.
+    pub(crate) fn position_now(&self, k: usize) -> Result<crate::orbit::StateVector> {
+        let sc = &self.spacecraft[k];
+        sc.satellite
+            .state_after(seconds_between(sc.satellite.epoch(), self.start) + self.elapsed_s)
     }
 
     /// Engine settings.

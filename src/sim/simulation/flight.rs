@@ -14,11 +14,11 @@ use super::Simulation;
 use crate::environment::LineOfSight;
 use crate::error::{ensure_non_negative, Error, Result};
 use crate::frames::gmst_rad;
-use crate::orbit::{Propagator, StateVector};
+use crate::orbit::StateVector;
 use crate::sim::conditions::{self, Conditions, Demands, Unmet};
 use crate::sim::plan::Interval;
 use crate::sim::snapshot::PowerFlows;
-use crate::time::{seconds_between, TimeAxis};
+use crate::time::TimeAxis;
 
 /// How far below its mask a station still counts as seeing a spacecraft,
 /// degrees: a pass found by root finding starts within a millisecond of the
@@ -189,10 +189,10 @@ impl Simulation {
         match (a, b) {
             (Actor::Spacecraft(i), Actor::Spacecraft(j)) => {
                 let (ri, rj) = (self.position_now(i)?, self.position_now(j)?);
-                Ok(i != j && LineOfSight::default().margin_km(&ri.position_km, &rj.position_km) >= 0.0)
+                Ok(i != j && spacecraft_see(&ri, &rj))
             }
             (Actor::Spacecraft(i), Actor::Station(s)) | (Actor::Station(s), Actor::Spacecraft(i)) => {
-                self.station_sees(s, &self.position_now(i)?)
+                Ok(self.station_sees(s, &self.position_now(i)?, self.gmst_now()))
             }
             (Actor::Station(_), Actor::Station(_)) => Ok(false),
         }
@@ -202,36 +202,30 @@ impl Simulation {
     /// [`Simulation::line_of_sight`]), stations first, each in its order.
     fn in_view(&self, k: usize) -> Result<Vec<String>> {
         let state = self.position_now(k)?;
+        let gmst = self.gmst_now();
         let mut names = Vec::new();
         for (s, station) in self.stations.iter().enumerate() {
-            if self.station_sees(s, &state)? {
+            if self.station_sees(s, &state, gmst) {
                 names.push(station.name().to_string());
             }
         }
-        let line_of_sight = LineOfSight::default();
         for (j, other) in self.spacecraft.iter().enumerate() {
-            if j != k
-                && line_of_sight.margin_km(&state.position_km, &self.position_now(j)?.position_km) >= 0.0
-            {
+            if j != k && spacecraft_see(&state, &self.position_now(j)?) {
                 names.push(other.name.clone());
             }
         }
         Ok(names)
     }
 
-    fn station_sees(&self, s: usize, state: &StateVector) -> Result<bool> {
-        let axis = TimeAxis::new(self.start, self.start);
-        let gmst = gmst_rad(axis.julian_date_ut1(self.elapsed_s));
-        let station = &self.stations[s];
-        let look = station.look(&state.position_km, &state.velocity_km_s, gmst);
-        Ok(station.mask_margin(&look).0 >= -MASK_TOLERANCE_DEG)
+    /// Greenwich mean sidereal time now, rad.
+    fn gmst_now(&self) -> f64 {
+        gmst_rad(TimeAxis::new(self.start, self.start).julian_date_ut1(self.elapsed_s))
     }
 
-    /// The TEME state of spacecraft `k` now.
-    fn position_now(&self, k: usize) -> Result<StateVector> {
-        let sc = &self.spacecraft[k];
-        sc.satellite
-            .state_after(seconds_between(sc.satellite.epoch(), self.start) + self.elapsed_s)
+    fn station_sees(&self, s: usize, state: &StateVector, gmst: f64) -> bool {
+        let station = &self.stations[s];
+        let look = station.look(&state.position_km, &state.velocity_km_s, gmst);
+        station.mask_margin(&look).0 >= -MASK_TOLERANCE_DEG
     }
 
     fn actor(&self, name: &str) -> Result<Actor> {
@@ -247,6 +241,12 @@ impl Simulation {
             }),
         }
     }
+}
+
+/// Two spacecraft see each other: the line between them clears the Earth and
+/// 80 km of atmosphere.
+fn spacecraft_see(a: &StateVector, b: &StateVector) -> bool {
+    LineOfSight::default().margin_km(&a.position_km, &b.position_km) >= 0.0
 }
 
 /// A spacecraft or a station, by index.
