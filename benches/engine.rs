@@ -33,6 +33,8 @@ fn fleet(count: u32) -> Vec<Spacecraft> {
                 transmit_power_w: 4.0,
                 partitions: Vec::new(),
                 stations: Vec::new(),
+                inter_satellite: false,
+                max_range_km: None,
             }];
             sc
         })

@@ -197,6 +197,8 @@ fn cubesat(name: &str) -> Spacecraft {
         transmit_power_w: 10.0,
         partitions: vec![],
         stations: vec![],
+        inter_satellite: false,
+        max_range_km: None,
     }];
     sc.activities = vec![ActivityConfig {
         name: "imaging".into(),

@@ -54,6 +54,8 @@ fn spacecraft(name: &str, satellite: Satellite, battery_wh: f64, radiation: Radi
         transmit_power_w: 8.0,
         partitions: vec!["products".into(), "raw".into()],
         stations: vec![],
+        inter_satellite: false,
+        max_range_km: None,
     }];
     sc.activities = vec![
         ActivityConfig {

@@ -51,6 +51,8 @@ fn radio(stations: &[&str]) -> RadioConfig {
         transmit_power_w: 0.0,
         partitions: vec![],
         stations: stations.iter().map(|s| s.to_string()).collect(),
+        inter_satellite: false,
+        max_range_km: None,
     }
 }
 

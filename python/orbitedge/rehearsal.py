@@ -275,6 +275,29 @@ class Client:
         )
         return float(data["stored_bytes"])
 
+    def send(
+        self,
+        src: str,
+        dst: str,
+        bytes: float,
+        partition: str = "products",
+        radio: str | None = None,
+        timeout_s: float | None = None,
+    ) -> str:
+        """Send ``bytes`` of ``partition`` from ``src`` to ``dst`` (a spacecraft or a station)
+        while the two are in view, as :meth:`orbitedge.Simulation.send`; returns the transfer id."""
+        body: dict[str, Any] = {"to": dst, "bytes": bytes, "partition": partition}
+        if radio is not None:
+            body["radio"] = radio
+        if timeout_s is not None:
+            body["timeout_s"] = timeout_s
+        data = self._request("POST", f"/v1/spacecraft/{self._sc(src)}/send", body)
+        return str(data["transfer"])
+
+    def transfers(self) -> list[dict[str, Any]]:
+        """Every transfer so far with its progress, as :meth:`orbitedge.Simulation.transfers`."""
+        return list(self._request("GET", "/v1/transfers")["transfers"])
+
     def events(self, since: int | None = None, timeout_s: float = 0.0) -> list[Any]:
         """Events (contacts, light changes, activities, restarts, pacing lag) after a cursor:
         :class:`orbitedge.Event` objects, as :meth:`orbitedge.Simulation.events` returns (they
@@ -284,21 +307,25 @@ class Client:
         ``timeout_s`` > 0 the call waits (long poll, up to the server's limit of 30 s)
         until something happens. One answer holds at most 1 000 items; call again for more.
         """
+        events, self._cursor = self._events_page(self._cursor if since is None else since, timeout_s)
+        return events
+
+    def _events_page(self, since: int, timeout_s: float) -> tuple[list[Any], int]:
+        """The feed's events from ``since`` (one answer) and the cursor to ask from next."""
         if not (math.isfinite(timeout_s) and timeout_s >= 0.0):
-            raise ValueError(f"timeout_s must be a finite number >= 0, got {timeout_s!r}")
-        cursor = self._cursor if since is None else since
+            raise InputError(f"timeout_s must be a finite number >= 0, got {timeout_s!r}")
         # The server cuts long waits to its limit (30 s by default); the socket waits a bit longer.
         wait_s = self._timeout_s + min(timeout_s, 3_600.0)
-        data = self._request("GET", f"/v1/events?since={cursor}&timeout_s={timeout_s}", timeout_s=wait_s)
-        self._cursor = int(data["next"])
+        data = self._request("GET", f"/v1/events?since={since}&timeout_s={timeout_s}", timeout_s=wait_s)
         from ._orbitedge import Event
 
-        return [Event.from_json(json.dumps(item)) for item in data["events"]]
+        return [Event.from_json(json.dumps(item)) for item in data["events"]], int(data["next"])
 
     def wait(self, seconds: float) -> None:
-        """Let ``seconds`` of simulated time pass (a wall-clock sleep of ``seconds`` / multiplier)."""
-        if not (math.isfinite(seconds) and seconds > 0.0):
-            raise ValueError(f"seconds must be a finite number > 0, got {seconds!r}")
+        """Let ``seconds`` of simulated time pass (a wall-clock sleep of ``seconds`` / multiplier;
+        0 returns at once)."""
+        if not (math.isfinite(seconds) and seconds >= 0.0):
+            raise InputError(f"seconds must be a finite number >= 0, got {seconds!r}")
         clock = self.clock()
         target = float(clock["elapsed_s"]) + seconds
         self._sleep_until(target, float(clock["multiplier"]))
@@ -323,18 +350,24 @@ class Client:
     ) -> list[Any]:
         """Wait (long polls) for the next event of one of ``kinds``, of ``spacecraft`` when given,
         at most ``timeout_s`` simulated seconds; returns the events fed on the way, the match
-        last (empty when the timeout passed first), as :meth:`orbitedge.Simulation.wait_for`."""
+        last (empty when the timeout passed first), as :meth:`orbitedge.Simulation.wait_for`:
+        from the events fed after the call, with a cursor of its own (``events()`` without
+        ``since`` still continues where it stopped)."""
         wanted = {kinds} if isinstance(kinds, str) else set(kinds)
+        if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s > 0.0):
+            raise InputError(f"timeout_s must be a finite number > 0, got {timeout_s!r}")
         clock = self.clock()
         deadline = None if timeout_s is None else float(clock["elapsed_s"]) + timeout_s
         multiplier = float(clock["multiplier"])
+        _, cursor = self._events_page(2**62, 0.0)  # the feed's end now
         seen: list[Any] = []
         while True:
             left = None if deadline is None else deadline - float(self.clock()["elapsed_s"])
             if left is not None and left <= 0.0:
                 return []
             poll_s = 5.0 if left is None else min(5.0, max(left / multiplier, 0.01))
-            for event in self.events(timeout_s=poll_s):
+            page, cursor = self._events_page(cursor, poll_s)
+            for event in page:
                 seen.append(event)
                 if event.kind in wanted and (spacecraft is None or event.spacecraft == spacecraft):
                     return seen

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use hifitime::Duration;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use super::errors::{guard, input_error, IntoPy};
 use super::sim::{to_python, PyEvent, PySimulation};
@@ -15,6 +15,50 @@ use crate::sim::{Event, EventKind, Stepping};
 
 /// How long `wait_for` waits without a `timeout_s`: one year of simulated time.
 const WAIT_FOR_DEFAULT_S: f64 = 366.0 * 86_400.0;
+
+/// The keyword arguments of `rehearsal.SpacecraftState` for `view`, built
+/// directly (a JSON round trip cost more than the engine's part of a read).
+fn state_kwargs(py: Python<'_>, view: crate::sim::StateView) -> PyResult<Bound<'_, PyDict>> {
+    // Destructured so that a new field cannot be forgotten here.
+    let crate::sim::StateView {
+        spacecraft,
+        time,
+        elapsed_s,
+        state_of_charge,
+        battery_wh,
+        power_in_w,
+        power_out_w,
+        power_available_w,
+        temperature_k,
+        sunlit_fraction,
+        in_window,
+        window_ends,
+        next_window,
+        storage_free_bytes,
+        activities,
+        alive,
+        in_view,
+    } = view;
+    let d = PyDict::new(py);
+    d.set_item("spacecraft", spacecraft)?;
+    d.set_item("time", time)?;
+    d.set_item("elapsed_s", elapsed_s)?;
+    d.set_item("state_of_charge", state_of_charge)?;
+    d.set_item("battery_wh", battery_wh)?;
+    d.set_item("power_in_w", power_in_w)?;
+    d.set_item("power_out_w", power_out_w)?;
+    d.set_item("power_available_w", power_available_w)?;
+    d.set_item("temperature_k", temperature_k)?;
+    d.set_item("sunlit_fraction", sunlit_fraction)?;
+    d.set_item("in_window", in_window)?;
+    d.set_item("window_ends", window_ends)?;
+    d.set_item("next_window", next_window)?;
+    d.set_item("storage_free_bytes", storage_free_bytes)?;
+    d.set_item("activities", activities)?;
+    d.set_item("alive", alive)?;
+    d.set_item("in_view", in_view)?;
+    Ok(d)
+}
 
 /// The `orbitedge.rehearsal` classes the verbs return (shared with the Client).
 fn rehearsal<'py>(py: Python<'py>, class: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -30,7 +74,7 @@ impl PySimulation {
     fn state<'py>(&mut self, py: Python<'py>, spacecraft: &str) -> PyResult<Bound<'py, PyAny>> {
         guard("Simulation.state", || {
             let view = self.inner.flight_state(spacecraft).py_err()?;
-            rehearsal(py, "SpacecraftState")?.call_method1("_from_json", (to_python(py, &view)?,))
+            rehearsal(py, "SpacecraftState")?.call((), Some(&state_kwargs(py, view)?))
         })
     }
 
@@ -88,6 +132,42 @@ impl PySimulation {
         })
     }
 
+    /// Sends ``bytes`` of ``partition`` from spacecraft ``src`` to ``dst`` (a
+    /// spacecraft, over both ends' inter-satellite radios, into its partition
+    /// of the same name; or a ground station, during ``src``'s contacts with
+    /// it) at the link's rate while the two are in view, pausing outside
+    /// windows. The bytes leave ``partition`` now; ``transfer_completed`` or
+    /// ``transfer_incomplete`` (what was left goes back) ends it. ``radio``:
+    /// the sender's radio by name (default: the first that fits);
+    /// ``timeout_s``: no byte moves after that long. Returns the transfer id.
+    #[pyo3(signature = (src, dst, bytes, partition = "products", radio = None, timeout_s = None))]
+    fn send(
+        &mut self,
+        src: &str,
+        dst: &str,
+        bytes: f64,
+        partition: &str,
+        radio: Option<&str>,
+        timeout_s: Option<f64>,
+    ) -> PyResult<String> {
+        guard("Simulation.send", || {
+            self.inner
+                .send(src, dst, bytes, partition, radio, timeout_s)
+                .py_err()
+        })
+    }
+
+    /// Every transfer so far, in the order sent: dicts with ``id``, ``from``,
+    /// ``to``, ``bytes``, ``sent_bytes``, ``status`` (``active``,
+    /// ``completed``, ``incomplete``), ``sent_at_s``, ``ended_at_s`` and
+    /// ``reason``.
+    fn transfers<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard("Simulation.transfers", || {
+            let transfers = self.inner.transfers().py_err()?;
+            to_python(py, &transfers)
+        })
+    }
+
     /// Events after a cursor: without ``since``, those logged since the
     /// previous call (the first call returns the whole log); ``since=0`` the
     /// whole log, ``since=k`` from the k-th event on. The same ``Event`` type
@@ -110,15 +190,17 @@ impl PySimulation {
     /// Advances simulated time by ``seconds`` (event-driven).
     fn wait(&mut self, py: Python<'_>, seconds: f64) -> PyResult<()> {
         guard("Simulation.wait", || {
-            if !(seconds.is_finite() && seconds > 0.0) {
+            if !(seconds.is_finite() && seconds >= 0.0) {
                 return Err(input_error(&format!(
-                    "seconds must be a finite number > 0, got {seconds}"
+                    "seconds must be a finite number >= 0, got {seconds}"
                 )));
             }
-            let until = self.inner.now() + Duration::from_seconds(seconds);
+            let to_s = self.inner.elapsed_s() + seconds;
+            if to_s <= self.inner.elapsed_s() {
+                return Ok(()); // 0 (or below the clock's resolution): nothing to do
+            }
             self.drive(py, None, None, |sim, progress| {
-                sim.run_with_progress(until, Stepping::EventDriven, progress)
-                    .map(|_| ())
+                sim.run_to_s(to_s, Stepping::EventDriven, progress).map(|_| ())
             })
         })
     }
@@ -128,6 +210,9 @@ impl PySimulation {
     fn wait_until(&mut self, py: Python<'_>, t: &Bound<'_, PyAny>) -> PyResult<()> {
         guard("Simulation.wait_until", || {
             let until = time::epoch(t)?;
+            if until == self.inner.now() {
+                return Ok(()); // already there
+            }
             self.drive(py, None, None, |sim, progress| {
                 sim.run_with_progress(until, Stepping::EventDriven, progress)
                     .map(|_| ())
@@ -159,13 +244,16 @@ impl PySimulation {
                     "timeout_s must be a finite number > 0, got {timeout_s}"
                 )));
             }
-            let until = self.inner.now() + Duration::from_seconds(timeout_s);
+            let end_s = self.inner.elapsed_s() + timeout_s;
             let from = self.inner.events().len();
+            if end_s <= self.inner.elapsed_s() {
+                return Ok(Vec::new()); // a timeout below the clock's resolution
+            }
             let matches = move |e: &Event| {
                 kinds.contains(e.kind.name()) && spacecraft.as_ref().is_none_or(|s| *s == e.spacecraft)
             };
             let found = self.drive(py, None, None, |sim, progress| {
-                sim.run_until_event_with_progress(until, Stepping::EventDriven, matches, progress)
+                sim.run_until_event_to_s(end_s, Stepping::EventDriven, matches, progress)
             })?;
             let log = self.inner.events();
             let to = found.map_or(from, |k| k + 1);

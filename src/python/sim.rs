@@ -208,6 +208,7 @@ fn view_dict<'py>(py: Python<'py>, view: &SpacecraftView) -> PyResult<Bound<'py,
         props.set_item(k, v)?;
     }
     d.set_item("properties", props)?;
+    d.set_item("peers_in_view", view.peers_in_view.clone())?;
     Ok(d)
 }
 
@@ -529,6 +530,7 @@ impl PySimulation {
             ] {
                 d.set_item(key, PyArray1::from_slice(py, column))?;
             }
+            d.set_item("peers_in_view", PyArray1::from_slice(py, &t.peers_in_view))?;
             // Activity labels: one table over all spacecraft, code 0 = idle.
             let mut activity_labels = vec![String::new()];
             let mut offsets = Vec::new();

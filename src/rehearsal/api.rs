@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use super::http::{self, ReadError};
 use super::pacer::Pacer;
 use super::server::ServeConfig;
-use super::session::Session;
+use super::session::{SendRequest, Session};
 use crate::error::{ensure_within as bounded, Error, Result};
 
 /// Largest power an activity may draw, W. Far above any spacecraft bus
@@ -470,6 +470,11 @@ impl Api {
                 Ok(Reply::ok(json!({ "stopped": activity, "power_w": power_w })))
             }
             ("POST", ["v1", "spacecraft", name, "data"]) => self.store(name, body),
+            ("POST", ["v1", "spacecraft", name, "send"]) => self.send(name, body),
+            ("GET", ["v1", "transfers"]) => {
+                let transfers = self.session().transfers()?;
+                Ok(Reply::ok(json!({ "transfers": transfers })))
+            }
             (_, ["v1", ..]) => Err(refuse(
                 404,
                 format!("no endpoint {method} /{}", segments.join("/")),
@@ -537,6 +542,33 @@ impl Api {
         Ok(Reply::ok(
             json!({ "stored_bytes": stored, "offered_bytes": ask.bytes }),
         ))
+    }
+
+    /// Starts a transfer from `spacecraft`; answers its id.
+    fn send(&self, spacecraft: &str, body: &[u8]) -> Answer {
+        let ask: SendRequest = parse_body(body)?;
+        name_ok("to", &ask.to)?;
+        name_ok("partition", &ask.partition)?;
+        if let Some(radio) = &ask.radio {
+            name_ok("radio", radio)?;
+        }
+        bounded(
+            "bytes",
+            ask.bytes,
+            MAX_BYTES,
+            "a finite number in [0, 1e15] bytes",
+        )?;
+        if let Some(timeout_s) = ask.timeout_s {
+            bounded(
+                "timeout_s",
+                timeout_s,
+                MAX_DURATION_S,
+                "a finite number in [0, 1e8] s",
+            )?;
+        }
+        let (mut session, wall_s) = self.session_now();
+        let id = session.send(wall_s, spacecraft, ask)?;
+        Ok(Reply::ok(json!({ "transfer": id })))
     }
 
     /// The event feed from `since` on (at most [`MAX_EVENTS_PER_REPLY`] items);

@@ -10,6 +10,29 @@ use crate::rehearsal::pacer::Lag;
 use crate::sim::plan::Interval;
 use crate::sim::{Decision, InferenceRecord, Simulation, StateView, Stepping};
 
+/// A transfer the application asks for (the body of `POST .../send`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendRequest {
+    /// The receiving spacecraft or station.
+    pub to: String,
+    /// Bytes to send.
+    pub bytes: f64,
+    /// The sender's partition.
+    #[serde(default = "default_partition")]
+    pub partition: String,
+    /// The sender's radio (default: the first that fits).
+    #[serde(default)]
+    pub radio: Option<String>,
+    /// How long it may take, s.
+    #[serde(default)]
+    pub timeout_s: Option<f64>,
+}
+
+fn default_partition() -> String {
+    "products".into()
+}
+
 /// One line of the rehearsal log. Replaying the lines in order on the same
 /// scenario reproduces the rehearsal's state bit for bit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +84,27 @@ pub enum LogEntry {
         partition: String,
         /// Bytes offered.
         bytes: f64,
+    },
+    /// The application started a transfer.
+    Send {
+        /// Wall-clock seconds since the rehearsal started.
+        wall_s: f64,
+        /// Simulated seconds at the request.
+        sim_s: f64,
+        /// The sending spacecraft.
+        spacecraft: String,
+        /// The receiving spacecraft or station.
+        to: String,
+        /// Bytes to send.
+        bytes: f64,
+        /// The sender's partition.
+        partition: String,
+        /// The sender's radio, when named.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        radio: Option<String>,
+        /// How long it may take, s.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_s: Option<f64>,
     },
     /// A read-only request (state, may-run, events): recorded, not replayed.
     Read {
@@ -356,6 +400,36 @@ impl Session {
         Ok(stored)
     }
 
+    /// Starts a transfer (see [`Simulation::send`]); returns its id.
+    pub fn send(&mut self, wall_s: f64, spacecraft: &str, request: SendRequest) -> Result<String> {
+        self.ensure_running()?;
+        let SendRequest {
+            to,
+            bytes,
+            partition,
+            radio,
+            timeout_s,
+        } = request;
+        let id = (self.sim).send(spacecraft, &to, bytes, &partition, radio.as_deref(), timeout_s)?;
+        self.feed_new_events();
+        self.log.push(LogEntry::Send {
+            wall_s,
+            sim_s: self.sim.elapsed_s(),
+            spacecraft: spacecraft.to_string(),
+            to,
+            bytes,
+            partition,
+            radio,
+            timeout_s,
+        });
+        Ok(id)
+    }
+
+    /// Every transfer so far, with its progress now.
+    pub fn transfers(&mut self) -> Result<Vec<crate::sim::TransferStatus>> {
+        self.sim.transfers()
+    }
+
     fn feed_new_events(&mut self) {
         let events = &self.sim.events()[self.engine_events_fed..];
         self.feed
@@ -414,6 +488,17 @@ pub fn replay(mut sim: Simulation, log: &[LogEntry]) -> Result<Simulation> {
             } => {
                 sim.store_data(spacecraft, partition, *bytes)?;
             }
+            LogEntry::Send {
+                spacecraft,
+                to,
+                bytes,
+                partition,
+                radio,
+                timeout_s,
+                ..
+            } => {
+                sim.send(spacecraft, to, *bytes, partition, radio.as_deref(), *timeout_s)?;
+            }
             LogEntry::Read { .. } | LogEntry::Lag(_) | LogEntry::Inference { .. } => {}
         }
     }
@@ -429,7 +514,7 @@ mod tests {
     use crate::orbit::walker::WalkerDelta;
     use crate::prelude::*;
     use crate::sim::application_gate;
-    use crate::sim::hooks::SpacecraftHooks;
+    use crate::sim::hooks::{SpacecraftHooks, Surroundings};
     use crate::sim::state::SpacecraftState;
     use crate::spacecraft::{ActivityConfig, Preconditions, Spacecraft};
 
@@ -508,7 +593,7 @@ mod tests {
             let by_application = application_gate(&sc, &state, Some(state.soc()), t);
             prop_assert_eq!(&by_computer, &by_application);
             if !rebooting {
-                let by_activity = state.unmet(&sc, 0, &SpacecraftHooks::default(), t, f64::NAN);
+                let by_activity = state.unmet(&sc, 0, &SpacecraftHooks::default(), t, &Surroundings::unknown());
                 prop_assert_eq!(&by_activity, &by_computer);
             }
         }

@@ -87,6 +87,38 @@ pub enum EventKind {
         /// How much of it had no antenna, s.
         unserved_s: f64,
     },
+    /// A peer came into line of sight over an inter-satellite link (logged
+    /// on both ends).
+    LinkStarted {
+        /// The other spacecraft.
+        peer: String,
+    },
+    /// The peer went out of line of sight.
+    LinkEnded {
+        /// The other spacecraft.
+        peer: String,
+    },
+    /// Every byte of a transfer arrived (logged on both ends).
+    TransferCompleted {
+        /// The transfer's id (what `send` returned).
+        transfer: String,
+        /// The receiving spacecraft or station.
+        to: String,
+        /// Bytes moved.
+        bytes: f64,
+    },
+    /// A transfer ended with bytes left, returned to the sender's partition
+    /// (its timeout passed, or an end failed or browned out).
+    TransferIncomplete {
+        /// The transfer's id.
+        transfer: String,
+        /// The receiving spacecraft or station.
+        to: String,
+        /// Bytes that did not go.
+        bytes_left: f64,
+        /// Why.
+        reason: String,
+    },
     /// A relay window closed; what went through it.
     DataRelayed {
         /// Relay name.
@@ -230,6 +262,10 @@ impl EventKind {
         "work_deferred",
         "pacing_lag",
         "pass_unserved",
+        "link_started",
+        "link_ended",
+        "transfer_completed",
+        "transfer_incomplete",
     ];
 
     /// Short snake_case name of the kind.
@@ -240,6 +276,10 @@ impl EventKind {
             EventKind::ContactEnded { .. } => "contact_ended",
             EventKind::PassUnserved { .. } => "pass_unserved",
             EventKind::DataRelayed { .. } => "data_relayed",
+            EventKind::LinkStarted { .. } => "link_started",
+            EventKind::LinkEnded { .. } => "link_ended",
+            EventKind::TransferCompleted { .. } => "transfer_completed",
+            EventKind::TransferIncomplete { .. } => "transfer_incomplete",
             EventKind::ActivityStarted { .. } => "activity_started",
             EventKind::ActivityEnded { .. } => "activity_ended",
             EventKind::ActivityInterrupted { .. } => "activity_interrupted",
@@ -268,6 +308,9 @@ impl EventKind {
             | EventKind::ActivityEnded { .. }
             | EventKind::ActivityInterrupted { .. }
             | EventKind::DataRelayed { .. }
+            | EventKind::LinkEnded { .. }
+            | EventKind::TransferCompleted { .. }
+            | EventKind::TransferIncomplete { .. }
             | EventKind::PassUnserved { .. }
             | EventKind::JobCompleted { .. }
             | EventKind::JobPreempted { .. } => 0,
@@ -290,6 +333,16 @@ impl EventKind {
                 unserved_s,
             } => format!("{station}: {unserved_s:.0} s of a {pass_s:.0} s pass without an antenna"),
             EventKind::DataRelayed { relay, peer, bytes } => format!("{relay} -> {peer}: {bytes:.0} bytes"),
+            EventKind::LinkStarted { peer } | EventKind::LinkEnded { peer } => peer.clone(),
+            EventKind::TransferCompleted { transfer, to, bytes } => {
+                format!("{transfer} -> {to}: {bytes:.0} bytes")
+            }
+            EventKind::TransferIncomplete {
+                transfer,
+                to,
+                bytes_left,
+                reason,
+            } => format!("{transfer} -> {to}: {bytes_left:.0} bytes left ({reason})"),
             EventKind::ActivityStarted { activity } => activity.clone(),
             EventKind::ActivityEnded { activity, reason }
             | EventKind::ActivityInterrupted { activity, reason } => {

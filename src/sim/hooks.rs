@@ -35,6 +35,29 @@ pub struct SpacecraftView {
     pub activity: Option<String>,
     /// Custom property values.
     pub properties: BTreeMap<String, f64>,
+    /// Spacecraft in line of sight over an inter-satellite link (see
+    /// `RadioConfig::inter_satellite`), by name, in spacecraft order.
+    pub peers_in_view: Vec<String>,
+}
+
+/// What a hook sees around the spacecraft at an instant, beyond its own
+/// state: computed by the engine only when the spacecraft has hooks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Surroundings {
+    /// The true visible fraction of the Sun (the conical fraction in penumbra).
+    pub(crate) sunlit_fraction: f64,
+    /// Peers in line of sight, by name.
+    pub(crate) peers_in_view: Vec<String>,
+}
+
+impl Surroundings {
+    /// Nothing known (a gate asked outside a run, without hooks).
+    pub(crate) fn unknown() -> Self {
+        Self {
+            sunlit_fraction: f64::NAN,
+            peers_in_view: Vec::new(),
+        }
+    }
 }
 
 /// A constraint: true when the activity may start or continue.

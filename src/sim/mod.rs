@@ -22,6 +22,7 @@ pub mod snapshot;
 pub(crate) mod state;
 mod step;
 pub mod telemetry;
+pub mod transfer;
 
 pub use crate::compute::{Detection, TileDetector};
 pub use crate::environment::eclipse::Light;
@@ -32,7 +33,8 @@ pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
 pub(crate) use simulation::application_gate;
 pub use simulation::{
     Decision, RunEstimate, RunLimits, Simulation, SimulationConfig, StateView, StationAssignment, Stepping,
-    MAX_EXTERNAL_LOAD_W, MAX_LOAD_DURATION_S, MAX_WRITE_BYTES, PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
+    TransferStatus, LINK_GRAZING_ALTITUDE_KM, MAX_EXTERNAL_LOAD_W, MAX_LOAD_DURATION_S, MAX_WRITE_BYTES,
+    PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
 };
 pub use snapshot::{OnboardSnapshot, PowerFlows, Snapshot};
 pub use state::SpacecraftState;

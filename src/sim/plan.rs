@@ -101,18 +101,70 @@ pub(crate) struct Plan {
     pub(crate) imaging: Vec<Interval<u32>>,
     /// Capture instants, labelled with their priority, sorted.
     pub(crate) captures: Vec<Mark<u32>>,
+    /// Peers in line of sight over an inter-satellite link, labelled with the
+    /// peer's index, sorted by start; they may overlap (one per peer). Their
+    /// edges are breakpoints only for a spacecraft with constraints, which
+    /// may depend on them.
+    pub(crate) peers: Vec<Interval<usize>>,
+    /// The transfer legs this spacecraft takes part in, sending or
+    /// receiving, sorted by start; they may overlap. Their edges are
+    /// breakpoints: they change the load and the storage rates.
+    pub(crate) legs: Vec<Interval<Leg>>,
+}
+
+/// A transfer's share of a window, as one of its two ends sees it: the
+/// radio's power while it lasts and, at the receiving end, the bytes arriving.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Leg {
+    /// The radio's draw on this end, W.
+    pub(crate) power_w: f64,
+    /// At the receiving end: (partition, bytes/s) arriving.
+    pub(crate) arriving: Option<(usize, f64)>,
+    /// This end sends to a ground station on its ground radio, which does
+    /// not downlink anything else meanwhile.
+    pub(crate) ground_radio_busy: bool,
 }
 
 impl Plan {
-    /// Sorts the edge list once the intervals are known.
-    pub(crate) fn index_edges(&mut self) {
+    /// Sorts the edge list once the intervals are known; `peer_edges`: the
+    /// peers' windows are breakpoints too (for constraints that read them).
+    pub(crate) fn index_edges(&mut self, peer_edges: bool) {
+        let peers = self.peers.iter().filter(|_| peer_edges);
         self.edges = (self.light.iter().flat_map(Interval::ends))
             .chain(self.contacts.iter().flat_map(Interval::ends))
             .chain(self.scheduled.iter().map(|m| m.at_s))
             .chain(self.imaging.iter().flat_map(Interval::ends))
             .chain(self.captures.iter().map(|m| m.at_s))
+            .chain(self.legs.iter().flat_map(Interval::ends))
+            .chain(peers.flat_map(Interval::ends))
             .collect();
         self.edges.sort_by(f64::total_cmp);
+        self.edges.dedup();
+    }
+
+    /// Indices of the peers in view at `t`, in spacecraft order.
+    pub(crate) fn peers_at(&self, t: f64) -> Vec<usize> {
+        let mut peers: Vec<usize> = (self.peers.iter())
+            .take_while(|w| w.start_s <= t)
+            .filter(|w| w.contains(t))
+            .map(|w| w.what)
+            .collect();
+        peers.sort_unstable();
+        peers.dedup();
+        peers
+    }
+
+    /// Names of the peers in view at `t` (`names`: every spacecraft's).
+    pub(crate) fn peer_names_at(&self, t: f64, names: &[String]) -> Vec<String> {
+        self.peers_at(t).into_iter().map(|k| names[k].clone()).collect()
+    }
+
+    /// The legs under way at `t`.
+    pub(crate) fn legs_at(&self, t: f64) -> impl Iterator<Item = &Leg> {
+        (self.legs.iter())
+            .take_while(move |l| l.start_s <= t)
+            .filter(move |l| l.contains(t))
+            .map(|l| &l.what)
     }
 
     /// The light at `t`: the shadow interval containing it, sunlit outside them.
@@ -362,7 +414,8 @@ pub(crate) fn continue_past_block_end(plan: &mut Plan, to_s: f64) {
     let ends = (plan.light.iter_mut().map(|i| &mut i.end_s))
         .chain(plan.contacts.iter_mut().map(|i| &mut i.end_s))
         .chain(plan.imaging.iter_mut().map(|i| &mut i.end_s))
-        .chain(plan.relay_windows.iter_mut().flatten().map(|w| &mut w.end_s));
+        .chain(plan.relay_windows.iter_mut().flatten().map(|w| &mut w.end_s))
+        .chain(plan.peers.iter_mut().map(|w| &mut w.end_s));
     for end in ends.filter(|end| **end >= to_s - 1e-9) {
         *end = to_s + 1.0;
     }

@@ -26,10 +26,12 @@ mod application;
 mod checkpoint;
 mod flight;
 mod limits;
+mod links;
 mod planning;
 mod run;
 mod stations;
 mod stream;
+mod transfers;
 mod wait;
 
 pub use application::{MAX_EXTERNAL_LOAD_W, MAX_LOAD_DURATION_S, MAX_WRITE_BYTES};
@@ -37,8 +39,10 @@ pub use application::{MAX_EXTERNAL_LOAD_W, MAX_LOAD_DURATION_S, MAX_WRITE_BYTES}
 pub(crate) use flight::application_gate;
 pub use flight::{Decision, StateView};
 pub use limits::{RunEstimate, RunLimits, TELEMETRY_ROW_BYTES};
+pub use links::LINK_GRAZING_ALTITUDE_KM;
 pub use planning::PLAN_BLOCK_S;
 pub use stations::StationAssignment;
+pub use transfers::TransferStatus;
 
 /// How time advances.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -143,6 +147,9 @@ pub struct Simulation {
     /// The sync point where relays last exchanged data, s.
     #[serde(default)]
     relay_from_s: f64,
+    /// Every transfer `send` started, in order.
+    #[serde(default)]
+    transfers: Vec<crate::sim::transfer::Transfer>,
     /// Plans of the current block (scratch: rebuilt the same after a restore).
     #[serde(skip)]
     plan_cache: PlanCache,
@@ -212,6 +219,8 @@ struct PlanCache {
     block: Option<u64>,
     geometry: Arc<Vec<Plan>>,
     with_schedule: Option<Arc<Vec<Plan>>>,
+    /// The transfers' progress over the block (with `with_schedule`).
+    progress: Option<Arc<Vec<crate::sim::transfer::Progress>>>,
 }
 
 impl Simulation {
@@ -260,6 +269,7 @@ impl Simulation {
             hooks: vec![SpacecraftHooks::default(); spacecraft.len()],
             station_holder: vec![stations::Holders::default(); stations.len()],
             relay_from_s: 0.0,
+            transfers: Vec::new(),
             plan_cache: PlanCache::default(),
             stream: stream::StreamSlot::default(),
             latest: Vec::new(),

@@ -278,6 +278,7 @@ impl<'a> Snapshot<'a> {
             alive: self.alive(),
             activity: self.activity().map(str::to_string),
             properties: self.properties().clone(),
+            peers_in_view: Vec::new(),
         }
     }
 
@@ -303,6 +304,7 @@ impl<'a> Snapshot<'a> {
             link: self.contact().map_or(-1, |s| s as i32),
             dose_rad: self.dose_rad(),
             alive: self.alive(),
+            peers_in_view: 0,
         }
     }
 }

@@ -35,7 +35,7 @@ use crate::environment::eclipse::ShadowConfig;
 use crate::error::Result;
 use crate::sim::conditions::Conditions;
 use crate::sim::events::EventKind;
-use crate::sim::hooks::SpacecraftView;
+use crate::sim::hooks::{SpacecraftView, Surroundings};
 use crate::sim::onboard::{InferenceRecord, OnboardState};
 use crate::sim::plan::Plan;
 use crate::sim::snapshot::{PowerFlows, Snapshot};
@@ -130,6 +130,10 @@ pub(crate) struct DataState {
     pub(crate) relay_window_bytes: Vec<f64>,
     /// Bytes forwarded per relay in total.
     pub(crate) relayed_bytes: Vec<f64>,
+    /// Bytes that arrived by transfers from other spacecraft.
+    pub(crate) received_bytes: f64,
+    /// Bytes that arrived by transfers into a full store (lost).
+    pub(crate) arrivals_dropped_bytes: f64,
 }
 
 /// Radiation: the event streams, the dose, survival.
@@ -221,6 +225,8 @@ pub(crate) struct Context<'a> {
     pub(crate) shadow: &'a ShadowConfig,
     /// Station names.
     pub(crate) station_names: &'a [String],
+    /// Spacecraft names, in order.
+    pub(crate) spacecraft_names: &'a [String],
     /// Fixed step, s, or `None` for event-driven.
     pub(crate) step_s: Option<f64>,
     /// Longest integration sub-step, s.
@@ -260,6 +266,8 @@ impl SpacecraftState {
                 downlinked_partition_bytes: vec![0.0; sc.storage.partitions.len()],
                 relay_window_bytes: vec![0.0; sc.relays.len()],
                 relayed_bytes: vec![0.0; sc.relays.len()],
+                received_bytes: 0.0,
+                arrivals_dropped_bytes: 0.0,
             },
             radiation: RadiationState {
                 streams: RadiationProcess::ALL
@@ -346,8 +354,11 @@ impl SpacecraftState {
     }
 
     /// What a user hook sees at `elapsed_s` with `sunlit_fraction` of the Sun.
-    pub(crate) fn view(&self, sc: &Spacecraft, elapsed_s: f64, sunlit_fraction: f64) -> SpacecraftView {
-        Snapshot::new(sc, self, elapsed_s, sunlit_fraction, None).hook_view()
+    pub(crate) fn view(&self, sc: &Spacecraft, elapsed_s: f64, around: &Surroundings) -> SpacecraftView {
+        SpacecraftView {
+            peers_in_view: around.peers_in_view.clone(),
+            ..Snapshot::new(sc, self, elapsed_s, around.sunlit_fraction, None).hook_view()
+        }
     }
 
     /// A telemetry sample at `t`.
@@ -362,16 +373,19 @@ impl SpacecraftState {
         let light = plan.light_at(t);
         let (state, sun, fraction) = self.environment(sc, plan, ctx, light, t)?;
         let transmitting = self.data.contact.is_some()
-            && !sc.radios.is_empty()
+            && sc.ground_radio().is_some()
             && plan
                 .downlink_partitions
                 .iter()
                 .any(|p| self.data.storage.used_bytes[*p] >= 1.0);
         let flows = PowerFlows {
             power_in_w: self.generation_w(sc, &state, &sun, fraction, t),
-            power_out_w: self.load_w(sc, transmitting, t).0,
+            power_out_w: self.load_w(sc, plan, transmitting, t).0,
         };
         let position_km = [state.position_km.x, state.position_km.y, state.position_km.z];
-        Ok(Snapshot::new(sc, self, t, fraction, Some(flows)).sample(index, position_km))
+        Ok(Sample {
+            peers_in_view: plan.peers_at(t).len() as u32,
+            ..Snapshot::new(sc, self, t, fraction, Some(flows)).sample(index, position_km)
+        })
     }
 }

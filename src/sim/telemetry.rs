@@ -34,6 +34,8 @@ pub struct Sample {
     pub dose_rad: f64,
     /// Still working.
     pub alive: bool,
+    /// Peers in line of sight over an inter-satellite link.
+    pub peers_in_view: u32,
 }
 
 /// Column-oriented telemetry, rows in (time, spacecraft) order.
@@ -71,6 +73,10 @@ pub struct Telemetry {
     pub dose_rad: Vec<f64>,
     /// Alive flag.
     pub alive: Vec<bool>,
+    /// Peers in view over inter-satellite links (absent from checkpoints
+    /// written before links existed: filled with zeros on restore).
+    #[serde(default)]
+    pub peers_in_view: Vec<u32>,
 }
 
 impl Telemetry {
@@ -94,6 +100,7 @@ impl Telemetry {
             link,
             dose_rad,
             alive,
+            peers_in_view,
         } = self;
         spacecraft_index.truncate(rows);
         for column in [
@@ -115,6 +122,7 @@ impl Telemetry {
         activity.truncate(rows);
         link.truncate(rows);
         alive.truncate(rows);
+        peers_in_view.truncate(rows);
     }
 
     /// Number of rows.
@@ -145,6 +153,7 @@ impl Telemetry {
         self.link.push(s.link);
         self.dose_rad.push(s.dose_rad);
         self.alive.push(s.alive);
+        self.peers_in_view.push(s.peers_in_view);
     }
 
     /// CSV with a header row. `spacecraft` gives names, `activities[i]` the activity
@@ -158,14 +167,14 @@ impl Telemetry {
     ) -> String {
         let mut out = String::from(
             "time,spacecraft,x_km,y_km,z_km,sunlit_fraction,soc,battery_wh,power_in_w,power_out_w,\
-             temperature_k,storage_used_bytes,activity,link,dose_rad,alive\n",
+             temperature_k,storage_used_bytes,activity,link,dose_rad,alive,peers_in_view\n",
         );
         for k in 0..self.len() {
             let sc = self.spacecraft_index[k] as usize;
             let activity = usize::try_from(self.activity[k]).map_or("", |a| activities[sc][a].as_str());
             let link = usize::try_from(self.link[k]).map_or("", |s| stations[s].as_str());
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 time_of(self.elapsed_s[k]),
                 spacecraft[sc],
                 self.x_km[k],
@@ -181,7 +190,8 @@ impl Telemetry {
                 activity,
                 link,
                 self.dose_rad[k],
-                self.alive[k]
+                self.alive[k],
+                self.peers_in_view[k]
             ));
         }
         out

@@ -60,6 +60,15 @@ pub struct RadioConfig {
     /// Stations this radio can work with (names); default: all.
     #[serde(default)]
     pub stations: Vec<String>,
+    /// A terminal for links with other spacecraft instead of ground stations:
+    /// it never claims a station, and the spacecraft it can see become peers
+    /// (`link_started` / `link_ended`, transfers with `send`). Default false.
+    #[serde(default)]
+    pub inter_satellite: bool,
+    /// Longest range an inter-satellite link closes at, km; default unlimited
+    /// (a pair's link uses the shorter of its two radios' ranges).
+    #[serde(default)]
+    pub max_range_km: Option<f64>,
 }
 
 impl RadioConfig {
@@ -91,13 +100,16 @@ impl RadioConfig {
         if self.name.is_empty() {
             return Err(Error::EmptyInput { what: "radio name" });
         }
+        if let Some(range_km) = self.max_range_km {
+            ensure_positive("max_range_km", range_km)?;
+        }
         Ok(self)
     }
 
     /// Whether this radio can work with the station named `station`: it lists
     /// it, or lists no station at all.
     pub fn works_with(&self, station: &str) -> bool {
-        self.stations.is_empty() || self.stations.iter().any(|s| s == station)
+        !self.inter_satellite && (self.stations.is_empty() || self.stations.iter().any(|s| s == station))
     }
 
     /// Achievable rate at `range_km`, bit/s.
@@ -106,6 +118,7 @@ impl RadioConfig {
     /// use orbitedge::spacecraft::link::{RadioConfig, RateModel};
     /// // S-band: 3 dBW EIRP at 2.2 GHz into a 10 dB/K station, 3 dB losses, 10 dB Eb/N0 + 3 dB margin.
     /// let radio = RadioConfig { name: "s".into(), transmit_power_w: 5.0, partitions: vec![], stations: vec![],
+    ///     inter_satellite: false, max_range_km: None,
     ///     rate: RateModel::LinkBudget { eirp_dbw: 3.0, frequency_hz: 2.2e9, g_over_t_db_k: 10.0,
     ///     losses_db: 3.0, required_ebn0_db: 10.0, margin_db: 3.0, max_rate_bps: 1e9 } };
     /// let near = radio.rate_bps(600.0);

@@ -148,13 +148,28 @@ impl Spacecraft {
     /// let mut sc = Spacecraft::new("relay", geo);
     /// assert!(sc.downlink_radio_for("Kiruna").is_none()); // no radio: no claim
     /// sc.radios = vec![RadioConfig { name: "s".into(), rate: RateModel::Fixed { rate_bps: 1e6 },
-    ///     transmit_power_w: 0.0, partitions: vec![], stations: vec!["Matera".into()] }];
+    ///     transmit_power_w: 0.0, partitions: vec![], stations: vec!["Matera".into()],
+    ///     inter_satellite: false, max_range_km: None }];
     /// assert!(sc.downlink_radio_for("Kiruna").is_none());
     /// assert!(sc.downlink_radio_for("Matera").is_some());
     /// # Ok::<(), orbitedge::Error>(())
     /// ```
     pub fn downlink_radio_for(&self, station: &str) -> Option<&RadioConfig> {
-        self.radios.first().filter(|radio| radio.works_with(station))
+        self.ground_radio().filter(|radio| radio.works_with(station))
+    }
+
+    /// The radio that downlinks to ground stations: the first one not marked
+    /// `inter_satellite`.
+    pub fn ground_radio(&self) -> Option<&RadioConfig> {
+        self.radios.iter().find(|radio| !radio.inter_satellite)
+    }
+
+    /// The first radio marked `inter_satellite`, with its index.
+    pub fn inter_satellite_radio(&self) -> Option<(usize, &RadioConfig)> {
+        self.radios
+            .iter()
+            .enumerate()
+            .find(|(_, radio)| radio.inter_satellite)
     }
 
     /// Validates every subsystem and the references between them (partitions named

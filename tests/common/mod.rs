@@ -34,6 +34,8 @@ pub fn cubesats(prefix: &str, total: u32, planes: u32, phasing: u32, partitions:
                 transmit_power_w: 10.0,
                 partitions: partitions.iter().map(|p| p.to_string()).collect(),
                 stations: vec![],
+                inter_satellite: false,
+                max_range_km: None,
             }];
             sc
         })

@@ -155,7 +155,7 @@ def test_bad_input_raises_input_errors_like_the_client():
         lambda: sim.write_data(SC, 1.0, partition="nowhere"),
         lambda: sim.stop(SC, "not-running"),
         lambda: sim.events(since=-1),
-        lambda: sim.wait(0.0),
+        lambda: sim.wait(-1.0),
         lambda: sim.wait(float("nan")),
         lambda: sim.wait_for("no_such_kind"),
         lambda: sim.wait_for([]),

@@ -81,6 +81,11 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Simulation> {
     if trailing != 0 {
         return Err(invalid(format!("{trailing} bytes follow the simulation")));
     }
+    let telemetry = &mut simulation.telemetry;
+    if telemetry.peers_in_view.is_empty() {
+        // Written before inter-satellite links: no peer was ever in view.
+        telemetry.peers_in_view = vec![0; telemetry.len()];
+    }
     validate(&simulation)?;
     simulation.hooks = vec![SpacecraftHooks::default(); simulation.spacecraft.len()];
     simulation.latest = Vec::new();
@@ -100,6 +105,53 @@ fn check_header(header: &Header) -> Result<()> {
              checkpoint version {VERSION} (re-create it with this version)"
         ))),
     }
+}
+
+/// Transfers name spacecraft, stations, partitions and radios that exist,
+/// and their byte counts and instants are consistent.
+fn validate_transfers(sim: &Simulation) -> Result<()> {
+    use crate::sim::transfer::Endpoint;
+    for (k, t) in sim.transfers.iter().enumerate() {
+        let at = format!("transfers[{k}]");
+        index(format_args!("{at}.from"), t.from, sim.spacecraft.len())?;
+        let sender = &sim.spacecraft[t.from];
+        index(
+            format_args!("{at}.partition"),
+            t.partition,
+            sender.storage.partitions.len(),
+        )?;
+        index(format_args!("{at}.radio"), t.radio, sender.radios.len())?;
+        match (t.to, t.to_partition, t.to_radio) {
+            (Endpoint::Spacecraft(dst), Some(p), Some(r)) => {
+                index(format_args!("{at}.to"), dst, sim.spacecraft.len())?;
+                index(
+                    format_args!("{at}.to_partition"),
+                    p,
+                    sim.spacecraft[dst].storage.partitions.len(),
+                )?;
+                index(format_args!("{at}.to_radio"), r, sim.spacecraft[dst].radios.len())?;
+            }
+            (Endpoint::Station(s), None, None) => index(format_args!("{at}.to"), s, sim.stations.len())?,
+            _ => {
+                return Err(invalid(format!(
+                    "{at}: the receiving end does not match its partition and radio"
+                )))
+            }
+        }
+        finite_at_least(format_args!("{at}.bytes"), t.bytes, 0.0)?;
+        within(format_args!("{at}.done_bytes"), t.done_bytes, 0.0, t.bytes)?;
+        within(format_args!("{at}.sent_at_s"), t.sent_at_s, 0.0, sim.elapsed_s)?;
+        within(
+            format_args!("{at}.as_of_s"),
+            t.as_of_s,
+            t.sent_at_s,
+            sim.elapsed_s,
+        )?;
+        if t.deadline_s.is_nan() || t.deadline_s < t.sent_at_s {
+            return Err(invalid(format!("{at}.deadline_s is before it was sent")));
+        }
+    }
+    Ok(())
 }
 
 /// Every invariant of a restored simulation.
@@ -124,6 +176,7 @@ fn validate(sim: &Simulation) -> Result<()> {
     }
     finite_at_least("relay_from_s", sim.relay_from_s, 0.0)?;
     validate_schedule(sim)?;
+    validate_transfers(sim)?;
     validate_holders(sim)?;
     validate_events(sim)?;
     validate_telemetry(sim)
@@ -579,6 +632,7 @@ fn validate_telemetry(sim: &Simulation) -> Result<()> {
         ("link", t.link.len()),
         ("dose_rad", t.dose_rad.len()),
         ("alive", t.alive.len()),
+        ("peers_in_view", t.peers_in_view.len()),
     ] {
         if len != rows {
             return Err(invalid(format!(

@@ -117,6 +117,11 @@ impl Simulation {
     /// the engine assigned it in the current planning block.
     pub fn flight_state(&mut self, spacecraft: &str) -> Result<StateView> {
         let k = self.index_of(spacecraft)?;
+        if self.latest.get(k).is_none_or(|s| s.elapsed_s != self.elapsed_s) {
+            // Before the first run or after a restore: the power flows now.
+            let block = block_of(self.elapsed_s);
+            self.latest = self.samples_at(block, crate::sim::Stepping::EventDriven, self.elapsed_s)?;
+        }
         let windows = self.contact_windows(k)?;
         self.state_view(k, &windows)
     }

@@ -115,6 +115,9 @@ impl Simulation {
         for (sc, plan) in self.spacecraft.iter().zip(plans.iter_mut()) {
             plan.relay_windows = self.relay_windows(sc, &local, from_s, span)?;
         }
+        for (plan, peers) in plans.iter_mut().zip(self.peer_windows(&local, from_s, span)?) {
+            plan.peers = peers;
+        }
         for (k, sc) in self.spacecraft.iter().enumerate() {
             if let Some(imager) = &sc.imager {
                 let planned = imaging_plan(sc, imager, &plans[k].light, &local, (from_s, to_s), &search)?;
@@ -173,7 +176,11 @@ impl Simulation {
     }
 
     /// The block's plans with the scheduled starts that fall in it, edges indexed.
-    pub(super) fn with_schedule(&self, block: u64, mut plans: Vec<Plan>) -> Vec<Plan> {
+    pub(super) fn with_schedule(
+        &self,
+        block: u64,
+        mut plans: Vec<Plan>,
+    ) -> Result<(Vec<Plan>, Vec<crate::sim::transfer::Progress>)> {
         let (from_s, to_s) = block_span(block);
         for &(t, sc, activity) in &self.schedule {
             if t >= from_s - 1e-9 && t <= to_s {
@@ -183,16 +190,18 @@ impl Simulation {
                 });
             }
         }
-        for plan in &mut plans {
+        let progress = self.plan_transfers(block, &mut plans)?;
+        for (plan, hooks) in plans.iter_mut().zip(&self.hooks) {
+            let peer_edges = hooks.has_constraints();
             if self.config.paseos_compatible {
                 // Steps are not split at eclipse edges in PASEOS mode.
                 let light = std::mem::take(&mut plan.light);
-                plan.index_edges();
+                plan.index_edges(peer_edges);
                 plan.light = light;
             } else {
-                plan.index_edges();
+                plan.index_edges(peer_edges);
             }
         }
-        plans
+        Ok((plans, progress))
     }
 }

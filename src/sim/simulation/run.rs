@@ -106,6 +106,8 @@ impl Simulation {
             next += count;
             if self.elapsed_s == block_end {
                 self.update_holders(block)?;
+                let progress = self.transfer_progress(block)?;
+                self.roll_transfers(&progress, block_end);
             }
             self.flush_stream()?;
             let done = (self.elapsed_s - from_s) / (to_s - from_s);
@@ -171,13 +173,16 @@ impl Simulation {
                 block: Some(block),
                 geometry: Arc::new(geometry),
                 with_schedule: None,
+                progress: None,
             };
         }
         if let Some(plans) = &self.plan_cache.with_schedule {
             return Ok(Arc::clone(plans));
         }
-        let plans = Arc::new(self.with_schedule(block, (*self.plan_cache.geometry).clone()));
+        let (plans, progress) = self.with_schedule(block, (*self.plan_cache.geometry).clone())?;
+        let plans = Arc::new(plans);
         self.plan_cache.with_schedule = Some(Arc::clone(&plans));
+        self.plan_cache.progress = Some(Arc::new(progress));
         Ok(plans)
     }
 
@@ -198,7 +203,7 @@ impl Simulation {
     }
 
     /// A sample of every spacecraft at `t` (in `block`).
-    fn samples_at(&mut self, block: u64, stepping: Stepping, t: f64) -> Result<Vec<Sample>> {
+    pub(super) fn samples_at(&mut self, block: u64, stepping: Stepping, t: f64) -> Result<Vec<Sample>> {
         let plans = self.plans(block)?;
         let env = self.block_environment(block);
         let ctx = env.context(&self.config, stepping);
@@ -218,6 +223,7 @@ impl Simulation {
             sun: SunTable::new(&axis, from_s, to_s, 3_600.0),
             axis,
             station_names: self.stations.iter().map(|s| s.name().to_string()).collect(),
+            spacecraft_names: self.spacecraft.iter().map(|s| s.name.clone()).collect(),
             station_positions: self.stations.iter().map(|s| *s.position_ecef_km()).collect(),
         }
     }
@@ -260,6 +266,12 @@ impl Simulation {
             self.relay_from_s = last.at_s;
         }
         events.extend(self.unserved_events(&plans, from, last.at_s));
+        events.extend(self.link_events(&plans, block_span(block).0, (from, last.at_s)));
+        let progress = self.transfer_progress(block)?;
+        events.extend(self.transfer_events(&progress, (from, last.at_s)));
+        if last.natural() && !self.transfers.is_empty() {
+            events.extend(self.settle_transfers(&progress, last.at_s));
+        }
         self.push_events(events, &env.axis);
         // Every spacecraft sampled the same instants: interleave in (time, spacecraft) order.
         let rows = samples.first().map_or(0, Vec::len);
@@ -354,6 +366,7 @@ struct BlockEnvironment {
     sun: SunTable,
     axis: TimeAxis,
     station_names: Vec<String>,
+    spacecraft_names: Vec<String>,
     station_positions: Vec<nalgebra::Vector3<f64>>,
 }
 
@@ -369,6 +382,7 @@ impl BlockEnvironment {
             axis: &self.axis,
             shadow: &config.shadow,
             station_names: &self.station_names,
+            spacecraft_names: &self.spacecraft_names,
             step_s,
             max_substep_s: config.max_substep_s,
             station_positions: &self.station_positions,

@@ -45,6 +45,25 @@ impl Simulation {
         &mut self,
         until: Epoch,
         stepping: Stepping,
+        matches: impl FnMut(&Event) -> bool,
+        progress: &mut dyn FnMut(f64) -> bool,
+    ) -> Result<Option<usize>> {
+        let end_s = seconds_between(self.start, until);
+        if end_s.is_nan() || end_s <= self.elapsed_s {
+            return Err(Error::InvalidInterval {
+                start: self.now(),
+                end: until,
+            });
+        }
+        self.run_until_event_to_s(end_s, stepping, matches, progress)
+    }
+
+    /// [`Simulation::run_until_event_with_progress`] up to `end_s` seconds
+    /// since the start, exactly (after the current time).
+    pub(crate) fn run_until_event_to_s(
+        &mut self,
+        end_s: f64,
+        stepping: Stepping,
         mut matches: impl FnMut(&Event) -> bool,
         progress: &mut dyn FnMut(f64) -> bool,
     ) -> Result<Option<usize>> {
@@ -52,13 +71,6 @@ impl Simulation {
             return Err(Error::Conflict(
                 "waiting for an event is not available while telemetry streams to a file".into(),
             ));
-        }
-        let end_s = seconds_between(self.start, until);
-        if end_s.is_nan() || end_s <= self.elapsed_s {
-            return Err(Error::InvalidInterval {
-                start: self.now(),
-                end: until,
-            });
         }
         let start_s = self.elapsed_s;
         while self.elapsed_s < end_s {
@@ -80,9 +92,12 @@ impl Simulation {
                 continue;
             };
             let at_s = self.events[found].elapsed_s;
-            if at_s > from_s && at_s < self.elapsed_s {
+            if at_s < self.elapsed_s {
+                // Events at the chunk's start itself (the first run's instant 0)
+                // are logged by a run that ends just after it: 1 ns.
+                let target = if at_s > from_s { at_s } else { from_s + 1e-9 };
                 self.rewind(before, seen);
-                self.run_to_s(at_s, stepping, &mut |_| true)?;
+                self.run_to_s(target, stepping, &mut |_| true)?;
             }
             return Ok(Some(found));
         }

@@ -9,20 +9,21 @@
 use super::{Context, Log, Running, SpacecraftState, EPS};
 use crate::sim::conditions::{self, Demands, Unmet};
 use crate::sim::events::EventKind;
-use crate::sim::hooks::SpacecraftHooks;
+use crate::sim::hooks::{SpacecraftHooks, Surroundings};
 use crate::sim::plan::{Mark, Plan};
 use crate::spacecraft::Spacecraft;
 
 impl SpacecraftState {
     /// Unmet preconditions of activity `k` now (empty: it may run); user
-    /// constraints see `sunlit_fraction`, the true visible fraction of the Sun.
+    /// constraints see `around`: the true visible fraction of the Sun, the
+    /// peers in view.
     pub(crate) fn unmet(
         &self,
         sc: &Spacecraft,
         k: usize,
         hooks: &SpacecraftHooks,
         elapsed_s: f64,
-        sunlit_fraction: f64,
+        around: &Surroundings,
     ) -> Vec<Unmet> {
         let activity = &sc.activities[k];
         let p = &activity.preconditions;
@@ -46,7 +47,7 @@ impl SpacecraftState {
         }
         reasons.extend(self.unmet_storage(sc, activity));
         for (name, constraint) in hooks.constraints_for(&activity.name) {
-            if !constraint(&self.view(sc, elapsed_s, sunlit_fraction)) {
+            if !constraint(&self.view(sc, elapsed_s, around)) {
                 reasons.push(Unmet::Constraint {
                     name: name.to_string(),
                 });
@@ -152,13 +153,13 @@ impl SpacecraftState {
         &mut self,
         sc: &Spacecraft,
         hooks: &SpacecraftHooks,
-        (t, fraction): (f64, f64),
+        (t, around): (f64, &Surroundings),
         log: &mut Log,
     ) {
         let Some(running) = self.activities.running else {
             return;
         };
-        let reasons = self.unmet(sc, running.activity, hooks, t, fraction);
+        let reasons = self.unmet(sc, running.activity, hooks, t, around);
         if reasons.is_empty() {
             return;
         }
@@ -228,7 +229,7 @@ impl SpacecraftState {
         hooks: &SpacecraftHooks,
         plan: &Plan,
         ctx: &Context<'_>,
-        (t, fraction): (f64, f64),
+        (t, around): (f64, &Surroundings),
         log: &mut Log,
     ) {
         let lookback = self.window(ctx);
@@ -253,7 +254,7 @@ impl SpacecraftState {
                 ));
                 continue;
             }
-            let reasons = self.unmet(sc, k, hooks, t, fraction);
+            let reasons = self.unmet(sc, k, hooks, t, around);
             if reasons.is_empty() {
                 self.start(sc, k, t, log);
             } else {
@@ -274,7 +275,7 @@ impl SpacecraftState {
         &mut self,
         sc: &Spacecraft,
         hooks: &SpacecraftHooks,
-        (t, fraction): (f64, f64),
+        (t, around): (f64, &Surroundings),
         log: &mut Log,
     ) {
         if self.activities.running.is_none() && self.radiation.alive {
@@ -294,7 +295,7 @@ impl SpacecraftState {
                 if self.activities.charge_held.get(k).copied().unwrap_or(false) {
                     continue; // stopped for the charge: wait for its resume_soc
                 }
-                if self.unmet(sc, k, hooks, t, fraction).is_empty() {
+                if self.unmet(sc, k, hooks, t, around).is_empty() {
                     self.activities.last_auto_start_s[k] = t;
                     self.start(sc, k, t, log);
                     break;

@@ -4,7 +4,7 @@
 use super::{Context, Light, Log, Resume, SpacecraftState, Span, EPS};
 use crate::error::Result;
 use crate::sim::events::{EventKind, FailureCause};
-use crate::sim::hooks::SpacecraftHooks;
+use crate::sim::hooks::{SpacecraftHooks, Surroundings};
 use crate::sim::plan::{find_from, Plan};
 use crate::sim::step::Inputs;
 use crate::spacecraft::radiation::RadiationProcess;
@@ -92,16 +92,19 @@ impl SpacecraftState {
         }
         // User constraints see the Sun as it is (the conical fraction in
         // penumbra), as property hooks do; computed only when there are any.
-        let fraction = if hooks.has_constraints() {
-            self.environment(sc, plan, ctx, self.light, t)?.2
+        let around = if hooks.has_constraints() {
+            Surroundings {
+                sunlit_fraction: self.environment(sc, plan, ctx, self.light, t)?.2,
+                peers_in_view: plan.peer_names_at(t, ctx.spacecraft_names),
+            }
         } else {
-            f64::NAN
+            Surroundings::unknown()
         };
         // A running activity must keep meeting its preconditions.
-        self.check_running(sc, hooks, (t, fraction), log);
+        self.check_running(sc, hooks, (t, &around), log);
         self.release_holds(sc);
-        self.scheduled_starts(sc, hooks, plan, ctx, (t, fraction), log);
-        self.automatic_starts(sc, hooks, (t, fraction), log);
+        self.scheduled_starts(sc, hooks, plan, ctx, (t, &around), log);
+        self.automatic_starts(sc, hooks, (t, &around), log);
         Ok(())
     }
 

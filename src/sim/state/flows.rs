@@ -51,7 +51,7 @@ impl SpacecraftState {
 
     /// Partitions the first radio empties, in order.
     pub(crate) fn downlink_partitions(sc: &Spacecraft) -> Vec<usize> {
-        match sc.radios.first() {
+        match sc.ground_radio() {
             Some(radio) if !radio.partitions.is_empty() => radio
                 .partitions
                 .iter()
@@ -62,8 +62,9 @@ impl SpacecraftState {
         }
     }
 
-    /// Load, W, with the parts drawn by the onboard computer and the imager.
-    pub(crate) fn load_w(&self, sc: &Spacecraft, transmitting: bool, t: f64) -> (f64, f64, f64) {
+    /// Load, W, with the parts drawn by the onboard computer and the imager
+    /// (the radios of transfer legs under way included).
+    pub(crate) fn load_w(&self, sc: &Spacecraft, plan: &Plan, transmitting: bool, t: f64) -> (f64, f64, f64) {
         let Some(power) = &sc.power else {
             return (0.0, 0.0, 0.0);
         };
@@ -77,8 +78,9 @@ impl SpacecraftState {
             load += sc.activities[running.activity].power_w;
         }
         load += self.activities.external_loads.values().sum::<f64>();
+        load += plan.legs_at(t).map(|leg| leg.power_w).sum::<f64>();
         if transmitting {
-            load += sc.radios.first().map_or(0.0, |r| r.transmit_power_w);
+            load += sc.ground_radio().map_or(0.0, |r| r.transmit_power_w);
         }
         (load, device_w, imager_w)
     }

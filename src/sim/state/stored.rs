@@ -44,6 +44,10 @@ pub(super) struct Stored {
     #[serde(default)]
     relayed_bytes: Vec<f64>,
     #[serde(default)]
+    received_bytes: f64,
+    #[serde(default)]
+    arrivals_dropped_bytes: f64,
+    #[serde(default)]
     onboard: Option<OnboardState>,
     #[serde(default)]
     external_loads: BTreeMap<String, f64>,
@@ -91,6 +95,8 @@ impl From<SpacecraftState> for Stored {
             properties: s.properties,
             relay_window_bytes: data.relay_window_bytes,
             relayed_bytes: data.relayed_bytes,
+            received_bytes: data.received_bytes,
+            arrivals_dropped_bytes: data.arrivals_dropped_bytes,
             onboard: s.onboard,
             external_loads: activities.external_loads,
             external_load_ends: activities.external_load_ends,
@@ -127,6 +133,8 @@ impl From<Stored> for SpacecraftState {
                 downlinked_partition_bytes: s.downlinked_partition_bytes,
                 relay_window_bytes: s.relay_window_bytes,
                 relayed_bytes: s.relayed_bytes,
+                received_bytes: s.received_bytes,
+                arrivals_dropped_bytes: s.arrivals_dropped_bytes,
             },
             radiation: RadiationState {
                 streams: s.streams,

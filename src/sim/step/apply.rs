@@ -4,6 +4,7 @@
 
 use super::{Inputs, Rates};
 use crate::constants::{ASTRONOMICAL_UNIT_KM, EARTH_EQUATORIAL_RADIUS_KM};
+use crate::sim::hooks::Surroundings;
 use crate::sim::state::SpacecraftState;
 use crate::spacecraft::power::{EnergyLedger, SOLAR_IRRADIANCE_1AU_W_M2};
 use crate::spacecraft::thermal::ThermalInputs;
@@ -18,13 +19,18 @@ impl SpacecraftState {
         self.apply_thermal(inputs.sc, rates, dt);
         self.apply_downlink(inputs, rates, dt);
         self.apply_data(rates, dt);
+        self.apply_arrivals(inputs, s0, dt);
         if self.radiation.alive {
             self.radiation.dose_rad += inputs.sc.radiation.dose_rate_rad_per_s * dt;
         }
         self.apply_onboard_counters(rates, dt);
         for (name, update) in inputs.hooks.properties() {
             let current = self.properties.get(name).copied().unwrap_or(f64::NAN);
-            let view = self.view(inputs.sc, split, rates.fraction);
+            let around = Surroundings {
+                sunlit_fraction: rates.fraction,
+                peers_in_view: inputs.plan.peer_names_at(split, inputs.ctx.spacecraft_names),
+            };
+            let view = self.view(inputs.sc, split, &around);
             self.properties.insert(name.clone(), update(&view, dt, current));
         }
     }
@@ -101,6 +107,22 @@ impl SpacecraftState {
         }
         if let Some((p, rate)) = rates.produce {
             self.data.storage.store(p, rate * dt);
+        }
+    }
+
+    /// Bytes arriving by transfers (the legs under way are the same over the
+    /// whole sub-step: their edges are breakpoints).
+    #[inline(always)]
+    fn apply_arrivals(&mut self, inputs: Inputs<'_>, s0: f64, dt: f64) {
+        if inputs.plan.legs.is_empty() || !self.radiation.alive {
+            return;
+        }
+        for leg in inputs.plan.legs_at(s0) {
+            if let Some((p, bytes_s)) = leg.arriving {
+                let stored = self.data.storage.store(p, bytes_s * dt);
+                self.data.received_bytes += stored;
+                self.data.arrivals_dropped_bytes += bytes_s * dt - stored;
+            }
         }
     }
 

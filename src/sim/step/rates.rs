@@ -69,7 +69,7 @@ impl SpacecraftState {
             .map(|p| self.data.storage.used_bytes[*p])
             .sum();
         let downlink_bytes_s = self.downlink_rate_bytes_s(inputs, &state, available, mid);
-        let (load_w, device_w, imager_w) = self.load_w(sc, downlink_bytes_s > 0.0, mid);
+        let (load_w, device_w, imager_w) = self.load_w(sc, plan, downlink_bytes_s > 0.0, mid);
         let (produce, consume) = self.data_flows(sc)?;
         Ok(Rates {
             state,
@@ -97,7 +97,10 @@ impl SpacecraftState {
         available: f64,
         mid: f64,
     ) -> f64 {
-        let Inputs { sc, ctx, .. } = inputs;
+        let Inputs { sc, ctx, plan, .. } = inputs;
+        if plan.legs_at(mid).any(|leg| leg.ground_radio_busy) {
+            return 0.0; // the radio sends a transfer to the station
+        }
         let radio = self
             .data
             .contact

@@ -1,0 +1,142 @@
+//! Inter-satellite links: which pairs of spacecraft are watched, their
+//! line-of-sight windows over a planning block (the search `link_windows`
+//! uses, so edges agree with it), and the `link_started` / `link_ended`
+//! events the run loop logs from them.
+//!
+//! A pair is watched when either spacecraft has a radio marked
+//! `inter_satellite`: the line between them must clear the Earth and
+//! [`LINK_GRAZING_ALTITUDE_KM`] of atmosphere, within the shorter of the two
+//! radios' `max_range_km`. Link edges are logged by the run loop from the
+//! plan (as unserved passes are); they are breakpoints only of spacecraft
+//! whose constraints may read the peers in view (see `Plan::index_edges`),
+//! so marking a radio changes no other spacecraft's integration.
+
+use rayon::prelude::*;
+
+use super::Simulation;
+use crate::access::link::pair_link_windows;
+use crate::environment::LineOfSight;
+use crate::error::Result;
+use crate::sim::events::EventKind;
+use crate::sim::plan::{Interval, Plan};
+use crate::spacecraft::Spacecraft;
+use crate::time::TimeAxis;
+
+/// Lowest altitude an inter-satellite line of sight may pass at, km (the
+/// default of `LineOfSight` and of `oe.link_windows`).
+pub const LINK_GRAZING_ALTITUDE_KM: f64 = 80.0;
+
+/// Two spacecraft whose line of sight the engine follows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinkPair {
+    /// The lower index.
+    pub(crate) a: usize,
+    /// The higher index.
+    pub(crate) b: usize,
+    /// When they see each other.
+    pub(crate) line_of_sight: LineOfSight,
+}
+
+/// The longest range an end's inter-satellite radio closes at, km (∞ without
+/// a limit or without such a radio).
+fn range_limit_km(sc: &Spacecraft) -> f64 {
+    sc.inter_satellite_radio()
+        .and_then(|(_, radio)| radio.max_range_km)
+        .unwrap_or(f64::INFINITY)
+}
+
+/// The pairs of `spacecraft` the engine follows, in (a, b) order (only the
+/// pairs with a terminal are looked at: a fleet without one costs nothing).
+pub(crate) fn link_pairs(spacecraft: &[Spacecraft]) -> Result<Vec<LinkPair>> {
+    let terminals: Vec<usize> = (0..spacecraft.len())
+        .filter(|&k| spacecraft[k].inter_satellite_radio().is_some())
+        .collect();
+    let mut pairs = Vec::new();
+    for a in 0..spacecraft.len() {
+        let has_terminal = terminals.binary_search(&a).is_ok();
+        let partners: Vec<usize> = if has_terminal {
+            (a + 1..spacecraft.len()).collect()
+        } else {
+            terminals.iter().copied().filter(|&b| b > a).collect()
+        };
+        for b in partners {
+            let range_km = range_limit_km(&spacecraft[a]).min(range_limit_km(&spacecraft[b]));
+            let line_of_sight =
+                LineOfSight::new(LINK_GRAZING_ALTITUDE_KM, range_km.is_finite().then_some(range_km))?;
+            pairs.push(LinkPair { a, b, line_of_sight });
+        }
+    }
+    Ok(pairs)
+}
+
+impl Simulation {
+    /// Per spacecraft: the windows in which each peer is in view over the
+    /// block starting at `from_s`, `span` long (`local` is its time axis),
+    /// sorted by start. Searched in parallel over pairs, merged in pair order
+    /// (thread-count independent).
+    pub(super) fn peer_windows(
+        &self,
+        local: &TimeAxis,
+        from_s: f64,
+        span: f64,
+    ) -> Result<Vec<Vec<Interval<usize>>>> {
+        let search = &self.config.search;
+        let pairs = link_pairs(&self.spacecraft)?;
+        let found: Vec<Result<Vec<(f64, f64)>>> = (pairs.par_iter())
+            .map(|pair| {
+                let (a, b) = (
+                    &self.spacecraft[pair.a].satellite,
+                    &self.spacecraft[pair.b].satellite,
+                );
+                let windows = pair_link_windows(a, b, local, span, &pair.line_of_sight, search)?;
+                Ok(windows
+                    .into_iter()
+                    .map(|(start, end, _, _)| (start, end))
+                    .collect())
+            })
+            .collect();
+        let mut peers = vec![Vec::new(); self.spacecraft.len()];
+        for (pair, windows) in pairs.iter().zip(found) {
+            for (start, end) in windows? {
+                let seen = |what| Interval {
+                    start_s: from_s + start,
+                    end_s: from_s + end,
+                    what,
+                };
+                peers[pair.a].push(seen(pair.b));
+                peers[pair.b].push(seen(pair.a));
+            }
+        }
+        for list in &mut peers {
+            list.sort_by(|x, y| x.start_s.total_cmp(&y.start_s).then(x.what.cmp(&y.what)));
+        }
+        Ok(peers)
+    }
+
+    /// `link_started` / `link_ended` for the window edges in (from_s, to_s]
+    /// of `block` (starting at `block_from_s`), on both ends. A window that
+    /// starts at the block's start goes on from the previous block (logged
+    /// there), except at the simulation's start; one that goes past the
+    /// block's end ends in a later block.
+    pub(super) fn link_events(
+        &self,
+        plans: &[Plan],
+        block_from_s: f64,
+        (from_s, to_s): (f64, f64),
+    ) -> Vec<(f64, usize, EventKind)> {
+        let mut events = Vec::new();
+        let peer = |k: usize| self.spacecraft[k].name.clone();
+        for (i, plan) in plans.iter().enumerate() {
+            for w in &plan.peers {
+                let opens = w.start_s > block_from_s || w.start_s == 0.0;
+                if opens && (w.start_s > from_s || (from_s == 0.0 && w.start_s == 0.0)) && w.start_s <= to_s {
+                    events.push((w.start_s, i, EventKind::LinkStarted { peer: peer(w.what) }));
+                }
+                if w.end_s > from_s && w.end_s <= to_s {
+                    events.push((w.end_s, i, EventKind::LinkEnded { peer: peer(w.what) }));
+                }
+            }
+        }
+        events
+    }
+}
