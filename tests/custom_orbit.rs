@@ -33,7 +33,10 @@ fn as_custom(satellite: &Satellite) -> Satellite {
 }
 
 fn fleet() -> Vec<Satellite> {
-    cubesats("sat", 3, 3, 1, &[]).into_iter().map(|sc| sc.satellite).collect()
+    cubesats("sat", 3, 3, 1, &[])
+        .into_iter()
+        .map(|sc| sc.satellite)
+        .collect()
 }
 
 fn gap(a: Epoch, b: Epoch) -> f64 {
@@ -76,10 +79,16 @@ fn passes_on_a_custom_orbit_are_the_analytic_passes() {
     assert_eq!(a.len(), c.len());
     assert!(a.len() > 50, "{} passes", a.len());
     for (x, y) in a.iter().zip(&c) {
-        assert_eq!((x.satellite_index, x.station_index), (y.satellite_index, y.station_index));
+        assert_eq!(
+            (x.satellite_index, x.station_index),
+            (y.satellite_index, y.station_index)
+        );
         let worst = gap(x.rise, y.rise).max(gap(x.set, y.set));
         assert!(worst < EDGE_S, "{x:?} vs {y:?}: {worst} s");
-        assert!((x.max_elevation_deg - y.max_elevation_deg).abs() < 1e-4, "{x:?} vs {y:?}");
+        assert!(
+            (x.max_elevation_deg - y.max_elevation_deg).abs() < 1e-4,
+            "{x:?} vs {y:?}"
+        );
     }
 }
 
@@ -136,16 +145,27 @@ fn a_day_in_the_engine_on_custom_orbits_is_the_analytic_day() {
     a.run(end, Stepping::EventDriven).unwrap();
     c.run(end, Stepping::EventDriven).unwrap();
     assert_eq!(a.events().len(), c.events().len());
-    let contacts = a.events().iter().filter(|e| e.kind.name() == "contact_started").count();
+    let contacts = a
+        .events()
+        .iter()
+        .filter(|e| e.kind.name() == "contact_started")
+        .count();
     assert!(contacts > 3, "{contacts} contacts");
     for (x, y) in a.events().iter().zip(c.events()) {
-        assert_eq!((&x.spacecraft, std::mem::discriminant(&x.kind)), (&y.spacecraft, std::mem::discriminant(&y.kind)));
+        assert_eq!(
+            (&x.spacecraft, std::mem::discriminant(&x.kind)),
+            (&y.spacecraft, std::mem::discriminant(&y.kind))
+        );
         assert!((x.elapsed_s - y.elapsed_s).abs() < EDGE_S, "{x:?} vs {y:?}");
     }
     for (x, y) in a.snapshots().zip(c.snapshots()) {
         assert!((x.soc().unwrap() - y.soc().unwrap()).abs() < 1e-6, "{}", x.name());
         let bytes = x.downlinked_bytes();
-        assert!((bytes - y.downlinked_bytes()).abs() <= 1e-6 * bytes, "{}", x.name());
+        assert!(
+            (bytes - y.downlinked_bytes()).abs() <= 1e-6 * bytes,
+            "{}",
+            x.name()
+        );
     }
 }
 
@@ -153,5 +173,8 @@ fn a_day_in_the_engine_on_custom_orbits_is_the_analytic_day() {
 fn a_checkpoint_of_a_simulation_on_a_custom_orbit_is_refused_by_name() {
     let err = simulation(true).checkpoint().unwrap_err();
     assert!(matches!(err, Error::Checkpoint { .. }), "{err}");
-    assert!(err.to_string().contains("\"sat-P1-S1\" follows a custom orbit"), "{err}");
+    assert!(
+        err.to_string().contains("\"sat-P1-S1\" follows a custom orbit"),
+        "{err}"
+    );
 }

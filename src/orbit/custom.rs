@@ -57,6 +57,9 @@ use crate::orbit::{MotionBounds, Propagator, StateVector};
 /// How long a block of grid points lasts at most, s: one call to the source
 /// per block (6 h, as the engine's planning blocks).
 pub const BLOCK_S: f64 = 21_600.0;
+/// Longest grid step, s: over an hour even a GEO orbit is no longer a cubic
+/// (0.5 km off), and a LEO orbit not an orbit at all.
+const MAX_STEP_S: f64 = 3_600.0;
 /// Most grid intervals in one block (a small step makes shorter blocks rather
 /// than huge calls).
 const MAX_BLOCK_INTERVALS: f64 = 4_096.0;
@@ -132,7 +135,7 @@ impl<F: Fn(f64) -> Result<StateVector> + Send + Sync> CustomOrbit for FnOrbit<F>
 /// How a [`SampledOrbit`] samples its source.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sampling {
-    /// Grid step, s (see the module's accuracy note).
+    /// Grid step, s, in (0, 3600] (see the module's accuracy note).
     pub step_s: f64,
     /// Span after the epoch over which the motion bounds are measured, s.
     pub bounds_span_s: f64,
@@ -182,9 +185,11 @@ impl Grid {
         (b, k.rem_euclid(self.block_intervals) as usize, tau)
     }
 
-    /// Whole blocks covering at least `[0, span_s]`.
-    fn blocks_covering(&self, span_s: f64) -> i64 {
-        (span_s / (self.step_s * self.block_intervals as f64)).ceil().max(1.0) as i64
+    /// Whole blocks covering at least `[0, span_s]` (as a float: it may be huge).
+    fn blocks_covering(&self, span_s: f64) -> f64 {
+        (span_s / (self.step_s * self.block_intervals as f64))
+            .ceil()
+            .max(1.0)
     }
 }
 
@@ -234,18 +239,21 @@ pub struct SampledOrbit {
 impl SampledOrbit {
     /// Samples `source` over the bounds span (calling it there now), measures
     /// the motion bounds and checks the lowest radius as every orbit's is
-    /// ([`crate::orbit::MIN_PERIGEE_ALTITUDE_KM`]). Errors: a step or span
-    /// that is not a finite number > 0, more than 5 million points to measure
+    /// ([`crate::orbit::MIN_PERIGEE_ALTITUDE_KM`]). Errors: a step not in
+    /// (0, 3600] s, a span that is not a finite number > 0, more than 5 million points to measure
     /// ([`Error::ResourceLimit`]), the source's own errors, a non-finite state
     /// or a wrong count ([`Error::Propagation`]), a perigee too low
     /// ([`Error::InvalidOrbit`]).
     pub fn new(epoch: Epoch, source: Arc<dyn CustomOrbit>, sampling: Sampling) -> Result<Self> {
-        let step_s = ensure_positive("step_s", sampling.step_s)?;
+        let step_s = sampling.step_s;
+        if !(step_s > 0.0 && step_s <= MAX_STEP_S) {
+            return Err(Error::parameter("step_s", step_s, "a number > 0 and <= 3600 (s)"));
+        }
         let span_s = ensure_positive("bounds_span_s", sampling.bounds_span_s)?;
         let grid = Grid::new(step_s);
-        let measured_blocks = grid.blocks_covering(span_s);
-        let points = (measured_blocks * grid.block_intervals + 1) as f64;
-        if !(points <= MAX_MEASURED_POINTS) {
+        let blocks = grid.blocks_covering(span_s);
+        let points = blocks * grid.block_intervals as f64 + 1.0;
+        if points > MAX_MEASURED_POINTS {
             return Err(Error::ResourceLimit {
                 what: "measuring a custom orbit's motion bounds".into(),
                 estimate: format!("{points:.0} grid points (bounds_span_s / step_s)"),
@@ -253,6 +261,7 @@ impl SampledOrbit {
                 hint: "use a larger step_s or a shorter bounds_span_s".into(),
             });
         }
+        let measured_blocks = blocks as i64; // at most 5e6
         let mut orbit = Self {
             epoch,
             sampling,
@@ -312,7 +321,12 @@ impl SampledOrbit {
                 ),
             ));
         }
-        let finite = |s: &StateVector| s.position_km.iter().chain(s.velocity_km_s.iter()).all(|x| x.is_finite());
+        let finite = |s: &StateVector| {
+            s.position_km
+                .iter()
+                .chain(s.velocity_km_s.iter())
+                .all(|x| x.is_finite())
+        };
         if let Some(j) = states.iter().position(|s| !finite(s)) {
             let s = &states[j];
             return Err(self.failure(
@@ -348,7 +362,10 @@ impl SampledOrbit {
         let r = state.position_km.norm();
         let v = state.velocity_km_s.norm();
         let radial = (state.position_km.dot(&state.velocity_km_s) / r).abs();
-        if (b.min_radius_km..=b.max_radius_km).contains(&r) && v <= b.max_speed_km_s && radial <= b.max_radial_speed_km_s {
+        if (b.min_radius_km..=b.max_radius_km).contains(&r)
+            && v <= b.max_speed_km_s
+            && radial <= b.max_radial_speed_km_s
+        {
             return Ok(());
         }
         Err(self.failure(
@@ -382,8 +399,11 @@ impl Propagator for SampledOrbit {
 
     fn state_after(&self, seconds: f64) -> Result<StateVector> {
         ensure_finite("seconds since epoch", seconds)?;
-        if !((seconds / self.grid.step_s).abs() <= MAX_GRID_INDEX) {
-            return Err(self.failure(0.0, format!("custom orbit: t_s = {seconds} s is too far from the epoch")));
+        if (seconds / self.grid.step_s).abs() > MAX_GRID_INDEX {
+            return Err(self.failure(
+                0.0,
+                format!("custom orbit: t_s = {seconds} s is too far from the epoch"),
+            ));
         }
         let (b, j, tau) = self.grid.locate(seconds);
         if let Some(state) = self.cache.interpolated(b, j, tau, self.grid.step_s) {
@@ -470,7 +490,9 @@ impl fmt::Debug for SampledOrbit {
 /// Same source (the same shared object), epoch and sampling.
 impl PartialEq for SampledOrbit {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.source, &other.source) && self.epoch == other.epoch && self.sampling == other.sampling
+        Arc::ptr_eq(&self.source, &other.source)
+            && self.epoch == other.epoch
+            && self.sampling == other.sampling
     }
 }
 
@@ -536,7 +558,9 @@ mod tests {
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         (0..n)
             .map(|_| {
-                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
                 from + (to - from) * ((x >> 11) as f64 / (1u64 << 53) as f64)
             })
             .collect()
@@ -560,7 +584,10 @@ mod tests {
         }
         // h⁴n⁴r/384 = 0.34 m and h³n⁴r/72 = 0.03 m/s for h = 60 s.
         assert!(worst_km < 0.5e-3, "position error {worst_km} km");
-        assert!(worst_km > 0.1e-3, "the estimate is of the right size: {worst_km} km");
+        assert!(
+            worst_km > 0.1e-3,
+            "the estimate is of the right size: {worst_km} km"
+        );
         assert!(worst_km_s < 1e-4, "velocity error {worst_km_s} km/s");
     }
 
@@ -575,7 +602,11 @@ mod tests {
             let orbit = SampledOrbit::new(epoch(), kepler_closure(), sampling).unwrap();
             instants(2_000, 0.0, 20_000.0)
                 .into_iter()
-                .map(|t| (orbit.state_after(t).unwrap().position_km - reference.state_after(t).unwrap().position_km).norm())
+                .map(|t| {
+                    (orbit.state_after(t).unwrap().position_km
+                        - reference.state_after(t).unwrap().position_km)
+                        .norm()
+                })
                 .fold(0.0, f64::max)
         };
         let ratio = worst(60.0) / worst(30.0);
@@ -587,12 +618,21 @@ mod tests {
         let orbit = SampledOrbit::new(epoch(), kepler_closure(), Sampling::default()).unwrap();
         for k in [-1_441_i64, -1, 0, 1, 359, 360, 361, 1_440, 5_000] {
             let t = k as f64 * 60.0;
-            assert_eq!(orbit.state_after(t).unwrap(), kepler().state_after(t).unwrap(), "t = {t}");
+            assert_eq!(
+                orbit.state_after(t).unwrap(),
+                kepler().state_after(t).unwrap(),
+                "t = {t}"
+            );
         }
     }
 
     fn bits(s: &StateVector) -> [u64; 6] {
-        let v: Vec<u64> = s.position_km.iter().chain(s.velocity_km_s.iter()).map(|x| x.to_bits()).collect();
+        let v: Vec<u64> = s
+            .position_km
+            .iter()
+            .chain(s.velocity_km_s.iter())
+            .map(|x| x.to_bits())
+            .collect();
         [v[0], v[1], v[2], v[3], v[4], v[5]]
     }
 
@@ -600,16 +640,26 @@ mod tests {
     fn states_do_not_depend_on_query_order_or_threads() {
         let times = instants(3_000, -2.0 * 86_400.0, 4.0 * 86_400.0);
         let forward = SampledOrbit::new(epoch(), kepler_closure(), Sampling::default()).unwrap();
-        let expected: Vec<[u64; 6]> = times.iter().map(|t| bits(&forward.state_after(*t).unwrap())).collect();
+        let expected: Vec<[u64; 6]> = times
+            .iter()
+            .map(|t| bits(&forward.state_after(*t).unwrap()))
+            .collect();
         let reversed = SampledOrbit::new(epoch(), kepler_closure(), Sampling::default()).unwrap();
         for (t, e) in times.iter().zip(&expected).rev() {
             assert_eq!(bits(&reversed.state_after(*t).unwrap()), *e, "t = {t}");
         }
         for threads in [1, 2, 4, 7] {
             let fresh = SampledOrbit::new(epoch(), kepler_closure(), Sampling::default()).unwrap();
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let got: Vec<[u64; 6]> =
-                pool.install(|| times.par_iter().map(|t| bits(&fresh.state_after(*t).unwrap())).collect());
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let got: Vec<[u64; 6]> = pool.install(|| {
+                times
+                    .par_iter()
+                    .map(|t| bits(&fresh.state_after(*t).unwrap()))
+                    .collect()
+            });
             assert_eq!(got, expected, "{threads} threads");
         }
     }
@@ -618,7 +668,11 @@ mod tests {
     fn the_source_is_called_once_per_block_of_six_hours() {
         let counter = Arc::new(Counting::default());
         let orbit = SampledOrbit::new(epoch(), counted_kepler(counter.clone()), Sampling::default()).unwrap();
-        assert_eq!(counter.calls.load(Ordering::SeqCst), 4, "one day measured: four blocks");
+        assert_eq!(
+            counter.calls.load(Ordering::SeqCst),
+            4,
+            "one day measured: four blocks"
+        );
         for t in instants(10_000, 0.0, 2.0 * 86_400.0) {
             orbit.state_after(t).unwrap();
         }
@@ -634,36 +688,64 @@ mod tests {
         let orbit = SampledOrbit::new(epoch(), kepler_closure(), Sampling::default()).unwrap();
         let (b, k) = (orbit.motion_bounds(), kepler().motion_bounds());
         let (perigee, apogee) = (6_928.137 * 0.999, 6_928.137 * 1.001);
-        assert!(b.min_radius_km < perigee && b.min_radius_km > perigee * 0.98, "{b:?}");
-        assert!(b.max_radius_km > apogee && b.max_radius_km < apogee * 1.02, "{b:?}");
-        assert!(b.max_speed_km_s >= k.max_speed_km_s / 1.02 && b.max_speed_km_s < 8.5, "{b:?} vs {k:?}");
+        assert!(
+            b.min_radius_km < perigee && b.min_radius_km > perigee * 0.98,
+            "{b:?}"
+        );
+        assert!(
+            b.max_radius_km > apogee && b.max_radius_km < apogee * 1.02,
+            "{b:?}"
+        );
+        assert!(
+            b.max_speed_km_s >= k.max_speed_km_s / 1.02 && b.max_speed_km_s < 8.5,
+            "{b:?} vs {k:?}"
+        );
         let e_sqrt_mu_p = 0.001 * (EARTH_MU_KM3_S2 / (6_928.137 * (1.0 - 1e-6))).sqrt();
         assert!(b.max_radial_speed_km_s > e_sqrt_mu_p, "{b:?}");
-        assert!((orbit.min_radius_km() - perigee).abs() < 0.01, "{}", orbit.min_radius_km());
+        assert!(
+            (orbit.min_radius_km() - perigee).abs() < 0.01,
+            "{}",
+            orbit.min_radius_km()
+        );
     }
 
     #[test]
     fn bad_steps_and_spans_are_parameter_errors() {
-        for step_s in [0.0, -60.0, f64::NAN, f64::INFINITY] {
+        for step_s in [0.0, -60.0, f64::NAN, f64::INFINITY, 3_600.5] {
             let sampling = Sampling {
                 step_s,
                 ..Sampling::default()
             };
             let err = SampledOrbit::new(epoch(), kepler_closure(), sampling).unwrap_err();
-            assert!(matches!(err, Error::InvalidParameter { name: "step_s", .. }), "{err}");
+            assert!(
+                matches!(err, Error::InvalidParameter { name: "step_s", .. }),
+                "{err}"
+            );
         }
         let sampling = Sampling {
             step_s: 60.0,
             bounds_span_s: 0.0,
         };
         let err = SampledOrbit::new(epoch(), kepler_closure(), sampling).unwrap_err();
-        assert!(matches!(err, Error::InvalidParameter { name: "bounds_span_s", .. }), "{err}");
-        let sampling = Sampling {
-            step_s: 1.0,
-            bounds_span_s: 1e9,
-        };
-        let err = SampledOrbit::new(epoch(), kepler_closure(), sampling).unwrap_err();
-        assert!(matches!(err, Error::ResourceLimit { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::InvalidParameter {
+                    name: "bounds_span_s",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        for (step_s, bounds_span_s) in [(1.0, 1e9), (1e-310, 86_400.0), (60.0, 1e300)] {
+            // (a subnormal step, a span beyond any grid)
+            let sampling = Sampling {
+                step_s,
+                bounds_span_s,
+            };
+            let err = SampledOrbit::new(epoch(), kepler_closure(), sampling).unwrap_err();
+            assert!(matches!(err, Error::ResourceLimit { .. }), "{err}");
+        }
     }
 
     fn circular(r: f64, t: f64) -> StateVector {
@@ -700,7 +782,10 @@ mod tests {
             }
         }
         let err = SampledOrbit::new(epoch(), Arc::new(Short), Sampling::default()).unwrap_err();
-        assert!(matches!(err, Error::Propagation { .. }) && err.to_string().contains("360 states for 361 times"), "{err}");
+        assert!(
+            matches!(err, Error::Propagation { .. }) && err.to_string().contains("360 states for 361 times"),
+            "{err}"
+        );
 
         let failing = Arc::new(FnOrbit(|_| Err(Error::Conflict("the source's own error".into()))));
         let err = SampledOrbit::new(epoch(), failing, Sampling::default()).unwrap_err();
@@ -739,6 +824,10 @@ mod tests {
         assert!(err.to_string().contains(NOT_SERIALISABLE), "{err}");
         assert_eq!(satellite.clone(), satellite, "clones share the source: equal");
         let other = SampledOrbit::new(epoch(), kepler_closure(), Sampling::default()).unwrap();
-        assert_ne!(crate::Satellite::new("custom", other), satellite, "another source");
+        assert_ne!(
+            crate::Satellite::new("custom", other),
+            satellite,
+            "another source"
+        );
     }
 }

@@ -29,7 +29,10 @@ impl PySimulation {
     /// activities, and ``in_view``: stations and spacecraft in line of sight).
     fn state<'py>(&mut self, py: Python<'py>, spacecraft: &str) -> PyResult<Bound<'py, PyAny>> {
         guard("Simulation.state", || {
-            let view = self.inner.flight_state(spacecraft).py_err()?;
+            // Without the GIL: it may plan a block on rayon threads, where a
+            // satellite on a Python function takes the GIL (held here, a deadlock).
+            let inner = &mut self.inner;
+            let view = py.detach(|| inner.flight_state(spacecraft)).py_err()?;
             rehearsal(py, "SpacecraftState")?.call_method1("_from_json", (to_python(py, &view)?,))
         })
     }
