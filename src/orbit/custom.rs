@@ -10,7 +10,7 @@
 //! epoch, one block of grid points (≈ 6 h of them, [`BLOCK_S`]) per call, so a
 //! Python source takes its lock once per block; it keeps the blocks and
 //! interpolates between grid points with cubic Hermite polynomials on position
-//! and velocity ([`crate::orbit::hermite`]).
+//! and velocity (`orbit::hermite`).
 //!
 //! **Accuracy.** The interpolation error is ≈ h⁴n⁴r/384 in position and
 //! at most ≈ h³n⁴r/72 in velocity (h the step, n the mean motion, r the
@@ -221,8 +221,9 @@ impl BlockCache {
 
 /// A [`CustomOrbit`] sampled on a grid and interpolated: the module's doc
 /// comment says how, how accurately, and how its motion bounds are kept.
-/// Clones share the samples. It cannot be serialised (its states come from
-/// code): checkpoints and JSON of a satellite on one are refused.
+/// Clones share the samples, which are kept for the orbit's life (≈ 25 MB per
+/// simulated year at a 60 s step). It cannot be serialised (its states come
+/// from code): checkpoints and JSON of a satellite on one are refused.
 #[derive(Clone)]
 pub struct SampledOrbit {
     epoch: Epoch,
@@ -240,7 +241,8 @@ impl SampledOrbit {
     /// Samples `source` over the bounds span (calling it there now), measures
     /// the motion bounds and checks the lowest radius as every orbit's is
     /// ([`crate::orbit::MIN_PERIGEE_ALTITUDE_KM`]). Errors: a step not in
-    /// (0, 3600] s, a span that is not a finite number > 0, more than 5 million points to measure
+    /// (0, 3600] s or a span that is not a finite number > 0
+    /// ([`Error::InvalidParameter`]), more than 5 million points to measure
     /// ([`Error::ResourceLimit`]), the source's own errors, a non-finite state
     /// or a wrong count ([`Error::Propagation`]), a perigee too low
     /// ([`Error::InvalidOrbit`]).

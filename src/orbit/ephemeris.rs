@@ -3,7 +3,7 @@
 //!
 //! Between two samples, position follows the cubic Hermite polynomial that
 //! matches both positions and both velocities; velocity is its derivative
-//! ([`crate::orbit::hermite`]). With 60 s sampling of a LEO orbit the
+//! (`orbit::hermite`). With 60 s sampling of a LEO orbit the
 //! interpolation error is below a metre (error ≈ h⁴/384·|r⁽⁴⁾| ≈ h⁴n⁴r/384).
 //! Outside the tabulated span it is an error, never an extrapolation.
 
