@@ -17,6 +17,7 @@ use orbitedge::compute::model::OnnxModel;
 use orbitedge::compute::scene::{Scene, SceneConfig};
 use orbitedge::compute::DeviceProfile;
 use orbitedge::environment::eclipse::ShadowConfig;
+use orbitedge::orbit::custom::{FnOrbit, SampledOrbit, Sampling};
 use orbitedge::orbit::walker::WalkerDelta;
 use orbitedge::orbit::Ephemeris;
 use orbitedge::prelude::*;
@@ -154,6 +155,21 @@ fn ephemeris(epochs: Vec<Epoch>, radius_km: f64, value: f64) -> Result<Satellite
         })
         .collect();
     Ok(Satellite::from_ephemeris("x", Ephemeris::new(epochs, states)?))
+}
+
+/// A circular equatorial orbit at 7 000 km.
+fn circular(t_s: f64) -> StateVector {
+    let n = (orbitedge::constants::EARTH_MU_KM3_S2 / 7_000f64.powi(3)).sqrt();
+    let (sin, cos) = (n * t_s).sin_cos();
+    StateVector {
+        position_km: [7_000.0 * cos, 7_000.0 * sin, 0.0].into(),
+        velocity_km_s: [-7_000.0 * n * sin, 7_000.0 * n * cos, 0.0].into(),
+    }
+}
+
+fn custom(sampling: Sampling, f: fn(f64) -> Result<StateVector>) -> Result<Satellite> {
+    let orbit = SampledOrbit::new(epoch(), std::sync::Arc::new(FnOrbit(f)), sampling)?;
+    Ok(Satellite::new("x", orbit))
 }
 
 fn minutes(k: f64) -> Epoch {
@@ -532,6 +548,18 @@ fn cases() -> Vec<Case> {
             ephemeris(vec![minutes(0.0), minutes(1.0), minutes(2.0)], 7_000.0, f64::NAN)),
         case!("ephemeris-outside-span", "a state after the table ends", Error::Ephemeris { .. }, "outside",
             ephemeris(vec![minutes(0.0), minutes(1.0), minutes(2.0)], 7_000.0, 0.0)?.state_at(minutes(10.0))),
+        case!("custom-step-zero", "a custom orbit sampled every 0 s", Error::InvalidParameter { .. }, "step_s",
+            custom(Sampling { step_s: 0.0, ..Sampling::default() }, |t| Ok(circular(t)))),
+        case!("custom-step-two-hours", "a custom orbit sampled every 2 h", Error::InvalidParameter { .. }, "3600",
+            custom(Sampling { step_s: 7_200.0, ..Sampling::default() }, |t| Ok(circular(t)))),
+        case!("custom-span-nan", "bounds measured over NaN s", Error::InvalidParameter { .. }, "bounds_span_s",
+            custom(Sampling { bounds_span_s: f64::NAN, ..Sampling::default() }, |t| Ok(circular(t)))),
+        case!("custom-too-many-points", "bounds measured over 30 years at 1 s", Error::ResourceLimit { .. }, "grid points",
+            custom(Sampling { step_s: 1.0, bounds_span_s: 1e9 }, |t| Ok(circular(t)))),
+        case!("custom-nan", "a custom orbit giving NaN", Error::Propagation { .. }, "non-finite",
+            custom(Sampling::default(), |t| Ok(StateVector { position_km: [f64::NAN, 0.0, 0.0].into(), ..circular(t) }))),
+        case!("custom-inside-earth", "a custom orbit at 3000 km", Error::InvalidOrbit { .. }, "perigee",
+            custom(Sampling::default(), |t| Ok(StateVector { position_km: circular(t).position_km * 0.4, ..circular(t) }))),
         // --- ground stations
         case!("station-lat-91", "latitude 91°", input_error!(), "latitude_deg",
             GroundStation::new("X", 91.0, 0.0, 0.0, 5.0)),

@@ -2,15 +2,16 @@
 //! determination, another simulator, a flight dynamics team), interpolated.
 //!
 //! Between two samples, position follows the cubic Hermite polynomial that
-//! matches both positions and both velocities; velocity is its derivative.
-//! With 60 s sampling of a LEO orbit the interpolation error is below a metre
-//! (error ≈ h⁴/384·|r⁽⁴⁾| ≈ h⁴n⁴r/384). Outside the tabulated span it is an
-//! error, never an extrapolation.
+//! matches both positions and both velocities; velocity is its derivative
+//! (`orbit::hermite`). With 60 s sampling of a LEO orbit the
+//! interpolation error is below a metre (error ≈ h⁴/384·|r⁽⁴⁾| ≈ h⁴n⁴r/384).
+//! Outside the tabulated span it is an error, never an extrapolation.
 
 use hifitime::Epoch;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::orbit::hermite::interpolate;
 use crate::orbit::validity::check_perigee;
 use crate::orbit::{MotionBounds, Propagator, StateVector};
 use crate::time::seconds_between;
@@ -151,22 +152,9 @@ impl Propagator for Ephemeris {
             .partition_point(|t| *t <= seconds)
             .min(self.offsets_s.len() - 1);
         let k = upper.max(1) - 1;
-        let (s0, s1) = (&self.states[k], &self.states[k + 1]);
         let h = self.offsets_s[k + 1] - self.offsets_s[k];
         let tau = (seconds - self.offsets_s[k]) / h;
-        let (t2, t3) = (tau * tau, tau * tau * tau);
-        let position_km = (2.0 * t3 - 3.0 * t2 + 1.0) * s0.position_km
-            + (t3 - 2.0 * t2 + tau) * h * s0.velocity_km_s
-            + (-2.0 * t3 + 3.0 * t2) * s1.position_km
-            + (t3 - t2) * h * s1.velocity_km_s;
-        let velocity_km_s =
-            ((6.0 * t2 - 6.0 * tau) * s0.position_km + (-6.0 * t2 + 6.0 * tau) * s1.position_km) / h
-                + (3.0 * t2 - 4.0 * tau + 1.0) * s0.velocity_km_s
-                + (3.0 * t2 - 2.0 * tau) * s1.velocity_km_s;
-        Ok(StateVector {
-            position_km,
-            velocity_km_s,
-        })
+        Ok(interpolate(&self.states[k], &self.states[k + 1], h, tau))
     }
 
     fn motion_bounds(&self) -> MotionBounds {

@@ -6,13 +6,16 @@
 //! | J2 secular mean elements | [`j2`] | constellation design, sun-synchronous drift |
 //! | SGP4/SDP4 | [`sgp4`] | TLE and OMM from catalogues (WGS72, as they are fitted) |
 //! | tabulated states | [`ephemeris`] | trajectories produced elsewhere |
+//! | states from code | [`custom`] | a function (Python's `Satellite.from_callable`), sampled and interpolated |
 //!
 //! All states are TEME (see [`crate::frames`]), positions in km, velocities in km/s.
 //! [`Orbit`] gathers the implementations in one serialisable enum, so a satellite
 //! can be stored, sent to another process, and propagated without dynamic dispatch.
 
+pub mod custom;
 pub mod elements;
 pub mod ephemeris;
+pub(crate) mod hermite;
 pub mod j2;
 pub mod kepler;
 pub mod omm;
@@ -27,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 
 pub use self::sgp4::Sgp4Orbit;
+pub use custom::{CustomOrbit, SampledOrbit};
 pub use elements::ClassicalElements;
 pub use ephemeris::Ephemeris;
 pub use j2::J2Orbit;
@@ -125,6 +129,9 @@ pub enum Orbit {
     Sgp4(Box<Sgp4Orbit>),
     /// Interpolated tabulated states.
     Ephemeris(Ephemeris),
+    /// States computed by code, sampled on a grid and interpolated. Not
+    /// serialisable: writing one (a checkpoint, JSON) is an error.
+    Custom(SampledOrbit),
 }
 
 impl Orbit {
@@ -134,27 +141,30 @@ impl Orbit {
             Orbit::J2(o) => o,
             Orbit::Sgp4(o) => o.as_ref(),
             Orbit::Ephemeris(o) => o,
+            Orbit::Custom(o) => o,
         }
     }
 
     /// Lowest radius of the orbit, km: a·(1 − e) from the (mean) elements, or
-    /// the lowest tabulated radius of an ephemeris.
+    /// the lowest tabulated (or, for a custom orbit, sampled) radius.
     pub fn perigee_radius_km(&self) -> f64 {
         match self {
             Orbit::Kepler(o) => o.elements().perigee_radius_km(),
             Orbit::J2(o) => o.elements().perigee_radius_km(),
             Orbit::Sgp4(o) => o.perigee_radius_km(),
             Orbit::Ephemeris(o) => o.min_radius_km(),
+            Orbit::Custom(o) => o.min_radius_km(),
         }
     }
 
-    /// Short model name: `kepler`, `j2`, `sgp4` or `ephemeris`.
+    /// Short model name: `kepler`, `j2`, `sgp4`, `ephemeris` or `custom`.
     pub fn model_name(&self) -> &'static str {
         match self {
             Orbit::Kepler(_) => "kepler",
             Orbit::J2(_) => "j2",
             Orbit::Sgp4(_) => "sgp4",
             Orbit::Ephemeris(_) => "ephemeris",
+            Orbit::Custom(_) => "custom",
         }
     }
 }
@@ -171,6 +181,7 @@ impl Propagator for Orbit {
             Orbit::J2(o) => o.state_after(seconds),
             Orbit::Sgp4(o) => o.state_after(seconds),
             Orbit::Ephemeris(o) => o.state_after(seconds),
+            Orbit::Custom(o) => o.state_after(seconds),
         }
     }
 
@@ -224,5 +235,11 @@ impl From<Sgp4Orbit> for Orbit {
 impl From<Ephemeris> for Orbit {
     fn from(o: Ephemeris) -> Self {
         Orbit::Ephemeris(o)
+    }
+}
+
+impl From<SampledOrbit> for Orbit {
+    fn from(o: SampledOrbit) -> Self {
+        Orbit::Custom(o)
     }
 }

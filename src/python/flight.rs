@@ -73,7 +73,10 @@ impl PySimulation {
     /// activities, and ``in_view``: stations and spacecraft in line of sight).
     fn state<'py>(&mut self, py: Python<'py>, spacecraft: &str) -> PyResult<Bound<'py, PyAny>> {
         guard("Simulation.state", || {
-            let view = self.inner.flight_state(spacecraft).py_err()?;
+            // Without the GIL: it may plan a block on rayon threads, where a
+            // satellite on a Python function takes the GIL (held here, a deadlock).
+            let inner = &mut self.inner;
+            let view = py.detach(|| inner.flight_state(spacecraft)).py_err()?;
             rehearsal(py, "SpacecraftState")?.call((), Some(&state_kwargs(py, view)?))
         })
     }
@@ -163,7 +166,8 @@ impl PySimulation {
     /// ``reason``.
     fn transfers<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard("Simulation.transfers", || {
-            let transfers = self.inner.transfers().py_err()?;
+            let inner = &mut self.inner;
+            let transfers = py.detach(|| inner.transfers()).py_err()?; // may plan (see `state`)
             to_python(py, &transfers)
         })
     }

@@ -1,6 +1,7 @@
 //! Python bindings (the `python` feature). Thin wrappers: convert at the
 //! boundary, call the core, convert back; no logic lives here.
 
+mod callable;
 #[cfg(feature = "onnx")]
 mod compute;
 mod devices;

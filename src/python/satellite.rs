@@ -5,6 +5,7 @@ use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+use super::callable;
 use super::errors::{guard, input_error, IntoPy};
 use super::ints::PyInt;
 use super::pickle;
@@ -204,7 +205,8 @@ impl PySatellite {
         &self.inner.name
     }
 
-    /// Propagator: ``"kepler"``, ``"j2"``, ``"sgp4"`` or ``"ephemeris"``.
+    /// Propagator: ``"kepler"``, ``"j2"``, ``"sgp4"``, ``"ephemeris"`` or
+    /// ``"custom"`` (``from_callable``).
     #[getter]
     fn model(&self) -> &'static str {
         self.inner.orbit.model_name()
@@ -378,10 +380,48 @@ pub(crate) fn propagate<'py>(
     })
 }
 
-pickle::serde_value_class!(
-    PySatellite,
-    Satellite,
-    "satellite",
-    decode = |text| Satellite::from_json(text).py_err(),
-    |inner| Self::checked(inner)
-);
+impl pickle::SerdeValue for PySatellite {
+    type Inner = Satellite;
+    const WHAT: &'static str = "satellite";
+    fn inner(&self) -> &Satellite {
+        &self.inner
+    }
+    fn decode(text: &str) -> PyResult<Satellite> {
+        Satellite::from_json(text).py_err()
+    }
+    fn wrap(inner: Satellite) -> PyResult<Self> {
+        Self::checked(inner)
+    }
+}
+
+/// A value class (`pickle`), except that a satellite on a Python function
+/// pickles and compares through its function ([`super::callable`]): it has
+/// no JSON form.
+#[pymethods]
+impl PySatellite {
+    /// JSON form (serde); ``from_json`` reads it back. A satellite on a
+    /// Python function (``from_callable``) has none: ``InputError``.
+    fn to_json(&self) -> PyResult<String> {
+        pickle::to_json(self)
+    }
+
+    /// The satellite from ``to_json`` output.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        pickle::from_json(text)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        guard("Satellite.__reduce__", || {
+            if let Some(reduced) = callable::reduce(slf)? {
+                return Ok(reduced);
+            }
+            let (from_json, (text,)) = pickle::reduce(slf)?;
+            Ok((from_json, PyTuple::new(slf.py(), [text])?))
+        })
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        callable::equal(self, other).unwrap_or_else(|| pickle::equal(self, other))
+    }
+}

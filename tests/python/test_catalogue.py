@@ -72,6 +72,17 @@ def state(position_km: list, velocity_km_s: list) -> oe.Satellite:
     return oe.Satellite.from_state(START, position_km, velocity_km_s, propagator="kepler")
 
 
+def circular_state(t_s: float) -> tuple:
+    """A circular equatorial orbit at 7000 km, for Satellite.from_callable."""
+    n = (398600.4418 / 7000.0**3) ** 0.5
+    c, s = np.cos(n * t_s), np.sin(n * t_s)
+    return (7000.0 * c, 7000.0 * s, 0.0), (-7000.0 * n * s, 7000.0 * n * c, 0.0)
+
+
+def raise_value_error(message: str) -> Any:
+    raise ValueError(message)
+
+
 def fleet(n: int) -> list:
     return [leo(f"sat-{k}") for k in range(n)]
 
@@ -380,6 +391,18 @@ CASES = [
     c("ephemeris-outside-span", E.EphemerisError, "outside",
       lambda: oe.Satellite.from_ephemeris([START, START + HOUR, START + 2 * HOUR], np.full((3, 3), 7000.0),
                                           np.ones((3, 3))).propagate([START + 5 * HOUR])),
+    c("callable-step-zero", E.InputError, "step_s", lambda: oe.Satellite.from_callable(circular_state, START, step_s=0.0)),
+    c("callable-span-nan", E.InputError, "bounds_span_s",
+      lambda: oe.Satellite.from_callable(circular_state, START, bounds_span_s=NAN)),
+    c("callable-not-callable", E.InputError, "callable", lambda: oe.Satellite.from_callable(7000.0, START)),
+    c("callable-raises", E.PropagationError, "ValueError: no state",
+      lambda: oe.Satellite.from_callable(lambda t: raise_value_error("no state"), START)),
+    c("callable-wrong-shape", E.PropagationError, "two sequences of 3 numbers",
+      lambda: oe.Satellite.from_callable(lambda t: (7000.0, 0.0, 0.0), START)),
+    c("callable-nan", E.PropagationError, "non-finite",
+      lambda: oe.Satellite.from_callable(lambda t: ((NAN, 7000.0, 0.0), (7.5, 0.0, 0.0)), START)),
+    c("callable-inside-earth", E.OrbitError, "perigee",
+      lambda: oe.Satellite.from_callable(lambda t: ((3000.0, 0.0, 0.0), (0.0, 7.5, 0.0)), START)),
     c("propagate-bad-time", E.InputError, "ISO 8601", lambda: oe.propagate([leo()], ["yesterday"])),
     c("propagate-nat", E.InputError, "NaT", lambda: oe.propagate([leo()], [np.datetime64("NaT")])),
     c("propagate-2d-times", E.InputError, "1-D",

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::Simulation;
 use crate::compute::scheduler::Job;
 use crate::error::{Error, Result};
+use crate::orbit::Orbit;
 use crate::sim::hooks::SpacecraftHooks;
 use crate::sim::onboard::OnboardState;
 use crate::sim::state::SpacecraftState;
@@ -57,8 +58,17 @@ fn invalid(reason: impl Into<String>) -> Error {
     }
 }
 
-/// The checkpoint bytes of `sim`.
+/// The checkpoint bytes of `sim`: refused, by name, for a spacecraft on a
+/// custom orbit (its states come from code, which bytes cannot carry).
 pub(super) fn encode(sim: &Simulation) -> Result<Vec<u8>> {
+    if let Some(sc) = (sim.spacecraft.iter()).find(|sc| matches!(sc.satellite.orbit, Orbit::Custom(_))) {
+        return Err(invalid(format!(
+            "spacecraft {:?} follows a custom orbit (states computed by code, e.g. \
+             Satellite.from_callable), which a checkpoint cannot hold; to checkpoint it, give it a \
+             tabulated ephemeris of those states instead (Satellite.from_ephemeris)",
+            sc.name
+        )));
+    }
     let header = Header {
         format: Some(FORMAT.into()),
         version: Some(VERSION),
