@@ -55,14 +55,21 @@ export ORBITEDGE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/orbitedge"
 step "pytest"
 .venv/bin/python -m pytest tests/python
 
-step "python examples (rehearsal against \`orbitedge serve\` in its own process; a small Monte-Carlo on Dask)"
+step "python examples (rehearsal against \`orbitedge serve\` in its own process; decentralised learning in process and served; a small Monte-Carlo on Dask; PASEOS's constellation study)"
 .venv/bin/python examples/constellation_day.py > /dev/null
 rehearsal_out=$(mktemp -d)
 .venv/bin/python examples/rehearsal_inference.py --tiles 3 --multiplier 60 --out "$rehearsal_out" > /dev/null
 rm -rf "$rehearsal_out"
+learning_out=$(mktemp -d)
+.venv/bin/python examples/decentralised_learning.py --out "$learning_out" > /dev/null
+.venv/bin/python examples/decentralised_learning.py --serve --hours 1 --out "$learning_out" > /dev/null
+rm -rf "$learning_out"
 sweep_out=$(mktemp -d)
 .venv/bin/python examples/monte_carlo_dask.py --runs 8 --out "$sweep_out" > /dev/null
 rm -rf "$sweep_out"
+constellation_out=$(mktemp -d)
+.venv/bin/python examples/paseos_constellation.py --out "$constellation_out" > /dev/null
+rm -rf "$constellation_out"
 
 printf '   (%d s)\n' "$((SECONDS - step_started))"
 printf '\nall checks passed in %d s (target/: %s)\n' "$SECONDS" "$(du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | cut -f1)"

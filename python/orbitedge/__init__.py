@@ -40,6 +40,7 @@ from ._orbitedge import (
     walker_delta,
 )
 from . import rehearsal
+from ._work import OnboardWork
 from ._columns import to_columns
 from ._sweep import SweepError, SweepResult, summary_metrics, sweep
 from .errors import (
@@ -54,6 +55,7 @@ from .errors import (
 )
 
 __all__ = [
+    "OnboardWork",
     "AccessWindow",
     "EclipseInterval",
     "EphemerisError",

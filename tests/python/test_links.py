@@ -10,6 +10,7 @@ against one uninterrupted run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -304,6 +305,18 @@ def test_a_transfer_goes_the_same_way_in_process_and_against_the_server(binary, 
         served = exchange(client, src, dst, 5e7)
         with pytest.raises(oe.InputError, match="fewer"):
             client.send(src, dst, 1e12)
+    # The rehearsal's log (with its `send`) replays to the same run.
+    import subprocess
+
+    served_out = tmp_path / "served"
+    log = [json.loads(line) for line in (served_out / "rehearsal.jsonl").read_text().splitlines()]
+    assert [e["to"] for e in log if e["op"] == "send"] == [dst]
+    again = tmp_path / "again"
+    replayed = subprocess.run([binary, "replay", str(served_out / "rehearsal.jsonl"), "--scenario", str(path),
+                               "--out", str(again)], capture_output=True, text=True, timeout=300)
+    assert replayed.returncode == 0, replayed.stderr
+    assert (again / "events.jsonl").read_text() == (served_out / "events.jsonl").read_text()
+    assert '"transfer_completed"' in (again / "events.jsonl").read_text()
     # In process, sent at the instant the server's clock showed: the same transfer.
     in_process = exchange(oe.Scenario.load(path).simulation(), src, dst, 5e7, at_s=served[2])
     assert in_process[:2] == served[:2] == ("completed", 5e7)
