@@ -14,9 +14,10 @@
 use rayon::prelude::*;
 
 use super::Simulation;
-use crate::access::link::pair_link_windows;
+use crate::access::link::{pair_link_bounds, Screen, ScreenGrid};
 use crate::environment::LineOfSight;
 use crate::error::Result;
+use crate::satellite::Satellite;
 use crate::sim::events::EventKind;
 use crate::sim::plan::{Interval, Plan};
 use crate::spacecraft::Spacecraft;
@@ -82,17 +83,21 @@ impl Simulation {
     ) -> Result<Vec<Vec<Interval<usize>>>> {
         let search = &self.config.search;
         let pairs = link_pairs(&self.spacecraft)?;
+        if pairs.is_empty() {
+            return Ok(vec![Vec::new(); self.spacecraft.len()]);
+        }
+        // Every spacecraft is on the screening grid (propagated once per point).
+        let satellites: Vec<&Satellite> = self.spacecraft.iter().map(|sc| &sc.satellite).collect();
+        let grid = ScreenGrid::new(&satellites, local, span)?;
         let found: Vec<Result<Vec<(f64, f64)>>> = (pairs.par_iter())
             .map(|pair| {
-                let (a, b) = (
-                    &self.spacecraft[pair.a].satellite,
-                    &self.spacecraft[pair.b].satellite,
-                );
-                let windows = pair_link_windows(a, b, local, span, &pair.line_of_sight, search)?;
-                Ok(windows
-                    .into_iter()
-                    .map(|(start, end, _, _)| (start, end))
-                    .collect())
+                let (a, b) = (satellites[pair.a], satellites[pair.b]);
+                let screen = Screen {
+                    grid: &grid,
+                    a: pair.a,
+                    b: pair.b,
+                };
+                pair_link_bounds(a, b, local, span, &pair.line_of_sight, search, screen)
             })
             .collect();
         let mut peers = vec![Vec::new(); self.spacecraft.len()];
