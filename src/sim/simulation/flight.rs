@@ -215,11 +215,20 @@ impl Simulation {
             }
         }
         for (j, other) in self.spacecraft.iter().enumerate() {
-            if j != k && spacecraft_see(&state, &self.position_now(j)?) {
+            if j != k && sight(&state.position_km, &self.position_km_now(j)?) {
                 names.push(other.name.clone());
             }
         }
         Ok(names)
+    }
+
+    /// Spacecraft `j`'s TEME position now, km: from the latest telemetry
+    /// sample when it is of now (computed the same way), else propagated.
+    fn position_km_now(&self, j: usize) -> Result<nalgebra::Vector3<f64>> {
+        match self.latest.get(j).filter(|s| s.elapsed_s == self.elapsed_s) {
+            Some(sample) => Ok(nalgebra::Vector3::from(sample.position_km)),
+            None => Ok(self.position_now(j)?.position_km),
+        }
     }
 
     /// Greenwich mean sidereal time now, rad.
@@ -251,7 +260,12 @@ impl Simulation {
 /// Two spacecraft see each other: the line between them clears the Earth and
 /// 80 km of atmosphere.
 fn spacecraft_see(a: &StateVector, b: &StateVector) -> bool {
-    LineOfSight::default().margin_km(&a.position_km, &b.position_km) >= 0.0
+    sight(&a.position_km, &b.position_km)
+}
+
+/// [`spacecraft_see`] from two positions, km.
+fn sight(a_km: &nalgebra::Vector3<f64>, b_km: &nalgebra::Vector3<f64>) -> bool {
+    LineOfSight::default().margin_km(a_km, b_km) >= 0.0
 }
 
 /// A spacecraft or a station, by index.
