@@ -172,6 +172,7 @@ class Client:
         wait = self._timeout_s if timeout_s is None else timeout_s
         # One retry on a fresh connection: the server may have closed an idle one.
         for attempt in (0, 1):
+            reused = self._conn is not None
             if self._conn is None:
                 self._conn = http.client.HTTPConnection(self._host, self._port, timeout=wait)
             self._conn.timeout = wait
@@ -188,6 +189,11 @@ class Client:
                 raise RehearsalError(f"{method} {self.url}{path}: {e}") from e
             if response.will_close:
                 self.close()
+            if response.status == 408 and reused and attempt == 0:
+                # The server timed out the idle kept-alive connection before this request
+                # arrived (it answered 408 and closed): it never saw the request, so send it again.
+                self.close()
+                continue
             data = json.loads(raw) if raw else None
             if response.status >= 400:
                 message = data.get("error", raw.decode(errors="replace")) if isinstance(data, dict) else str(data)
