@@ -178,11 +178,7 @@ impl Simulation {
     /// A transfer as its caller sees it at `now`: an end reached since the
     /// last sync point shows at once (the bookkeeping follows there).
     fn status_of(&self, t: &Transfer, p: &Progress, now: f64) -> TransferStatus {
-        let outcome = t.outcome.clone().or_else(|| match p.completed_at_s {
-            Some(at_s) if at_s <= now => Some(Outcome::Completed { at_s }),
-            _ if t.deadline_s <= now => Some(self.incomplete(t, p, t.deadline_s, "timeout")),
-            _ => None,
-        });
+        let outcome = t.outcome.clone().or_else(|| self.due(t, p, now));
         let sent_bytes = match &outcome {
             Some(Outcome::Completed { .. }) => t.bytes,
             Some(Outcome::Incomplete { bytes_left, .. }) => t.bytes - bytes_left,
@@ -274,12 +270,17 @@ impl Simulation {
 
     /// Whether a transfer's rate follows the range (a link-budget radio on either end).
     fn follows_range(&self, t: &Transfer) -> bool {
-        let budget = |r: &RadioConfig| matches!(r.rate, RateModel::LinkBudget { .. });
-        budget(&self.spacecraft[t.from].radios[t.radio])
-            || (t.to, t.to_radio).1.is_some_and(|k| match t.to {
-                Endpoint::Spacecraft(dst) => budget(&self.spacecraft[dst].radios[k]),
-                Endpoint::Station(_) => false,
-            })
+        let budget = |sc: usize, radio: usize| {
+            matches!(
+                self.spacecraft[sc].radios[radio].rate,
+                RateModel::LinkBudget { .. }
+            )
+        };
+        budget(t.from, t.radio)
+            || match (t.to, t.to_radio) {
+                (Endpoint::Spacecraft(dst), Some(radio)) => budget(dst, radio),
+                _ => false,
+            }
     }
 
     /// The link's rate at `t`, bytes/s: the slower of the two radios at the
@@ -336,6 +337,36 @@ impl Simulation {
         }
     }
 
+    /// How an active transfer has ended by `at_s` by itself: its last byte
+    /// went, or its deadline passed.
+    fn due(&self, t: &Transfer, p: &Progress, at_s: f64) -> Option<Outcome> {
+        match p.completed_at_s {
+            Some(done) if done <= at_s => Some(Outcome::Completed { at_s: done }),
+            _ if t.deadline_s <= at_s => Some(self.incomplete(t, p, t.deadline_s, "timeout")),
+            _ => None,
+        }
+    }
+
+    /// The event that logs `outcome` of `t`.
+    fn ended_event(&self, t: &Transfer, outcome: &Outcome) -> EventKind {
+        let (transfer, to) = (t.id.clone(), self.endpoint_name(t.to));
+        match outcome {
+            Outcome::Completed { .. } => EventKind::TransferCompleted {
+                transfer,
+                to,
+                bytes: t.bytes,
+            },
+            Outcome::Incomplete {
+                bytes_left, reason, ..
+            } => EventKind::TransferIncomplete {
+                transfer,
+                to,
+                bytes_left: *bytes_left,
+                reason: reason.clone(),
+            },
+        }
+    }
+
     /// Completions and deadlines in (from_s, to_s], logged on both ends.
     pub(super) fn transfer_events(
         &self,
@@ -347,23 +378,9 @@ impl Simulation {
             if t.outcome.is_some() {
                 continue;
             }
-            let to = self.endpoint_name(t.to);
-            let kind = match p.completed_at_s {
-                Some(at) if at > from_s && at <= to_s => EventKind::TransferCompleted {
-                    transfer: t.id.clone(),
-                    to,
-                    bytes: t.bytes,
-                },
-                None if t.deadline_s > from_s && t.deadline_s <= to_s => EventKind::TransferIncomplete {
-                    transfer: t.id.clone(),
-                    to,
-                    bytes_left: (t.left_bytes() - p.bytes_until(t.deadline_s)).max(0.0),
-                    reason: "timeout".into(),
-                },
-                _ => continue,
-            };
-            let at = p.completed_at_s.unwrap_or(t.deadline_s);
-            events.extend(on_both_ends(t, at, kind));
+            if let Some(outcome) = self.due(t, p, to_s).filter(|o| o.at_s() > from_s) {
+                events.extend(on_both_ends(t, outcome.at_s(), self.ended_event(t, &outcome)));
+            }
         }
         events
     }
@@ -383,26 +400,11 @@ impl Simulation {
             if t.outcome.is_some() {
                 continue;
             }
-            let outcome = match p.completed_at_s {
-                Some(done) if done <= at_s => Some(Outcome::Completed { at_s: done }),
-                _ if t.deadline_s <= at_s => Some(self.incomplete(t, p, t.deadline_s, "timeout")),
-                _ => self.broken_end(t).map(|why| {
-                    let outcome = self.incomplete(t, p, at_s, why);
-                    if let Outcome::Incomplete {
-                        bytes_left, reason, ..
-                    } = &outcome
-                    {
-                        let kind = EventKind::TransferIncomplete {
-                            transfer: t.id.clone(),
-                            to: self.endpoint_name(t.to),
-                            bytes_left: *bytes_left,
-                            reason: reason.clone(),
-                        };
-                        events.extend(on_both_ends(t, at_s, kind));
-                    }
-                    outcome
-                }),
-            };
+            let outcome = self.due(t, p, at_s).or_else(|| {
+                let outcome = self.incomplete(t, p, at_s, self.broken_end(t)?);
+                events.extend(on_both_ends(t, at_s, self.ended_event(t, &outcome)));
+                Some(outcome)
+            });
             if let Some(outcome) = outcome {
                 self.end_transfer(k, outcome);
                 changed = true;
