@@ -14,7 +14,7 @@
 use rayon::prelude::*;
 
 use super::Simulation;
-use crate::access::link::{pair_link_bounds, Screen, ScreenGrid};
+use crate::access::link::{PairSearch, ScreenGrid};
 use crate::environment::LineOfSight;
 use crate::error::Result;
 use crate::satellite::Satellite;
@@ -88,16 +88,16 @@ impl Simulation {
         }
         // Every spacecraft is on the screening grid (propagated once per point).
         let satellites: Vec<&Satellite> = self.spacecraft.iter().map(|sc| &sc.satellite).collect();
-        let grid = ScreenGrid::new(&satellites, local, span)?;
+        let grid = ScreenGrid::new(&satellites, local, (0.0, span))?;
         let found: Vec<Result<Vec<(f64, f64)>>> = (pairs.par_iter())
             .map(|pair| {
-                let (a, b) = (satellites[pair.a], satellites[pair.b]);
-                let screen = Screen {
+                let search_pair = PairSearch {
                     grid: &grid,
                     a: pair.a,
                     b: pair.b,
+                    line_of_sight: &pair.line_of_sight,
                 };
-                pair_link_bounds(a, b, local, span, &pair.line_of_sight, search, screen)
+                search_pair.windows(search)
             })
             .collect();
         let mut peers = vec![Vec::new(); self.spacecraft.len()];

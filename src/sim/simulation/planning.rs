@@ -164,7 +164,7 @@ impl Simulation {
             let los = crate::environment::LineOfSight::new(relay.grazing_altitude_km, relay.max_range_km)?;
             let windows = pair_link_windows(&sc.satellite, &peer.satellite, local, span, &los, search)?
                 .into_iter()
-                .map(|(a, b, _, _)| Interval {
+                .map(|(a, b)| Interval {
                     start_s: from_s + a,
                     end_s: from_s + b,
                     what: InView,
