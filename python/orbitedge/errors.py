@@ -73,7 +73,7 @@ class LowPerigeeWarning(UserWarning):
 
 
 class Float16Warning(UserWarning):
-    """A model loaded with ``precision="float16"``: tract's float16 path is about 300x slower than
+    """A model loaded with ``precision="float16"``: tract's float16 path is 100-300x slower than
     float32 on most hosts, and activations above 65504 overflow to inf."""
 
 

@@ -76,6 +76,7 @@ impl Precision {
 /// Why running in float16 is opt-in: what the Python binding warns when a
 /// caller asks for it, and what Rust callers of `Precision::Float16` should know.
 pub const FLOAT16_SLOW_NOTE: &str = "tract runs float16 without native half-precision kernels on \
-     most hosts: about 300x slower than the same weights widened to float32 (measured on the \
-     ukis-csmask model), and activations above 65504 overflow to inf; use precision \"float32\" \
+     most hosts: 100-300x slower than the same weights widened to float32 (29 s instead of \
+     0.2 s per ukis-csmask tile, docs/inference-performance.md), and activations above 65504 \
+     overflow to inf; use precision \"float32\" \
      (the default) unless you are studying float16 arithmetic itself";

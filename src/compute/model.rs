@@ -9,7 +9,7 @@
 //! float16 weights or casts to float16 are reported. Every float16 file is
 //! widened to float32 on load (see [`crate::compute::float32`]) unless the
 //! caller asks for [`Precision::Float16`]: tract has no native float16 kernels
-//! on most hosts (≈ 300× slower, see [`crate::compute::FLOAT16_SLOW_NOTE`]),
+//! on most hosts (100–300× slower, see [`crate::compute::FLOAT16_SLOW_NOTE`]),
 //! and float16 activations overflow to inf above 65504. Widened, a float16
 //! file computes what its weights define without rounding activations to
 //! float16, so it differs from onnxruntime (which computes in float16) by up to

@@ -33,7 +33,7 @@ impl PyOnnxModel {
     /// is 1 by default). ``"ukis-csmask:4b-l1c"`` (or another variant) names the
     /// DLR cloud model: fetched from PyPI on first use and cached. A float16 file
     /// is widened to float32 on load unless ``precision="float16"`` (which warns:
-    /// tract's float16 path is about 300× slower and overflows above 65504).
+    /// tract's float16 path is 100–300× slower and overflows above 65504).
     #[new]
     #[pyo3(signature = (path, input_shape = None, precision = "float32"))]
     fn new(
