@@ -42,6 +42,7 @@ fn fleet(with_computer: bool) -> Vec<Spacecraft> {
                     flops: 2e10,
                     peak_memory_bytes: 0.0,
                     path: None,
+                    precision: Default::default(),
                 };
                 let mut computer = ComputerConfig::new(DeviceProfile::shipped("unibap-ix10").unwrap(), model);
                 computer.latency = Latency::Given { latency_s: 2.0 };

@@ -200,6 +200,24 @@ pub enum Error {
         /// That value: `NaN`, `inf` or `-inf`.
         first_value: String,
     },
+    /// A model output holding NaN or infinite values from a finite input: the
+    /// numbers would silently become a mask (an all-NaN output reads as clear
+    /// sky), so the run fails instead. `cause` names the likely reason.
+    #[error("output {output:?} has {count} non-finite value(s) (NaN or ±inf) among {total}, the first ({first_value}) at index {first_index:?}; {cause}")]
+    NonFiniteOutput {
+        /// The output's name in the model.
+        output: String,
+        /// How many values are NaN or infinite.
+        count: usize,
+        /// Number of values in the output.
+        total: usize,
+        /// Index (one per dimension of the output) of the first one.
+        first_index: Vec<usize>,
+        /// That value: `NaN`, `inf` or `-inf`.
+        first_value: String,
+        /// The likely cause and what to do, in words.
+        cause: String,
+    },
     /// A name that refers to nothing: a spacecraft, station, activity,
     /// partition or relay peer that is not there (HTTP 404 in rehearsals).
     #[error("unknown {kind} {name:?}; expected {expected}")]

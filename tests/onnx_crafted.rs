@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use orbitedge::compute::imager::{ImagerConfig, MAX_TILE_PX};
-use orbitedge::compute::model::{ModelLimits, OnnxModel};
+use orbitedge::compute::model::{ModelLimits, OnnxModel, Precision};
 use orbitedge::Error;
 use prost::Message;
 use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType};
@@ -409,7 +409,12 @@ fn non_finite_outputs_are_model_errors() {
     let model = load(&m).unwrap();
     let err = model.run(&[0.25; 4096], &TINY_SHAPE).unwrap_err();
     match err {
-        Error::Model { reason } => assert!(reason.contains("non-finite"), "{reason}"),
+        Error::NonFiniteOutput {
+            count, total, cause, ..
+        } => {
+            assert_eq!((count, total), (3 * 32 * 32, 3 * 32 * 32));
+            assert!(cause.contains("float32"), "{cause}");
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -421,15 +426,26 @@ fn memory_limits_are_configurable() {
         ..ModelLimits::default()
     };
     // The 16 KiB input is over an 8 KiB limit.
-    let what = limit_what_any(OnnxModel::from_bytes_with_limits(TINY, None, false, &small));
+    let what = limit_what_any(OnnxModel::from_bytes_with_limits(
+        TINY,
+        None,
+        Precision::Float32,
+        &small,
+    ));
     assert!(what.contains("input tensor"), "{what}");
     let peak = ModelLimits {
         max_peak_bytes: 20_000,
         ..ModelLimits::default()
     };
-    let what = limit_what_any(OnnxModel::from_bytes_with_limits(TINY, None, false, &peak));
+    let what = limit_what_any(OnnxModel::from_bytes_with_limits(
+        TINY,
+        None,
+        Precision::Float32,
+        &peak,
+    ));
     assert!(what.contains("alive at once"), "{what}");
-    let roomy = OnnxModel::from_bytes_with_limits(TINY, None, false, &ModelLimits::default()).unwrap();
+    let roomy =
+        OnnxModel::from_bytes_with_limits(TINY, None, Precision::Float32, &ModelLimits::default()).unwrap();
     assert!(roomy.report().peak_activation_bytes <= ModelLimits::default().max_peak_bytes);
 }
 

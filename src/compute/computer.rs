@@ -24,6 +24,11 @@ pub struct ModelSpec {
     /// PyPI (`None`: the model is described by `flops` only, and detection is perfect).
     #[serde(default)]
     pub path: Option<String>,
+    /// Precision the file runs in: `float32` (the default; a float16 file is
+    /// widened on load) or `float16` (kept as stored: slow, and it can
+    /// overflow — see [`crate::compute::FLOAT16_SLOW_NOTE`]).
+    #[serde(default)]
+    pub precision: crate::compute::Precision,
 }
 
 /// Where an inference's duration comes from.

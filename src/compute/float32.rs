@@ -1,6 +1,6 @@
 //! Float16 → float32 conversion of an ONNX graph, in memory.
 //!
-//! tract has no native float16 kernels on x86: a float16 model runs ~100× slower
+//! tract has no native float16 kernels on x86: a float16 model runs 100–300× slower
 //! and less accurately than the same weights in float32. Every float16 value is
 //! exactly representable in float32, so widening the initializers, constant
 //! tensors, casts and declared types gives a graph that computes what the float16

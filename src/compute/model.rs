@@ -6,9 +6,22 @@
 //! expected and given shapes rather than a failure deep inside tract.
 //!
 //! The file is inspected on load: parameter count, and its **precision** —
-//! float16 weights or casts to float16 are reported, because tract has no
-//! native float16 kernels on x86 (≈ 100× slower, and less accurate, than the
-//! float32 conversion made by `scripts/convert_fp16_to_fp32.py`).
+//! float16 weights or casts to float16 are reported. Every float16 file is
+//! widened to float32 on load (see [`crate::compute::float32`]) unless the
+//! caller asks for [`Precision::Float16`]: tract has no native float16 kernels
+//! on most hosts (100–300× slower, see [`crate::compute::FLOAT16_SLOW_NOTE`]),
+//! and float16 activations overflow to inf above 65504. Widened, a float16
+//! file computes what its weights define without rounding activations to
+//! float16, so it differs from onnxruntime (which computes in float16) by up to
+//! ≈ 4e-2 in the logits of ukis-csmask.
+//!
+//! Every run checks the output: NaN or infinite values from a finite input are
+//! an [`Error::NonFiniteOutput`] naming the output, how many and the likely
+//! cause, never numbers passed on.
+//!
+//! A file whose input leaves the batch (first) dimension symbolic runs with a
+//! batch of 1 unless an input shape is given; any other symbolic dimension
+//! needs the input shape, and the error shows it with an example.
 //!
 //! The report also estimates what one run costs, so a user can check a model
 //! fits a device: floating-point operations (from tract's own per-operator
@@ -52,6 +65,12 @@ pub struct ModelReport {
     pub run_precision: Precision,
     /// Input shape the plan was built for.
     pub input_shape: Vec<usize>,
+    /// The input shape as the file declares it: a number, or the symbol (e.g.
+    /// `batch_size`) for a dimension it leaves free, `?` for one it leaves
+    /// unnamed. A symbolic batch becomes 1 in `input_shape` unless the caller
+    /// gave the shape.
+    #[serde(default)]
+    pub declared_input_shape: Vec<String>,
     /// Output shape of the first output.
     pub output_shape: Vec<usize>,
     /// Operator types in the file, sorted, with counts.
@@ -145,39 +164,51 @@ fn model_error(reason: impl std::fmt::Display) -> Error {
 }
 
 impl OnnxModel {
-    /// Loads a model file. `input_shape` fixes the input (required when the file
-    /// leaves dimensions symbolic, e.g. a free batch size).
+    /// Loads a model file, run in float32 (a float16 file is widened on load).
+    /// `input_shape` fixes the input: required when the file leaves dimensions
+    /// other than the batch symbolic (a symbolic batch is 1 by default).
     pub fn from_path(path: impl AsRef<Path>, input_shape: Option<&[usize]>) -> Result<Self> {
-        Self::load_file(path.as_ref(), input_shape, false).map(|(model, _)| model)
+        Self::from_path_with_precision(path, input_shape, Precision::Float32)
     }
 
-    /// As [`OnnxModel::from_path`], widening float16 weights, constants and casts
-    /// to float32 on load (see [`crate::compute::float32`]): the rehearsal runs the
-    /// file's weights at tract's float32 speed. The report keeps the file's
-    /// precision and says which one ran.
+    /// As [`OnnxModel::from_path`], run in `precision`: [`Precision::Float16`]
+    /// keeps a float16 file's weights and casts as stored (slow and prone to
+    /// overflow: see [`crate::compute::FLOAT16_SLOW_NOTE`]); the report says
+    /// which precision ran.
+    pub fn from_path_with_precision(
+        path: impl AsRef<Path>,
+        input_shape: Option<&[usize]>,
+        precision: Precision,
+    ) -> Result<Self> {
+        Self::load_file(path.as_ref(), input_shape, precision).map(|(model, _)| model)
+    }
+
+    /// The same as [`OnnxModel::from_path`] (float32 has been the default since
+    /// every float16 file is widened on load); kept for the callers that name it.
     pub fn from_path_as_float32(path: impl AsRef<Path>, input_shape: Option<&[usize]>) -> Result<Self> {
-        Self::load_file(path.as_ref(), input_shape, true).map(|(model, _)| model)
+        Self::from_path(path, input_shape)
     }
 
-    /// Loads a file (widened to float32 when `widen`), returning its bytes too
-    /// (the Python class keeps them to pickle the model).
+    /// Loads a file to run in `precision`, returning its bytes too (the Python
+    /// class keeps them to pickle the model).
     pub(crate) fn load_file(
         path: &Path,
         input_shape: Option<&[usize]>,
-        widen: bool,
+        precision: Precision,
     ) -> Result<(Self, Vec<u8>)> {
         let bytes = std::fs::read(path).map_err(|e| Error::ModelFile {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        let model =
-            Self::load_bytes(&bytes, input_shape, widen, &ModelLimits::default()).map_err(|e| match e {
+        let model = Self::load_bytes(&bytes, input_shape, precision, &ModelLimits::default()).map_err(
+            |e| match e {
                 Error::Model { reason } => Error::ModelFile {
                     path: path.display().to_string(),
                     reason,
                 },
                 other => other,
-            })?;
+            },
+        )?;
         Ok((model, bytes))
     }
 
@@ -188,36 +219,36 @@ impl OnnxModel {
     /// valid model, [`Error::ResourceLimit`] for one that would need more memory
     /// than [`ModelLimits::default`], and [`Error::Internal`] if tract still
     /// panics (a bug to report: the checks of [`crate::compute::onnx_check`]
-    /// missed a case).
+    /// missed a case). Runs in float32, as [`OnnxModel::from_path`].
     pub fn from_bytes(bytes: &[u8], input_shape: Option<&[usize]>) -> Result<Self> {
-        Self::load_bytes(bytes, input_shape, false, &ModelLimits::default())
+        Self::load_bytes(bytes, input_shape, Precision::Float32, &ModelLimits::default())
     }
 
-    /// As [`OnnxModel::from_bytes`], widening float16 to float32 on load.
+    /// The same as [`OnnxModel::from_bytes`] (float32 is the default).
     pub fn from_bytes_as_float32(bytes: &[u8], input_shape: Option<&[usize]>) -> Result<Self> {
-        Self::load_bytes(bytes, input_shape, true, &ModelLimits::default())
+        Self::from_bytes(bytes, input_shape)
     }
 
-    /// As [`OnnxModel::from_bytes`] (widened to float32 when `widen`), with
-    /// other memory limits than the defaults.
+    /// As [`OnnxModel::from_bytes`], run in `precision`, with other memory
+    /// limits than the defaults.
     pub fn from_bytes_with_limits(
         bytes: &[u8],
         input_shape: Option<&[usize]>,
-        widen: bool,
+        precision: Precision,
         limits: &ModelLimits,
     ) -> Result<Self> {
-        Self::load_bytes(bytes, input_shape, widen, limits)
+        Self::load_bytes(bytes, input_shape, precision, limits)
     }
 
     /// Loads, turning a panic inside tract into [`Error::Internal`].
     pub(crate) fn load_bytes(
         bytes: &[u8],
         input_shape: Option<&[usize]>,
-        widen: bool,
+        precision: Precision,
         limits: &ModelLimits,
     ) -> Result<Self> {
         catch_panic("loading an ONNX model", || {
-            Self::load_checked(bytes, input_shape, widen, limits)
+            Self::load_checked(bytes, input_shape, precision, limits)
         })
     }
 
@@ -226,7 +257,7 @@ impl OnnxModel {
     fn load_checked(
         bytes: &[u8],
         input_shape: Option<&[usize]>,
-        widen: bool,
+        precision_asked: Precision,
         limits: &ModelLimits,
     ) -> Result<Self> {
         if bytes.is_empty() {
@@ -242,16 +273,18 @@ impl OnnxModel {
             .ok_or_else(|| model_error("not a readable ONNX file (it has no graph)"))?;
         onnx_check::check_graph(graph, limits)?;
         let (parameters, precision) = inspect_weights(graph);
-        let run_precision = if widen {
-            crate::compute::float32::widen_graph(graph);
-            Precision::Float32
-        } else {
-            precision
+        let run_precision = match precision_asked {
+            Precision::Float32 => {
+                crate::compute::float32::widen_graph(graph);
+                Precision::Float32
+            }
+            Precision::Float16 => precision,
         };
         let operators = operator_counts(graph);
+        let declared = declared_input(graph)?;
         let shape: Vec<usize> = match input_shape {
             Some(shape) => shape.to_vec(),
-            None => declared_input_shape(graph)?,
+            None => declared.shape_to_run()?,
         };
         model_budget::check_input_shape(&shape, limits)?;
         // Intermediate shape hints may carry symbols (a free batch size) that clash with
@@ -304,6 +337,7 @@ impl OnnxModel {
                 precision,
                 run_precision,
                 input_shape: shape,
+                declared_input_shape: declared.dims.iter().map(Dim::to_string).collect(),
                 output_shape,
                 operators,
                 flops_per_inference: cost.flops,
@@ -328,7 +362,8 @@ impl OnnxModel {
     /// ([`Error::ShapeMismatch`]), a length that does not match the shape, and
     /// NaN or infinite values ([`Error::NonFiniteInput`]: tract would turn them
     /// into a confident-looking output). An output holding NaN or infinite
-    /// values is an [`Error::Model`]; a panic inside tract an [`Error::Internal`].
+    /// values is an [`Error::NonFiniteOutput`]; a panic inside tract an
+    /// [`Error::Internal`].
     pub fn run(&self, input: &[f32], shape: &[usize]) -> Result<Output> {
         let tensor = self.input_tensor(input, shape)?;
         self.execute(tensor)
@@ -342,14 +377,30 @@ impl OnnxModel {
         })?;
         match first_non_finite(&output.values, &output.shape) {
             None => Ok(output),
-            Some(found) => Err(model_error(format!(
-                "the model produced {} non-finite value(s) (NaN or ±inf) among {} from a finite input, the first ({}) at index {:?}",
-                found.count,
-                output.values.len(),
-                found.value,
-                found.index
-            ))),
+            Some(found) => Err(Error::NonFiniteOutput {
+                output: self.first_output_name(),
+                count: found.count,
+                total: output.values.len(),
+                first_index: found.index,
+                first_value: found.value,
+                cause: non_finite_cause(&self.report).to_string(),
+            }),
         }
+    }
+
+    /// The name of the output [`OnnxModel::run`] returns (its label in the file).
+    fn first_output_name(&self) -> String {
+        let model = self.plan.model();
+        model
+            .output_outlets()
+            .ok()
+            .and_then(|outlets| outlets.first().copied())
+            .map(|outlet| {
+                model
+                    .outlet_label(outlet)
+                    .map_or_else(|| model.node(outlet.node).name.clone(), str::to_string)
+            })
+            .unwrap_or_else(|| "0".to_string())
     }
 
     /// Runs the model on a stack of inputs: `shape` is the plan's input shape
@@ -602,7 +653,94 @@ pub(crate) fn root_cause(error: &TractError) -> String {
         .join(": ")
 }
 
-fn declared_input_shape(graph: &pb::GraphProto) -> Result<Vec<usize>> {
+/// The likely reason a run gave NaN or inf, by the precision it ran in.
+fn non_finite_cause(report: &ModelReport) -> &'static str {
+    match (report.run_precision, report.precision) {
+        (Precision::Float16, _) => {
+            "the model runs in float16, whose largest value is 65504: an overflow is the likely \
+             cause; load it in float32 (precision=\"float32\", the default)"
+        }
+        (Precision::Float32, Precision::Float16) => {
+            "the model runs in float32 (widened from float16), so not a float16 overflow: the model \
+             itself computes it (e.g. a log or square root of a negative, 0/0), or the input is far \
+             outside what it was trained on"
+        }
+        (Precision::Float32, Precision::Float32) => {
+            "the model runs in float32: the model itself computes it (e.g. a log or square root of \
+             a negative, 0/0), or the input is far outside what it was trained on"
+        }
+    }
+}
+
+/// One dimension of the declared input.
+#[derive(Debug, Clone, PartialEq)]
+enum Dim {
+    Fixed(usize),
+    /// A named symbol (`batch_size`, `N`) or an unnamed unknown (`None`).
+    Free(Option<String>),
+}
+
+impl std::fmt::Display for Dim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dim::Fixed(n) => write!(f, "{n}"),
+            Dim::Free(Some(name)) => f.write_str(name),
+            Dim::Free(None) => f.write_str("?"),
+        }
+    }
+}
+
+/// The file's (first non-initializer) input: its name and declared dimensions.
+struct DeclaredInput {
+    name: String,
+    dims: Vec<Dim>,
+}
+
+impl DeclaredInput {
+    /// The shape to run with when the caller gives none: the declared one, a
+    /// free batch (first) dimension set to 1. Any other free dimension is an
+    /// error that shows the `input_shape` argument with an example.
+    fn shape_to_run(&self) -> Result<Vec<usize>> {
+        let shape: Vec<Option<usize>> = self
+            .dims
+            .iter()
+            .enumerate()
+            .map(|(k, d)| match d {
+                Dim::Fixed(n) => Some(*n),
+                Dim::Free(_) if k == 0 => Some(1),
+                Dim::Free(_) => None,
+            })
+            .collect();
+        if shape.iter().all(Option::is_some) {
+            return Ok(shape.into_iter().flatten().collect());
+        }
+        let free: Vec<String> = self
+            .dims
+            .iter()
+            .skip(1)
+            .filter(|d| matches!(d, Dim::Free(_)))
+            .map(Dim::to_string)
+            .collect();
+        let example: Vec<String> = shape
+            .iter()
+            .map(|d| d.map_or_else(|| "256".to_string(), |n| n.to_string()))
+            .collect();
+        let declared: Vec<String> = self.dims.iter().map(Dim::to_string).collect();
+        Err(model_error(format!(
+            "input {:?} is declared [{}]: the batch (first) dimension defaults to 1, but {} \
+             (dimension(s) after the batch) have no size; give the whole shape with the \
+             input_shape argument, e.g. input_shape=[{}] (numbers of your choice for {})",
+            self.name,
+            declared.join(", "),
+            free.join(", "),
+            example.join(", "),
+            free.join(", "),
+        )))
+    }
+}
+
+fn declared_input(graph: &pb::GraphProto) -> Result<DeclaredInput> {
+    use pb::tensor_shape_proto::dimension::Value;
     let initializers: std::collections::HashSet<&str> =
         graph.initializer.iter().map(|t| t.name.as_str()).collect();
     let input = graph
@@ -616,16 +754,18 @@ fn declared_input_shape(graph: &pb::GraphProto) -> Result<Vec<usize>> {
         .and_then(|t| t.value.as_ref())
         .and_then(|pb::type_proto::Value::TensorType(tensor)| tensor.shape.as_ref())
         .map(|shape| shape.dim.clone())
-        .unwrap_or_default();
-    dims.iter()
-        .map(|d| match &d.value {
-            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => Ok(*v as usize),
-            _ => Err(model_error(format!(
-                "input {:?} has a symbolic or unknown dimension: give the input shape",
-                input.name
-            ))),
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| match d.value {
+            Some(Value::DimValue(v)) if v > 0 => Dim::Fixed(v as usize),
+            Some(Value::DimParam(name)) if !name.is_empty() => Dim::Free(Some(name)),
+            _ => Dim::Free(None),
         })
-        .collect()
+        .collect();
+    Ok(DeclaredInput {
+        name: input.name.clone(),
+        dims,
+    })
 }
 
 fn inspect_weights(graph: &pb::GraphProto) -> (u64, Precision) {

@@ -38,6 +38,7 @@ pub(crate) fn to_py(error: Error) -> PyErr {
         Error::Io { .. } => "OutputError",
         Error::Internal { .. } => "InternalError",
         Error::NonFiniteInput { .. } => "NonFiniteInputError",
+        Error::NonFiniteOutput { .. } => "NonFiniteOutputError",
         _ => "InputError",
     };
     raise(class, &error.to_string())

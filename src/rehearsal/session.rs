@@ -538,6 +538,7 @@ mod tests {
             flops: 1e9,
             peak_memory_bytes: 1e8,
             path: None,
+            precision: Default::default(),
         };
         let mut computer = ComputerConfig::new(DeviceProfile::shipped("unibap-ix5").unwrap(), model);
         computer.sunlit_only = true;

@@ -20,6 +20,8 @@ pub enum JobOutcome {
     Preempted,
     /// Still running when the simulation ended.
     Unfinished,
+    /// Ran, but the model gave NaN or inf: the tile was kept unprocessed.
+    InferenceFailed,
 }
 
 /// One interval, in seconds since the simulation start.
@@ -158,6 +160,15 @@ pub fn intervals(sim: &Simulation) -> Vec<SpacecraftIntervals> {
                         start_s,
                         end_s: t,
                         what,
+                    });
+                }
+            }
+            EventKind::InferenceFailed { job, .. } => {
+                if let Some((start_s, _)) = job_open[k].take_if(|(_, id)| id == job) {
+                    sc.jobs.push(Interval {
+                        start_s,
+                        end_s: t,
+                        what: JobOutcome::InferenceFailed,
                     });
                 }
             }

@@ -48,7 +48,7 @@ pub fn load_model(scenario: &mut Scenario, base: &Path) -> Result<Option<(OnnxMo
     let path = fetch::resolve(&spec, base)?;
     let tile = imager.tile_px as usize;
     let shape = [1, imager.bands as usize, tile, tile];
-    let model = OnnxModel::from_path_as_float32(&path, Some(&shape))?;
+    let model = OnnxModel::from_path_with_precision(&path, Some(&shape), computer.model.precision)?;
     let report = model.report();
     if computer.model.flops == 0.0 {
         computer.model.flops = report.flops_per_inference as f64;

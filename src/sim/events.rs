@@ -209,6 +209,17 @@ pub enum EventKind {
         /// True when the tile is kept for downlink, false when deleted as cloudy.
         kept: bool,
     },
+    /// An inference job ran but its model gave NaN or infinite values (a
+    /// float16 overflow, or the model itself): no cloud fraction, so the
+    /// downlink rule cannot judge the tile and it is kept, unprocessed.
+    InferenceFailed {
+        /// Job (tile) id.
+        job: u64,
+        /// Non-finite values in the output.
+        non_finite: u64,
+        /// The likely cause and what to do.
+        reason: String,
+    },
     /// An inference job was stopped before completing.
     JobPreempted {
         /// Job (tile) id.
@@ -259,6 +270,7 @@ impl EventKind {
         "job_started",
         "job_completed",
         "job_preempted",
+        "inference_failed",
         "work_deferred",
         "pacing_lag",
         "pass_unserved",
@@ -295,6 +307,7 @@ impl EventKind {
             EventKind::JobStarted { .. } => "job_started",
             EventKind::JobCompleted { .. } => "job_completed",
             EventKind::JobPreempted { .. } => "job_preempted",
+            EventKind::InferenceFailed { .. } => "inference_failed",
             EventKind::WorkDeferred { .. } => "work_deferred",
             EventKind::PacingLag { .. } => "pacing_lag",
         }
@@ -313,6 +326,7 @@ impl EventKind {
             | EventKind::TransferIncomplete { .. }
             | EventKind::PassUnserved { .. }
             | EventKind::JobCompleted { .. }
+            | EventKind::InferenceFailed { .. }
             | EventKind::JobPreempted { .. } => 0,
             _ => 1,
         }
@@ -377,6 +391,11 @@ impl EventKind {
                 cloud_fraction * 100.0,
                 if *kept { "kept" } else { "dropped" }
             ),
+            EventKind::InferenceFailed {
+                job,
+                non_finite,
+                reason,
+            } => format!("tile {job}: {non_finite} non-finite output value(s), kept unprocessed ({reason})"),
             EventKind::JobPreempted {
                 job,
                 reason,

@@ -11,8 +11,9 @@
 //! integration sub-step (≤ `max_substep_s`) when the temperature leaves the limits.
 //!
 //! **Accounting.** Every captured tile is, at any time, either not stored
-//! (storage full), queued, running, inferred (kept or dropped as cloudy), or
-//! dropped by a fault — [`OnboardCounters::unaccounted`] is zero.
+//! (storage full), queued, running, inferred (kept or dropped as cloudy),
+//! kept after a failed inference (NaN or inf from the model), or dropped by a
+//! fault — [`OnboardState::unaccounted`] is zero.
 
 use std::collections::BTreeMap;
 
@@ -59,6 +60,13 @@ pub(crate) struct RunningJob {
     pub(crate) ends_s: f64,
     /// Cloud fraction the detector reports for the tile.
     pub(crate) detected_cloud_fraction: f64,
+    /// Non-finite values in the model's output (0: the inference succeeded).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) non_finite: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One inference as run (or replayed): enough to replay a measured run bit for bit.
@@ -70,8 +78,13 @@ pub struct InferenceRecord {
     pub latency_s: f64,
     /// Wall-clock time of the host run, s (0 when not measured).
     pub host_s: f64,
-    /// Detected cloud fraction.
+    /// Detected cloud fraction (0 when the inference failed).
     pub cloud_fraction: f64,
+    /// Non-finite values in the model's output: more than 0 when the inference
+    /// failed (the tile is then kept unprocessed; see
+    /// [`crate::sim::EventKind::InferenceFailed`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub non_finite: u64,
 }
 
 /// What happened to the data so far.
@@ -97,6 +110,10 @@ pub struct OnboardCounters {
     pub bytes_dropped_cloudy: f64,
     /// Tiles dropped after restarts (policy `drop`, or attempts exhausted).
     pub tiles_dropped_fault: u64,
+    /// Tiles whose inference gave NaN or infinite values: kept for downlink
+    /// unprocessed (not counted as inferred, nor in `tiles_kept`).
+    #[serde(default)]
+    pub tiles_inference_failed: u64,
     /// Jobs started (retries included).
     pub jobs_started: u64,
     /// Jobs stopped before completing.
@@ -211,7 +228,7 @@ impl OnboardState {
     }
 
     /// Tiles not accounted for (should be 0): captured − not stored − unprocessed − queued −
-    /// running − inferred − dropped by faults.
+    /// running − inferred − failed inferences − dropped by faults.
     pub(crate) fn unaccounted(&self) -> i64 {
         let c = &self.counters;
         c.tiles_captured as i64
@@ -220,6 +237,7 @@ impl OnboardState {
             - self.queue.len() as i64
             - i64::from(self.running.is_some())
             - c.tiles_inferred as i64
+            - c.tiles_inference_failed as i64
             - c.tiles_dropped_fault as i64
     }
 

@@ -49,6 +49,7 @@ pub fn model() -> ModelSpec {
         flops: 20e9,
         peak_memory_bytes: 3e8,
         path: None,
+        precision: Default::default(),
     }
 }
 

@@ -23,6 +23,8 @@ const KEPT: RGBColor = SERIES[2];
 const CLOUDY: RGBColor = RGBColor(120, 170, 220);
 const PREEMPTED: RGBColor = SERIES[3];
 const UNFINISHED: RGBColor = SERIES[4];
+/// A failed inference (NaN or inf out of the model): red, a fault to see.
+const FAILED: RGBColor = RGBColor(200, 30, 30);
 /// Station colours: the series colours the jobs (2, 3, 4) and shadow (7, grey) do not use.
 const STATION_SERIES: [usize; 6] = [1, 0, 6, 5, 8, 9];
 
@@ -41,6 +43,7 @@ fn job_color(o: JobOutcome) -> RGBColor {
         JobOutcome::DroppedCloudy => CLOUDY,
         JobOutcome::Preempted => PREEMPTED,
         JobOutcome::Unfinished => UNFINISHED,
+        JobOutcome::InferenceFailed => FAILED,
     }
 }
 
@@ -172,14 +175,22 @@ impl Figure for Gantt {
             LegendItem::new("job: tile dropped as cloudy", CLOUDY, Swatch::Box),
             LegendItem::new("job: preempted", PREEMPTED, Swatch::Box),
         ]);
-        if self
-            .intervals
-            .iter()
-            .any(|sc| sc.jobs.iter().any(|j| j.what == JobOutcome::Unfinished))
-        {
+        let any = |outcome: JobOutcome| {
+            self.intervals
+                .iter()
+                .any(|sc| sc.jobs.iter().any(|j| j.what == outcome))
+        };
+        if any(JobOutcome::Unfinished) {
             legend.push(LegendItem::new(
                 "job: running at the end",
                 UNFINISHED,
+                Swatch::Box,
+            ));
+        }
+        if any(JobOutcome::InferenceFailed) {
+            legend.push(LegendItem::new(
+                "job: inference failed (NaN/inf), tile kept",
+                FAILED,
                 Swatch::Box,
             ));
         }

@@ -525,7 +525,7 @@ fn validate_onboard(
     }
     if onboard.unaccounted() != 0 {
         return Err(invalid(format!(
-            "{at}.onboard: {} tiles unaccounted for (captured minus stored, queued, running, inferred and dropped)",
+            "{at}.onboard: {} tiles unaccounted for (captured minus stored, queued, running, inferred, failed and dropped)",
             onboard.unaccounted()
         )));
     }

@@ -207,6 +207,7 @@ impl SpacecraftState {
             started_s: t,
             ends_s: t + record.latency_s,
             detected_cloud_fraction: record.cloud_fraction,
+            non_finite: record.non_finite,
         });
         log.push((
             t,
@@ -236,6 +237,20 @@ impl SpacecraftState {
         };
         onboard.running = None;
         let job = running.job;
+        if running.non_finite > 0 {
+            let taken = self.data.storage.take(raw, job.bytes);
+            self.data.storage.store(keep, taken);
+            onboard.counters.tiles_inference_failed += 1;
+            log.push((
+                running.ends_s,
+                EventKind::InferenceFailed {
+                    job: job.id,
+                    non_finite: running.non_finite,
+                    reason: failure_reason(computer.model.precision).to_string(),
+                },
+            ));
+            return Ok(());
+        }
         let detected = running.detected_cloud_fraction;
         let kept = computer.max_cloud_fraction.is_none_or(|max| detected <= max);
         let c = &mut onboard.counters;
@@ -308,7 +323,37 @@ impl SpacecraftState {
     }
 }
 
-/// Latency and detected cloud fraction of one job.
+/// Why a simulated inference gave NaN or inf, by the precision the model ran in.
+fn failure_reason(precision: crate::compute::Precision) -> &'static str {
+    match precision {
+        crate::compute::Precision::Float16 => {
+            "the model runs in float16: likely an overflow above 65504; run it in float32 \
+             (computer.model.precision = \"float32\", the default)"
+        }
+        crate::compute::Precision::Float32 => {
+            "the model runs in float32: the model itself computes it, or the tile is outside \
+             what it was trained on"
+        }
+    }
+}
+
+/// What the detector found on a tile, or — when the model's output held NaN or
+/// inf — `Ok(None)` with the count: the run goes on and the tile is kept.
+fn detect(
+    detector: &std::sync::Arc<dyn crate::compute::TileDetector>,
+    job: &Job,
+    scene_seed: u64,
+) -> crate::Result<Result<crate::compute::Detection, u64>> {
+    match detector.detect(job, scene_seed) {
+        Ok(detection) => Ok(Ok(detection)),
+        Err(crate::Error::NonFiniteOutput { count, .. }) => Ok(Err(count.max(1) as u64)),
+        Err(other) => Err(other),
+    }
+}
+
+/// Latency and detected cloud fraction of one job. A failed inference (NaN or
+/// inf out of the model) takes the latency the mode gives — the modeled one
+/// under measured latencies, as the host time of a failed run is not kept.
 fn run_inference(
     computer: &ComputerConfig,
     hooks: &SpacecraftHooks,
@@ -317,14 +362,27 @@ fn run_inference(
     spacecraft: &str,
 ) -> crate::Result<InferenceRecord> {
     let detector = hooks.detector();
+    let failed = |latency_s: f64, non_finite: u64| InferenceRecord {
+        job: job.id,
+        latency_s,
+        host_s: 0.0,
+        cloud_fraction: 0.0,
+        non_finite,
+    };
     let (latency_s, host_s, cloud_fraction) = match (computer.fixed_latency_s(), detector) {
-        (Some(latency), Some(detector)) => {
-            let detection = detector.detect(job, scene_seed)?;
-            (latency, detection.host_s, detection.cloud_fraction)
-        }
+        (Some(latency), Some(detector)) => match detect(detector, job, scene_seed)? {
+            Ok(detection) => (latency, detection.host_s, detection.cloud_fraction),
+            Err(non_finite) => return Ok(failed(latency, non_finite)),
+        },
         (Some(latency), None) => (latency, 0.0, job.cloud_cover),
         (None, Some(detector)) => {
-            let detection = detector.detect(job, scene_seed)?;
+            let detection = match detect(detector, job, scene_seed)? {
+                Ok(detection) => detection,
+                Err(non_finite) => {
+                    let modeled = computer.device.modeled_latency_s(computer.model.flops);
+                    return Ok(failed(modeled, non_finite));
+                }
+            };
             let factor = match computer.latency {
                 crate::compute::Latency::Measured { host_to_target } => host_to_target,
                 _ => 1.0,
@@ -347,5 +405,6 @@ fn run_inference(
         latency_s,
         host_s,
         cloud_fraction: cloud_fraction.clamp(0.0, 1.0),
+        non_finite: 0,
     })
 }
