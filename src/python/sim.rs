@@ -531,6 +531,16 @@ impl PySimulation {
                 d.set_item(key, PyArray1::from_slice(py, column))?;
             }
             d.set_item("peers_in_view", PyArray1::from_slice(py, &t.peers_in_view))?;
+            let names: Vec<&str> = self
+                .inner
+                .spacecraft()
+                .iter()
+                .map(|sc| sc.name.as_str())
+                .collect();
+            for column in self.inner.link_columns().py_err()? {
+                let key = format!("in_view:{}", names[column.peer]);
+                d.set_item(key, PyArray1::from_vec(py, column.in_view))?;
+            }
             // Activity labels: one table over all spacecraft, code 0 = idle.
             let mut activity_labels = vec![String::new()];
             let mut offsets = Vec::new();

@@ -32,9 +32,9 @@ pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
 #[cfg(test)]
 pub(crate) use simulation::application_gate;
 pub use simulation::{
-    Decision, RunEstimate, RunLimits, Simulation, SimulationConfig, StateView, StationAssignment, Stepping,
-    TransferStatus, LINK_GRAZING_ALTITUDE_KM, MAX_EXTERNAL_LOAD_W, MAX_LOAD_DURATION_S, MAX_WRITE_BYTES,
-    PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
+    Decision, LinkColumn, RunEstimate, RunLimits, Simulation, SimulationConfig, StateView, StationAssignment,
+    Stepping, TransferStatus, LINK_GRAZING_ALTITUDE_KM, MAX_EXTERNAL_LOAD_W, MAX_LOAD_DURATION_S,
+    MAX_WRITE_BYTES, PLAN_BLOCK_S, TELEMETRY_ROW_BYTES,
 };
 pub use snapshot::{OnboardSnapshot, PowerFlows, Snapshot};
 pub use state::SpacecraftState;

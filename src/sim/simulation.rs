@@ -39,7 +39,7 @@ pub use application::{MAX_EXTERNAL_LOAD_W, MAX_LOAD_DURATION_S, MAX_WRITE_BYTES}
 pub(crate) use flight::application_gate;
 pub use flight::{Decision, StateView};
 pub use limits::{RunEstimate, RunLimits, TELEMETRY_ROW_BYTES};
-pub use links::LINK_GRAZING_ALTITUDE_KM;
+pub use links::{LinkColumn, LINK_GRAZING_ALTITUDE_KM};
 pub use planning::PLAN_BLOCK_S;
 pub use stations::StationAssignment;
 pub use transfers::TransferStatus;
@@ -510,8 +510,15 @@ impl Simulation {
             .collect();
         let stations: Vec<String> = self.stations.iter().map(|s| s.name().to_string()).collect();
         let axis = TimeAxis::new(self.start, self.start);
+        // The link columns exist whenever a pair is followed; a link list the
+        // spacecraft themselves validated cannot fail here.
+        let links: Vec<(String, Vec<bool>)> = (self.link_columns().unwrap_or_default().into_iter())
+            .map(|c| (format!("in_view:{}", names[c.peer]), c.in_view))
+            .collect();
         self.telemetry
-            .to_csv(&names, &activities, &stations, |t| axis.epoch(t).to_string())
+            .to_csv(&names, &activities, &stations, &links, |t| {
+                axis.epoch(t).to_string()
+            })
     }
 
     /// Every inference run so far, per spacecraft name: keep them to replay a

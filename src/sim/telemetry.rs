@@ -157,18 +157,25 @@ impl Telemetry {
     }
 
     /// CSV with a header row. `spacecraft` gives names, `activities[i]` the activity
-    /// names of spacecraft i, `stations` the station names, `time_of` formats elapsed seconds.
+    /// names of spacecraft i, `stations` the station names, `links` extra 0/1 columns
+    /// (a header and a value per row: the link columns), `time_of` formats elapsed seconds.
     pub fn to_csv(
         &self,
         spacecraft: &[String],
         activities: &[Vec<String>],
         stations: &[String],
+        links: &[(String, Vec<bool>)],
         time_of: impl Fn(f64) -> String,
     ) -> String {
         let mut out = String::from(
             "time,spacecraft,x_km,y_km,z_km,sunlit_fraction,soc,battery_wh,power_in_w,power_out_w,\
-             temperature_k,storage_used_bytes,activity,link,dose_rad,alive,peers_in_view\n",
+             temperature_k,storage_used_bytes,activity,link,dose_rad,alive,peers_in_view",
         );
+        for (name, _) in links {
+            out.push(',');
+            out.push_str(name);
+        }
+        out.push('\n');
         for k in 0..self.len() {
             let sc = self.spacecraft_index[k] as usize;
             let activity = usize::try_from(self.activity[k]).map_or("", |a| activities[sc][a].as_str());
@@ -193,6 +200,11 @@ impl Telemetry {
                 self.alive[k],
                 self.peers_in_view[k]
             ));
+            out.pop();
+            for (_, column) in links {
+                out.push_str(if column[k] { ",1" } else { ",0" });
+            }
+            out.push('\n');
         }
         out
     }

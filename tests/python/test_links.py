@@ -122,6 +122,22 @@ def test_peers_in_view_in_telemetry_state_and_constraints():
         t = float(elapsed_s[row])
         if all(abs(t - seconds(e)) > 1e-3 for w in windows for e in (w.start, w.end)):
             assert tel["peers_in_view"][row] == len(_in_view_of(windows, A, t))
+    # A column per link end: row r of in_view:<peer> says r's spacecraft sees <peer>, as
+    # link_windows has it; the columns add up to the count on every row, and the CSV has them.
+    names = [s.name for s in satellites()]
+    assert sorted(k for k in tel if k.startswith("in_view:")) == sorted(f"in_view:{n}" for n in names)
+    assert (sum(tel[f"in_view:{n}"].astype(int) for n in names) == tel["peers_in_view"]).all()
+    checked_cells = 0
+    for row in range(len(tel["spacecraft"])):
+        t = float(elapsed_s[row])
+        if any(abs(t - seconds(e)) <= 1e-3 for w in windows for e in (w.start, w.end)):
+            continue
+        peers = _in_view_of(windows, tel["spacecraft"][row], t)
+        assert {n for n in names if tel[f"in_view:{n}"][row]} == peers
+        checked_cells += len(peers)
+    assert checked_cells > 100
+    header = sim.telemetry_csv().splitlines()[0].split(",")
+    assert header[-len(names):] == [f"in_view:{n}" for n in names]
     # The flight state lists them with the stations.
     assert _in_view_of(windows, A, sim.elapsed_s) <= set(sim.state(A).in_view)
 

@@ -11,6 +11,8 @@
 //! whose constraints may read the peers in view (see `Plan::index_edges`),
 //! so marking a radio changes no other spacecraft's integration.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 
 use super::Simulation;
@@ -18,7 +20,7 @@ use crate::access::link::{PairSearch, ScreenGrid};
 use crate::environment::LineOfSight;
 use crate::error::Result;
 use crate::satellite::Satellite;
-use crate::sim::events::EventKind;
+use crate::sim::events::{Event, EventKind};
 use crate::sim::plan::{Interval, Plan};
 use crate::spacecraft::Spacecraft;
 use crate::time::TimeAxis;
@@ -26,6 +28,17 @@ use crate::time::TimeAxis;
 /// Lowest altitude an inter-satellite line of sight may pass at, km (the
 /// default of `LineOfSight` and of `oe.link_windows`).
 pub const LINK_GRAZING_ALTITUDE_KM: f64 = 80.0;
+
+/// A telemetry column of one inter-satellite link end: for each telemetry row
+/// (a spacecraft at an instant), whether it sees `peer`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkColumn {
+    /// Index of the peer spacecraft.
+    pub peer: usize,
+    /// Per telemetry row: the row's spacecraft sees `peer` (false when the
+    /// two form no link the engine follows).
+    pub in_view: Vec<bool>,
+}
 
 /// Two spacecraft whose line of sight the engine follows.
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +83,77 @@ pub(crate) fn link_pairs(spacecraft: &[Spacecraft]) -> Result<Vec<LinkPair>> {
     Ok(pairs)
 }
 
+/// Per (spacecraft, peer): the [start, end) line-of-sight intervals the event
+/// log's `link_started` / `link_ended` record, s (∞: still open).
+fn logged_links(events: &[Event], index: &HashMap<&str, usize>) -> HashMap<(usize, usize), Vec<(f64, f64)>> {
+    let mut open: HashMap<(usize, usize), f64> = HashMap::new();
+    let mut intervals: HashMap<(usize, usize), Vec<(f64, f64)>> = HashMap::new();
+    for e in events {
+        let (peer, started) = match &e.kind {
+            EventKind::LinkStarted { peer } => (peer, true),
+            EventKind::LinkEnded { peer } => (peer, false),
+            _ => continue,
+        };
+        let Some(&peer) = index.get(peer.as_str()) else {
+            continue;
+        };
+        let key = (e.spacecraft_index, peer);
+        if started {
+            open.insert(key, e.elapsed_s);
+        } else if let Some(start) = open.remove(&key) {
+            intervals.entry(key).or_default().push((start, e.elapsed_s));
+        }
+    }
+    for (key, start) in open {
+        intervals.entry(key).or_default().push((start, f64::INFINITY));
+    }
+    intervals
+}
+
 impl Simulation {
+    /// A telemetry column per configured link end: for every spacecraft that
+    /// is the peer of some followed pair, which rows see it. Read from the
+    /// event log (the windows the `peers_in_view` count and the hooks use),
+    /// so the columns cost the run nothing and hold for any cut.
+    pub fn link_columns(&self) -> Result<Vec<LinkColumn>> {
+        let pairs = link_pairs(&self.spacecraft)?;
+        let mut peers: Vec<usize> = pairs.iter().flat_map(|p| [p.a, p.b]).collect();
+        peers.sort_unstable();
+        peers.dedup();
+        let index: HashMap<&str, usize> = (self.spacecraft.iter().enumerate())
+            .map(|(k, sc)| (sc.name.as_str(), k))
+            .collect();
+        let intervals = logged_links(&self.events, &index);
+        let telemetry = &self.telemetry;
+        // Rows of each spacecraft, in time order.
+        let mut rows: Vec<Vec<usize>> = vec![Vec::new(); self.spacecraft.len()];
+        for (k, &sc) in telemetry.spacecraft_index.iter().enumerate() {
+            rows[sc as usize].push(k);
+        }
+        let mut columns: Vec<LinkColumn> = (peers.iter())
+            .map(|&peer| LinkColumn {
+                peer,
+                in_view: vec![false; telemetry.len()],
+            })
+            .collect();
+        for ((sc, peer), spans) in &intervals {
+            let Ok(column) = peers.binary_search(peer) else {
+                continue;
+            };
+            let mine = &rows[*sc];
+            for &(start, end) in spans {
+                let first = mine.partition_point(|&k| telemetry.elapsed_s[k] < start);
+                for &k in mine[first..]
+                    .iter()
+                    .take_while(|&&k| telemetry.elapsed_s[k] < end)
+                {
+                    columns[column].in_view[k] = true;
+                }
+            }
+        }
+        Ok(columns)
+    }
+
     /// Per spacecraft: the windows in which each peer is in view over the
     /// block starting at `from_s`, `span` long (`local` is its time axis),
     /// sorted by start. Searched in parallel over pairs, merged in pair order
