@@ -3,8 +3,9 @@
 What: 100 spacecraft (Walker 100/10/1, 550 km, 53°; power, thermal, a ground radio),
 10 stations, one day, event-driven. Baseline, measured in the same run: the same fleet with
 no radio marked ``inter_satellite``. The measured run marks a second radio on every spacecraft
-for inter-satellite links, so all 4 950 pairs are screened for line of sight (the safe-step
-search of ``link_windows``) and every link edge is logged on both ends.
+for inter-satellite links, so all 4 950 pairs are searched for line of sight (the search of
+``link_windows``: interpolants through 30 s states, second-order safe steps) and every link edge
+is logged on both ends. Set ``OPENBLAS_NUM_THREADS=1`` (numpy's idle threads spin otherwise).
 
 How: ``python benches/python/bench_links.py [--spacecraft 100] [--repeat 3]`` after building a
 release wheel (``maturin build --release``) into the environment; ``RAYON_NUM_THREADS`` sets
