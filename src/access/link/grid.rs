@@ -39,11 +39,9 @@ impl Piece {
         }
     }
 
-    /// Position (km) and velocity (km/s) at `t` (seconds on the grid's axis,
-    /// inside the interval).
+    /// Position and velocity at the fraction `s` of the interval.
     #[inline]
-    pub(crate) fn state(&self, t: f64) -> State {
-        let s = (t - self.t0) * self.rate;
+    fn state_at_fraction(&self, s: f64) -> State {
         let [c0, c1, c2, c3] = &self.c;
         let position = c0 + (c1 + (c2 + c3 * s) * s) * s;
         let velocity = (c1 + (c2 * 2.0 + c3 * (3.0 * s)) * s) * self.rate;
@@ -137,12 +135,21 @@ impl ScreenGrid {
         self.bounds[row]
     }
 
-    /// Position and velocity of satellite `row` at `t` (on the interpolant).
+    /// Position and velocity of satellites `a` and `b` at `t` (on the
+    /// interpolants: the same interval and fraction for both).
     #[inline]
+    pub(crate) fn states(&self, [a, b]: [usize; 2], t: f64) -> [State; 2] {
+        let last = self.times.len() - 2;
+        let k = (((t - self.times[0]) * (1.0 / GRID_STEP_S)).max(0.0) as usize).min(last);
+        let (pa, pb) = (&self.pieces[a][k], &self.pieces[b][k]);
+        let s = (t - pa.t0) * pa.rate;
+        [pa.state_at_fraction(s), pb.state_at_fraction(s)]
+    }
+
+    /// Position and velocity of satellite `row` at `t` (on the interpolant).
+    #[cfg(test)]
     pub(crate) fn state(&self, row: usize, t: f64) -> State {
-        let pieces = &self.pieces[row];
-        let k = ((t - self.times[0]) * (1.0 / GRID_STEP_S)).max(0.0) as usize;
-        pieces[k.min(pieces.len() - 1)].state(t)
+        self.states([row, row], t)[0]
     }
 }
 

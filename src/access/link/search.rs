@@ -96,7 +96,7 @@ impl PairSearch<'_> {
 
     /// Positions and velocities of both at `t` (on the interpolants).
     fn states(&self, t: f64) -> [State; 2] {
-        [self.grid.state(self.a, t), self.grid.state(self.b, t)]
+        self.grid.states([self.a, self.b], t)
     }
 
     /// The margin at `t`, km (exactly [`LineOfSight::margin_km`] of the
