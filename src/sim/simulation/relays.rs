@@ -115,12 +115,15 @@ impl Simulation {
             .map(|&p| (p, storage.take(p, storage.used_bytes[p])))
             .filter(|&(_, bytes)| bytes > 0.0)
             .collect();
+        let Some(&(first, _)) = taken.first() else {
+            return Ok(()); // nothing held after all
+        };
         let started = self.transfers.iter().filter(|t| t.relay.is_some()).count();
         self.transfers.push(Transfer {
             id: format!("R{}", started + 1),
             from: i,
             to: Endpoint::Spacecraft(peer),
-            partition: taken[0].0,
+            partition: first,
             bytes: taken.iter().map(|&(_, bytes)| bytes).sum(),
             taken,
             to_partition: Some(to_partition),
