@@ -85,6 +85,7 @@ fn fleet() -> Vec<Spacecraft> {
                 peer_partition: "raw".into(),
                 grazing_altitude_km: 100.0,
                 max_range_km: None,
+                transmit_power_w: 0.0,
             }];
         }
     }

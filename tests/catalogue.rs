@@ -261,6 +261,7 @@ fn relay(peer: &str, peer_partition: &str, rate_bps: f64) -> RelayConfig {
         peer_partition: peer_partition.into(),
         grazing_altitude_km: 80.0,
         max_range_km: None,
+        transmit_power_w: 0.0,
     }
 }
 
@@ -714,6 +715,10 @@ fn cases() -> Vec<Case> {
             with_relay(relay("b", "nowhere", 1e7))),
         case!("sim-relay-zero-rate", "a relay at 0 bit/s", input_error!(), "rate_bps",
             with_relay(relay("b", "raw", 0.0))),
+        case!("sim-relay-negative-power", "a relay drawing -1 W", input_error!(), "transmit_power_w",
+            with_relay(RelayConfig { transmit_power_w: -1.0, ..relay("b", "raw", 1e7) })),
+        case!("sim-relay-infinite-power", "a relay drawing inf W", input_error!(), "transmit_power_w",
+            with_relay(RelayConfig { transmit_power_w: f64::INFINITY, ..relay("b", "raw", 1e7) })),
         case!("sim-external-load-huge", "an external load of 1e308 W", input_error!(), "power_w",
             sim().start_external_load("sat", "app", 1e308)),
         case!("sim-store-nan-bytes", "store NaN bytes", input_error!(), "bytes",

@@ -566,3 +566,88 @@ fn a_checkpoint_from_before_the_renovation_restores() {
     let until = sim.now() + Duration::from_seconds(600.0);
     sim.run(until, Stepping::EventDriven).unwrap();
 }
+
+/// A relay's transfer in flight (issue 14) restores and goes on the same
+/// way; one that does not fit its relay, its peer or its own byte counts is
+/// refused by name.
+#[test]
+fn relay_transfers_round_trip_and_are_checked() {
+    use orbitedge::spacecraft::RelayConfig;
+    let mut fleet = cubesats("sat", 2, 2, 1, &["products", "raw"]);
+    let peer = fleet[1].name.clone();
+    fleet[0].relays = vec![RelayConfig {
+        name: "isl".into(),
+        peer,
+        rate_bps: 1e5,
+        partitions: vec![],
+        peer_partition: "raw".into(),
+        grazing_altitude_km: 80.0,
+        max_range_km: None,
+        transmit_power_w: 2.0,
+    }];
+    let name = fleet[0].name.clone();
+    let mut sim = Simulation::new(epoch(), fleet, vec![], 3).unwrap();
+    sim.store_data(&name, "products", 3e7).unwrap();
+    sim.store_data(&name, "raw", 2e7).unwrap();
+    sim.run(epoch() + Duration::from_hours(2.0), Stepping::EventDriven)
+        .unwrap();
+    let [status] = &sim.transfers().unwrap()[..] else {
+        panic!("one relay transfer")
+    };
+    assert_eq!((status.id.as_str(), status.relay.as_deref()), ("R1", Some("isl")));
+    assert!(status.status == "active" && status.sent_bytes > 0.0, "{status:?}");
+    let bytes = sim.checkpoint().unwrap();
+    let mut restored = Simulation::restore(&bytes).unwrap();
+    assert_eq!(restored.checkpoint().unwrap(), bytes);
+    let until = epoch() + Duration::from_hours(8.0);
+    sim.run(until, Stepping::EventDriven).unwrap();
+    restored.run(until, Stepping::EventDriven).unwrap();
+    assert_eq!(restored.checkpoint().unwrap(), sim.checkpoint().unwrap());
+
+    let (header, original) = decode(&bytes);
+    let transfer = ["transfers", "0"];
+    let at = |key: &'static str| [transfer[0], transfer[1], key];
+    let cases: Vec<(Vec<&str>, Value, &str)> = vec![
+        (at("relay").to_vec(), Value::UInt(3), "transfers[0].relay = 3"),
+        (
+            at("radio").to_vec(),
+            Value::UInt(0),
+            "exactly one of a radio and a relay",
+        ),
+        (
+            at("relay").to_vec(),
+            Value::Nil,
+            "exactly one of a radio and a relay",
+        ),
+        (at("bytes").to_vec(), Value::F64(1.0), "taken: adds up to"),
+        (
+            vec!["transfers", "0", "taken", "1", "0"],
+            Value::UInt(9),
+            "taken[1] = 9",
+        ),
+        (
+            vec!["transfers", "0", "taken", "1", "1"],
+            Value::F64(-1.0),
+            "taken[1] bytes",
+        ),
+        (
+            at("partition").to_vec(),
+            Value::UInt(1),
+            "must start with its partition",
+        ),
+    ];
+    for (path, replacement, expected) in cases {
+        let mut value = original.clone();
+        *value.at(&path) = replacement.clone();
+        let reason = checkpoint_error(Simulation::restore(&encode(&header, &value)));
+        assert!(
+            reason.contains(expected),
+            "{path:?} = {replacement:?}: {reason:?} should mention {expected:?}"
+        );
+    }
+    // Going to the wrong spacecraft.
+    let mut value = original.clone();
+    *value.at(&["transfers", "0", "to", "spacecraft"]) = Value::UInt(0);
+    let reason = checkpoint_error(Simulation::restore(&encode(&header, &value)));
+    assert!(reason.contains("its relay's peer"), "{reason}");
+}

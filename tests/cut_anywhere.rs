@@ -19,7 +19,7 @@ use common::{cubesats, epoch, ix5, kiruna};
 /// Imaging cubesats with every model on: imager over two targets and the iX5,
 /// an auto activity that fills storage (on every second spacecraft a heavier
 /// one with a resume charge and a minimum on-time), radiation, a relay
-/// between the first two.
+/// (served by transfers, drawing power) each way between the first two.
 fn fleet(count: u32) -> Vec<Spacecraft> {
     let planes = count.min(3);
     let mut fleet = cubesats(
@@ -85,6 +85,7 @@ fn fleet(count: u32) -> Vec<Spacecraft> {
                 peer_partition: "raw".into(),
                 grazing_altitude_km: 100.0,
                 max_range_km: None,
+                transmit_power_w: 3.0,
             }];
         }
     }
@@ -284,6 +285,44 @@ fn runs_across_planning_blocks_and_a_day_of_hour_pieces() {
     let uncut = run_cut(2, &[end], &[], Stepping::EventDriven);
     let cut = run_cut(2, &pieces(3_600.0, end), &[5, 17], Stepping::EventDriven);
     assert_same(&uncut, &cut, "24 one-hour pieces");
+}
+
+/// Relays are transfers (issue 14): in this fleet they start several
+/// transfers, some still in flight at the end; a run cut next to their ends
+/// and inside their legs, and restored from checkpoints taken there, is the
+/// uncut run bit for bit.
+#[test]
+fn relay_transfers_are_cut_and_restored_like_the_rest() {
+    let end = 10_800.0;
+    let mut uncut = run_cut(2, &[end], &[], Stepping::EventDriven);
+    let relayed: Vec<_> = uncut
+        .transfers()
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.relay.is_some())
+        .collect();
+    let completed: Vec<f64> = relayed.iter().filter_map(|t| t.ended_at_s).collect();
+    assert!(relayed.len() >= 3 && completed.len() >= 2, "{relayed:?}");
+    assert!(relayed.iter().all(|t| t.id.starts_with('R')));
+    let moved: f64 = (uncut.events().iter())
+        .filter_map(|e| match &e.kind {
+            EventKind::DataRelayed { bytes, .. } => Some(*bytes),
+            _ => None,
+        })
+        .sum();
+    assert!(moved > 1e6, "{moved} bytes relayed in windows that ended");
+    // Cuts 1 ms and 10 s before each completion (inside its last leg), and
+    // just after, with a checkpoint restored at every other one.
+    let mut cuts: Vec<f64> = (completed.iter())
+        .flat_map(|&t| [t - 10.0, t - 1e-3, t + 1e-3])
+        .filter(|&t| t > 0.0 && t < end)
+        .collect();
+    cuts.push(end);
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup();
+    let restores: Vec<usize> = (0..cuts.len()).step_by(2).collect();
+    let cut = run_cut(2, &cuts, &restores, Stepping::EventDriven);
+    assert_same(&uncut, &cut, "cut and restored around relay transfers");
 }
 
 proptest! {

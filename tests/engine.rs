@@ -567,6 +567,7 @@ fn relays_forward_data_only_in_line_of_sight() {
         peer_partition: "products".into(),
         grazing_altitude_km: 80.0,
         max_range_km: None,
+        transmit_power_w: 0.0,
     };
     let mut sender = make("sender", 0.0);
     sender.relays = vec![relay("near")];

@@ -90,7 +90,7 @@ pub(crate) struct Plan {
     pub(crate) orbit_offset_s: f64,
     /// Every light, contact and imaging edge, scheduled start and capture
     /// instant, sorted: the breakpoints the plan sets (relay windows are not
-    /// among them: relays exchange data at sync points).
+    /// among them: a relay's transfer legs, in `legs`, are).
     pub(crate) edges: Vec<f64>,
     /// Partitions the radio empties, in order.
     pub(crate) downlink_partitions: Vec<usize>,

@@ -28,6 +28,7 @@ mod flight;
 mod limits;
 mod links;
 mod planning;
+mod relays;
 mod run;
 mod stations;
 mod stream;
@@ -79,8 +80,8 @@ pub struct SimulationConfig {
     #[serde(default)]
     pub limits: RunLimits,
     /// The engine's sync interval, s: every spacecraft reaches each multiple
-    /// of it (from the start) before any goes further; relays exchange data
-    /// there and decisions are taken there. A physics setting, unlike the
+    /// of it (from the start) before any goes further; relays start their
+    /// transfers there and decisions are taken there. A physics setting, unlike the
     /// telemetry interval. Default 60.
     #[serde(default = "default_sync_interval_s")]
     pub sync_interval_s: f64,
@@ -144,9 +145,6 @@ pub struct Simulation {
     /// The spacecraft each station tracked at the start of the current
     /// planning block (what the block's station assignment starts from).
     station_holder: Vec<stations::Holders>,
-    /// The sync point where relays last exchanged data, s.
-    #[serde(default)]
-    relay_from_s: f64,
     /// Every transfer `send` started, in order.
     #[serde(default)]
     transfers: Vec<crate::sim::transfer::Transfer>,
@@ -268,7 +266,6 @@ impl Simulation {
             config,
             hooks: vec![SpacecraftHooks::default(); spacecraft.len()],
             station_holder: vec![stations::Holders::default(); stations.len()],
-            relay_from_s: 0.0,
             transfers: Vec::new(),
             plan_cache: PlanCache::default(),
             stream: stream::StreamSlot::default(),

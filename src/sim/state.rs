@@ -126,9 +126,11 @@ pub(crate) struct DataState {
     pub(crate) downlinked_bytes: f64,
     /// Bytes downlinked per storage partition.
     pub(crate) downlinked_partition_bytes: Vec<f64>,
-    /// Bytes forwarded per relay in its current window.
+    /// Per relay: bytes its transfers moved, before the current planning
+    /// block, in the window still open at the block's start (for that
+    /// window's `data_relayed` event); 0 when none was open.
     pub(crate) relay_window_bytes: Vec<f64>,
-    /// Bytes forwarded per relay in total.
+    /// Bytes forwarded per relay in total, counted at sync points.
     pub(crate) relayed_bytes: Vec<f64>,
     /// Bytes that arrived by transfers from other spacecraft.
     pub(crate) received_bytes: f64,

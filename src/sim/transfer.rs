@@ -17,6 +17,13 @@
 //! during them; the receiving end's storage fills at the leg's rate. A
 //! transfer ends *completed* inside its last leg, or *incomplete* at its
 //! deadline or at a sync point where either end has failed or browned out.
+//!
+//! **Relays** are standing orders served the same way: a relay's transfer
+//! (id `R1`, `R2`, … apart from the `T…` of `send`) goes over the relay's own
+//! line of sight at its rate, drawing its power on the sender only, and may
+//! take its bytes from several partitions (sent in the relay's order; what is
+//! left goes back to the last ones first). See [`crate::sim::simulation`]'s
+//! `relays` for when the engine starts one.
 
 use serde::{Deserialize, Serialize};
 
@@ -68,20 +75,30 @@ impl Outcome {
 /// One transfer: the request and how far it has got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Transfer {
-    /// Its id (`T1`, `T2`, … in the order of `send`).
+    /// Its id (`T1`, `T2`, … in the order of `send`; `R1`, `R2`, … in the
+    /// order relays started theirs).
     pub(crate) id: String,
     /// The sending spacecraft.
     pub(crate) from: usize,
     /// The receiving end.
     pub(crate) to: Endpoint,
-    /// The sender's partition the bytes come from.
+    /// The sender's partition the bytes come from (the first of `taken`, for
+    /// a relay's transfer).
     pub(crate) partition: usize,
+    /// A relay's transfer: the bytes taken from each source partition, in the
+    /// order they go (empty for a send: all from `partition`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) taken: Vec<(usize, f64)>,
     /// The receiver's partition (spacecraft only).
     pub(crate) to_partition: Option<usize>,
-    /// The sender's radio.
-    pub(crate) radio: usize,
-    /// The receiver's radio (spacecraft only).
+    /// The sender's radio (none for a relay's transfer).
+    pub(crate) radio: Option<usize>,
+    /// The receiver's radio (spacecraft only; none for a relay's transfer).
     pub(crate) to_radio: Option<usize>,
+    /// The sender's relay whose standing order this is (its line of sight,
+    /// rate and power instead of radios').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) relay: Option<usize>,
     /// Bytes asked for.
     pub(crate) bytes: f64,
     /// When `send` was called, s.
@@ -100,6 +117,25 @@ impl Transfer {
     /// Bytes still to go at `as_of_s`.
     pub(crate) fn left_bytes(&self) -> f64 {
         (self.bytes - self.done_bytes).max(0.0)
+    }
+
+    /// Where `bytes_left` (what did not go) returns: (partition, bytes). The
+    /// bytes go in the order they were taken, so what is left is the tail.
+    pub(crate) fn give_back(&self, bytes_left: f64) -> Vec<(usize, f64)> {
+        if self.taken.is_empty() {
+            return vec![(self.partition, bytes_left)];
+        }
+        let mut left = bytes_left;
+        let mut back = Vec::new();
+        for &(p, bytes) in self.taken.iter().rev() {
+            if left <= 0.0 {
+                break;
+            }
+            let share = left.min(bytes);
+            back.push((p, share));
+            left -= share;
+        }
+        back
     }
 }
 
@@ -121,6 +157,11 @@ impl Progress {
     /// Bytes moved by every leg.
     pub(crate) fn total_bytes(&self) -> f64 {
         self.bytes_until(f64::INFINITY)
+    }
+
+    /// Bytes moved by the legs within [from_s, to_s].
+    pub(crate) fn bytes_between(&self, from_s: f64, to_s: f64) -> f64 {
+        self.legs.iter().map(|l| l.what * l.overlap_s(from_s, to_s)).sum()
     }
 }
 
@@ -187,6 +228,54 @@ pub(crate) fn without(windows: &[(f64, f64)], busy: &[(f64, f64)]) -> Vec<(f64, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn relay_transfer(taken: Vec<(usize, f64)>) -> Transfer {
+        Transfer {
+            id: "R1".into(),
+            from: 0,
+            to: Endpoint::Spacecraft(1),
+            partition: taken.first().map_or(0, |t| t.0),
+            taken,
+            to_partition: Some(0),
+            radio: None,
+            to_radio: None,
+            relay: Some(0),
+            bytes: 0.0,
+            sent_at_s: 0.0,
+            deadline_s: f64::INFINITY,
+            done_bytes: 0.0,
+            as_of_s: 0.0,
+            outcome: None,
+        }
+    }
+
+    #[test]
+    fn what_a_relay_did_not_send_goes_back_to_the_last_partitions_first() {
+        let t = relay_transfer(vec![(2, 100.0), (0, 50.0), (1, 30.0)]);
+        // 60 left: the last 30 of partition 1, then 30 of partition 0's 50.
+        assert_eq!(t.give_back(60.0), vec![(1, 30.0), (0, 30.0)]);
+        assert_eq!(t.give_back(0.0), Vec::<(usize, f64)>::new());
+        assert_eq!(t.give_back(180.0), vec![(1, 30.0), (0, 50.0), (2, 100.0)]);
+        let send = Transfer {
+            partition: 3,
+            ..relay_transfer(vec![])
+        };
+        assert_eq!(send.give_back(7.0), vec![(3, 7.0)]);
+    }
+
+    #[test]
+    fn bytes_between_counts_only_the_legs_inside() {
+        let p = legs(
+            &[(0.0, 10.0), (20.0, 30.0)],
+            (0.0, f64::INFINITY),
+            1e9,
+            f64::INFINITY,
+            &mut fixed(2.0),
+        )
+        .unwrap();
+        assert_eq!(p.bytes_between(5.0, 25.0), 2.0 * (5.0 + 5.0));
+        assert_eq!(p.bytes_between(10.0, 20.0), 0.0);
+    }
 
     #[test]
     fn busy_spans_are_cut_out_of_the_windows() {

@@ -151,10 +151,13 @@ impl RadioConfig {
 
 /// An inter-satellite link that forwards data to another spacecraft while the
 /// two can see each other (line of sight above the grazing altitude, within
-/// range). Relays couple spacecraft, so the engine exchanges their data at its
-/// sync points (every telemetry interval), in proportion to the line-of-sight
-/// time within the interval, limited by the data available and the peer's free
-/// space; its power draw is not modelled.
+/// range): a standing order served by transfers
+/// ([`crate::sim::transfer`]). Whenever its partitions hold data and it has
+/// no transfer in flight, the engine starts one at a sync point (in view
+/// then, or coming into view before the next one) of everything they hold;
+/// the bytes go at `rate_bps` exactly inside the line-of-sight windows,
+/// pausing outside them, while the sender draws `transmit_power_w`. A full
+/// store at the peer drops what does not fit, as for any transfer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelayConfig {
@@ -175,6 +178,9 @@ pub struct RelayConfig {
     /// Longest range, km; default unlimited.
     #[serde(default)]
     pub max_range_km: Option<f64>,
+    /// The sender's extra electrical load while bytes move, W; default 0.
+    #[serde(default)]
+    pub transmit_power_w: f64,
 }
 
 fn default_grazing_km() -> f64 {
@@ -188,6 +194,7 @@ impl RelayConfig {
             return Err(Error::EmptyInput { what: "relay name" });
         }
         ensure_positive("relay rate_bps", self.rate_bps)?;
+        ensure_non_negative("relay transmit_power_w", self.transmit_power_w)?;
         crate::environment::LineOfSight::new(self.grazing_altitude_km, self.max_range_km)?;
         Ok(self)
     }

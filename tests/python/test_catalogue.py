@@ -519,6 +519,8 @@ CASES = [
     c("activities-not-a-list", E.InputError, "activities", lambda: spacecraft(activities=ACTIVITY)),
     c("relay-zero-rate", E.InputError, "rate_bps", with_part("relays", "0.rate_bps", 0.0)),
     c("relay-empty-name", E.InputError, "relay name", with_part("relays", "0.name", "")),
+    c("relay-negative-power", E.InputError, "transmit_power_w", with_part("relays", "0.transmit_power_w", -1.0)),
+    c("relay-nan-power", E.InputError, "transmit_power_w", with_part("relays", "0.transmit_power_w", NAN)),
     c("imager-nan-interval", E.InputError, "capture_interval_s", with_part("imager", "capture_interval_s", NAN)),
     c("computer-unknown-device", E.InputError, "cray-1",
       lambda: spacecraft(imager={"capture_interval_s": 60.0}, computer={"device": "cray-1", "model": MODEL})),

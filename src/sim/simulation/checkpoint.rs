@@ -130,21 +130,37 @@ fn validate_transfers(sim: &Simulation) -> Result<()> {
             t.partition,
             sender.storage.partitions.len(),
         )?;
-        index(format_args!("{at}.radio"), t.radio, sender.radios.len())?;
-        match (t.to, t.to_partition, t.to_radio) {
-            (Endpoint::Spacecraft(dst), Some(p), Some(r)) => {
+        match (t.radio, t.relay) {
+            (Some(radio), None) if t.taken.is_empty() => {
+                index(format_args!("{at}.radio"), radio, sender.radios.len())?
+            }
+            (None, Some(relay)) => validate_relay_transfer(sim, t, relay, &at)?,
+            _ => {
+                return Err(invalid(format!(
+                    "{at}: goes over exactly one of a radio and a relay (only a relay's takes from several partitions)"
+                )))
+            }
+        }
+        match (t.to, t.to_partition, t.to_radio, t.relay) {
+            (Endpoint::Spacecraft(dst), Some(p), to_radio, relay)
+                if to_radio.is_some() != relay.is_some() =>
+            {
                 index(format_args!("{at}.to"), dst, sim.spacecraft.len())?;
                 index(
                     format_args!("{at}.to_partition"),
                     p,
                     sim.spacecraft[dst].storage.partitions.len(),
                 )?;
-                index(format_args!("{at}.to_radio"), r, sim.spacecraft[dst].radios.len())?;
+                if let Some(r) = to_radio {
+                    index(format_args!("{at}.to_radio"), r, sim.spacecraft[dst].radios.len())?;
+                }
             }
-            (Endpoint::Station(s), None, None) => index(format_args!("{at}.to"), s, sim.stations.len())?,
+            (Endpoint::Station(s), None, None, None) => {
+                index(format_args!("{at}.to"), s, sim.stations.len())?
+            }
             _ => {
                 return Err(invalid(format!(
-                    "{at}: the receiving end does not match its partition and radio"
+                    "{at}: the receiving end does not match its partition, radio and relay"
                 )))
             }
         }
@@ -160,6 +176,45 @@ fn validate_transfers(sim: &Simulation) -> Result<()> {
         if t.deadline_s.is_nan() || t.deadline_s < t.sent_at_s {
             return Err(invalid(format!("{at}.deadline_s is before it was sent")));
         }
+    }
+    Ok(())
+}
+
+/// A relay's transfer: the sender's relay, to its peer, its bytes taken
+/// from the sender's partitions adding up to what it carries.
+fn validate_relay_transfer(
+    sim: &Simulation,
+    t: &crate::sim::transfer::Transfer,
+    relay: usize,
+    at: &str,
+) -> Result<()> {
+    let sender = &sim.spacecraft[t.from];
+    index(format_args!("{at}.relay"), relay, sender.relays.len())?;
+    let peer = sim
+        .spacecraft
+        .iter()
+        .position(|s| s.name == sender.relays[relay].peer);
+    if t.to != crate::sim::transfer::Endpoint::Spacecraft(peer.unwrap_or(usize::MAX)) {
+        return Err(invalid(format!("{at}: does not go to its relay's peer")));
+    }
+    if t.taken.first().map(|&(p, _)| p) != Some(t.partition) {
+        return Err(invalid(format!("{at}.taken: must start with its partition")));
+    }
+    let mut total = 0.0;
+    for (k, &(p, bytes)) in t.taken.iter().enumerate() {
+        index(
+            format_args!("{at}.taken[{k}]"),
+            p,
+            sender.storage.partitions.len(),
+        )?;
+        finite_at_least(format_args!("{at}.taken[{k}] bytes"), bytes, 0.0)?;
+        total += bytes;
+    }
+    if total.to_bits() != t.bytes.to_bits() {
+        return Err(invalid(format!(
+            "{at}.taken: adds up to {total} bytes, not the {} it carries",
+            t.bytes
+        )));
     }
     Ok(())
 }
@@ -184,7 +239,6 @@ fn validate(sim: &Simulation) -> Result<()> {
         validate_state(sim, &sim.spacecraft[i], state, template, sim.elapsed_s, &place)?;
         validate_resume(sim, &sim.spacecraft[i], state, template, &place)?;
     }
-    finite_at_least("relay_from_s", sim.relay_from_s, 0.0)?;
     validate_schedule(sim)?;
     validate_transfers(sim)?;
     validate_holders(sim)?;

@@ -5,7 +5,7 @@
 //! fixed to the simulation start, so they are the same however a run is cut;
 //! the run's end, when it is not one of them, is a *cut*: the spacecraft states
 //! show that instant but decide nothing there (see `state::Resume`) and relays
-//! wait for the next sync point. Results therefore do not depend on how a run
+//! start transfers only at sync points. Results therefore do not depend on how a run
 //! is cut into calls, nor on a checkpoint in between. Telemetry instants that
 //! are not sync points are cuts too, sampled: the telemetry interval is an
 //! output setting and never changes the events or the states.
@@ -83,9 +83,8 @@ impl Simulation {
             self.initial_samples(stepping)?;
         }
         let syncs = self.sync_points(from_s, to_s);
-        let relays = self.spacecraft.iter().any(|sc| !sc.relays.is_empty());
-        // Relays couple spacecraft: exchange data at every sync point.
-        let chunk = if relays {
+        // Relays may start a transfer at every sync point: visit each.
+        let chunk = if self.has_relays() {
             1
         } else {
             syncs.len().div_ceil(PROGRESS_CHUNKS).max(1)
@@ -105,6 +104,9 @@ impl Simulation {
             self.advance_group(block, group, stepping)?;
             next += count;
             if self.elapsed_s == block_end {
+                if self.has_relays() {
+                    self.carry_relay_windows(block)?;
+                }
                 self.update_holders(block)?;
                 let progress = self.transfer_progress(block)?;
                 self.roll_transfers(&progress, block_end);
@@ -230,13 +232,16 @@ impl Simulation {
 
     /// Advances every spacecraft through `group` (sync points of one block).
     fn advance_group(&mut self, block: u64, group: &[Sync], stepping: Stepping) -> Result<()> {
+        let from = self.elapsed_s;
+        if self.has_relays() && self.next_sync_point(from) == from {
+            self.start_relays(block, from)?;
+        }
         let plans = self.plans(block)?;
         for state in &mut self.states {
             state.cursors = Default::default(); // positions in another block's lists
         }
         let env = self.block_environment(block);
         let ctx = env.context(&self.config, stepping);
-        let from = self.elapsed_s;
         let (spacecraft, hooks) = (&self.spacecraft, &self.hooks);
         let results: Vec<Result<(Log, Vec<Sample>)>> = self
             .states
@@ -260,17 +265,14 @@ impl Simulation {
             samples.push(rows);
         }
         let last = group[group.len() - 1];
-        if last.natural() && self.spacecraft.iter().any(|sc| !sc.relays.is_empty()) {
-            let relay_from = self.relay_from_s;
-            events.extend(self.exchange_relays(&plans, relay_from, last.at_s)?);
-            self.relay_from_s = last.at_s;
-        }
         events.extend(self.unserved_events(&plans, from, last.at_s));
         events.extend(self.link_events(&plans, block_span(block).0, (from, last.at_s)));
         let progress = self.transfer_progress(block)?;
         events.extend(self.transfer_events(&progress, (from, last.at_s)));
+        events.extend(self.relay_events(&plans, &progress, block, (from, last.at_s)));
         if last.natural() && !self.transfers.is_empty() {
             events.extend(self.settle_transfers(&progress, last.at_s));
+            self.count_relayed(&progress, last.at_s);
         }
         self.push_events(events, &env.axis);
         // Every spacecraft sampled the same instants: interleave in (time, spacecraft) order.
@@ -287,60 +289,6 @@ impl Simulation {
             self.plan_cache.with_schedule = None;
         }
         Ok(())
-    }
-
-    /// Forwards data over every relay for the line of sight within [from_s, to_s]
-    /// (sequentially, in spacecraft then relay order); returns the window-end events.
-    fn exchange_relays(
-        &mut self,
-        plans: &[Plan],
-        from_s: f64,
-        to_s: f64,
-    ) -> Result<Vec<(f64, usize, EventKind)>> {
-        let mut events = Vec::new();
-        for (i, plan) in plans.iter().enumerate() {
-            for (r, relay) in self.spacecraft[i].relays.iter().enumerate() {
-                let peer = self.index_of(&relay.peer)?;
-                let windows = &plan.relay_windows[r];
-                let overlap: f64 = windows.iter().map(|w| w.overlap_s(from_s, to_s)).sum();
-                let usable = |s: &SpacecraftState| s.radiation.alive && !s.power.browned_out;
-                if overlap > 0.0 && usable(&self.states[i]) && usable(&self.states[peer]) {
-                    let target = self.spacecraft[peer].storage.index(&relay.peer_partition)?;
-                    let sources: Vec<usize> = if relay.partitions.is_empty() {
-                        (0..self.spacecraft[i].storage.partitions.len()).collect()
-                    } else {
-                        relay
-                            .partitions
-                            .iter()
-                            .map(|p| self.spacecraft[i].storage.index(p))
-                            .collect::<Result<_>>()?
-                    };
-                    let mut budget = (relay.rate_bps / 8.0 * overlap)
-                        .min(self.states[peer].data.storage.free_bytes(target));
-                    let mut moved = 0.0;
-                    for p in sources {
-                        let taken = self.states[i].data.storage.take(p, budget);
-                        budget -= taken;
-                        moved += taken;
-                    }
-                    self.states[peer].data.storage.store(target, moved);
-                    self.states[i].data.relay_window_bytes[r] += moved;
-                    self.states[i].data.relayed_bytes[r] += moved;
-                }
-                for w in windows.iter().filter(|w| w.end_s > from_s && w.end_s <= to_s) {
-                    events.push((
-                        w.end_s,
-                        i,
-                        EventKind::DataRelayed {
-                            relay: relay.name.clone(),
-                            peer: relay.peer.clone(),
-                            bytes: std::mem::take(&mut self.states[i].data.relay_window_bytes[r]),
-                        },
-                    ));
-                }
-            }
-        }
-        Ok(events)
     }
 
     fn push_events(&mut self, mut events: Vec<(f64, usize, EventKind)>, axis: &TimeAxis) {

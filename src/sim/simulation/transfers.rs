@@ -27,6 +27,8 @@ pub struct TransferStatus {
     pub id: String,
     /// Sending spacecraft.
     pub from: String,
+    /// The sender's relay whose standing order it is (none for a `send`).
+    pub relay: Option<String>,
     /// Receiving spacecraft or station.
     pub to: String,
     /// Bytes asked for.
@@ -92,15 +94,18 @@ impl Simulation {
             self.states[dst].commit();
         }
         self.states[src].data.storage.take(p, bytes);
-        let id = format!("T{}", self.transfers.len() + 1);
+        let sends = self.transfers.iter().filter(|t| t.relay.is_none()).count();
+        let id = format!("T{}", sends + 1);
         self.transfers.push(Transfer {
             id: id.clone(),
             from: src,
             to,
             partition: p,
+            taken: Vec::new(),
             to_partition,
-            radio,
+            radio: Some(radio),
             to_radio,
+            relay: None,
             bytes,
             sent_at_s: self.elapsed_s,
             deadline_s,
@@ -179,11 +184,7 @@ impl Simulation {
     /// last sync point shows at once (the bookkeeping follows there).
     fn status_of(&self, t: &Transfer, p: &Progress, now: f64) -> TransferStatus {
         let outcome = t.outcome.clone().or_else(|| self.due(t, p, now));
-        let sent_bytes = match &outcome {
-            Some(Outcome::Completed { .. }) => t.bytes,
-            Some(Outcome::Incomplete { bytes_left, .. }) => t.bytes - bytes_left,
-            None => (t.done_bytes + p.bytes_until(now)).min(t.bytes),
-        };
+        let sent_bytes = sent_bytes(t, p, outcome.as_ref(), now);
         let (status, ended_at_s, reason) = match outcome {
             None => ("active", None, None),
             Some(Outcome::Completed { at_s }) => ("completed", Some(at_s), None),
@@ -192,6 +193,7 @@ impl Simulation {
         TransferStatus {
             id: t.id.clone(),
             from: self.spacecraft[t.from].name.clone(),
+            relay: (t.relay).map(|r| self.spacecraft[t.from].relays[r].name.clone()),
             to: self.endpoint_name(t.to),
             bytes: t.bytes,
             sent_bytes,
@@ -220,8 +222,8 @@ impl Simulation {
     pub(super) fn plan_transfers(&self, block: u64, plans: &mut [Plan]) -> Result<Vec<Progress>> {
         let (from_s, to_s) = block_span(block);
         let mut all = Vec::with_capacity(self.transfers.len());
-        // Per (spacecraft, radio): the legs earlier transfers took (one at a time).
-        let mut busy: BTreeMap<(usize, usize), Vec<(f64, f64)>> = BTreeMap::new();
+        // Per radio or relay: the legs earlier transfers took (one at a time).
+        let mut busy: BTreeMap<Carrier, Vec<(f64, f64)>> = BTreeMap::new();
         for t in &self.transfers {
             // An ended transfer keeps the legs it had before its end (they
             // took its radios' time); one that ended before the block has none.
@@ -230,20 +232,8 @@ impl Simulation {
                 all.push(Progress::default());
                 continue;
             }
-            let plan = &plans[t.from];
-            let windows: Vec<(f64, f64)> = match t.to {
-                Endpoint::Spacecraft(dst) => (plan.peers.iter().filter(|w| w.what == dst))
-                    .map(|w| (w.start_s, w.end_s.min(to_s)))
-                    .collect(),
-                Endpoint::Station(s) => (plan.contacts.iter().filter(|c| c.what == s))
-                    .map(|c| (c.start_s, c.end_s.min(to_s)))
-                    .collect(),
-            };
-            let ends = std::iter::once((t.from, t.radio)).chain(match (t.to, t.to_radio) {
-                (Endpoint::Spacecraft(dst), Some(radio)) => Some((dst, radio)),
-                _ => None,
-            });
-            let ends: Vec<(usize, usize)> = ends.collect();
+            let windows = transfer_windows(t, &plans[t.from], to_s);
+            let ends = carriers(t);
             let taken: Vec<(f64, f64)> = (ends.iter())
                 .flat_map(|end| busy.get(end).into_iter().flatten().copied())
                 .collect();
@@ -276,7 +266,7 @@ impl Simulation {
                 RateModel::LinkBudget { .. }
             )
         };
-        budget(t.from, t.radio)
+        t.radio.is_some_and(|radio| budget(t.from, radio))
             || match (t.to, t.to_radio) {
                 (Endpoint::Spacecraft(dst), Some(radio)) => budget(dst, radio),
                 _ => false,
@@ -284,9 +274,19 @@ impl Simulation {
     }
 
     /// The link's rate at `t`, bytes/s: the slower of the two radios at the
-    /// range then (the sender's alone towards a station).
+    /// range then (the sender's alone towards a station; a relay's own rate).
     fn transfer_rate_bytes_s(&self, t: &Transfer, plans: &[Plan], at_s: f64) -> Result<f64> {
         let sender = &self.spacecraft[t.from];
+        let radio = match (t.relay, t.radio) {
+            (Some(r), _) => return Ok(sender.relays[r].rate_bps / 8.0),
+            (None, Some(radio)) => radio,
+            (None, None) => {
+                return Err(Error::Internal {
+                    context: format!("transfer {}", t.id),
+                    message: "neither a radio nor a relay carries it".into(),
+                })
+            }
+        };
         let position = |k: usize| -> Result<_> {
             self.spacecraft[k]
                 .satellite
@@ -308,14 +308,22 @@ impl Simulation {
             }
             (Endpoint::Spacecraft(_), None) => unreachable!("a spacecraft end has a radio"),
         };
-        Ok(sender.radios[t.radio].rate_bps(range_km).min(receiver_bps) / 8.0)
+        Ok(sender.radios[radio].rate_bps(range_km).min(receiver_bps) / 8.0)
     }
 
-    /// Puts a transfer's legs into both ends' plans.
+    /// Puts a transfer's legs into both ends' plans: the sender draws its
+    /// radio's (or relay's) power, the receiving spacecraft its radio's (none
+    /// for a relay, whose receiving end is not modelled) and stores the bytes.
     fn add_legs(&self, t: &Transfer, progress: &Progress, plans: &mut [Plan]) {
         let sender = &self.spacecraft[t.from];
         let ground_radio_busy = matches!(t.to, Endpoint::Station(_))
-            && sender.radios.iter().position(|r| !r.inter_satellite) == Some(t.radio);
+            && t.radio.is_some()
+            && sender.radios.iter().position(|r| !r.inter_satellite) == t.radio;
+        let send_power_w = match (t.relay, t.radio) {
+            (Some(r), _) => sender.relays[r].transmit_power_w,
+            (None, Some(radio)) => sender.radios[radio].transmit_power_w,
+            (None, None) => 0.0,
+        };
         for leg in &progress.legs {
             let on = |what| Interval {
                 start_s: leg.start_s,
@@ -323,13 +331,14 @@ impl Simulation {
                 what,
             };
             plans[t.from].legs.push(on(Leg {
-                power_w: sender.radios[t.radio].transmit_power_w,
+                power_w: send_power_w,
                 arriving: None,
                 ground_radio_busy,
             }));
-            if let (Endpoint::Spacecraft(dst), Some(radio), Some(p)) = (t.to, t.to_radio, t.to_partition) {
+            if let (Endpoint::Spacecraft(dst), Some(p)) = (t.to, t.to_partition) {
+                let radios = &self.spacecraft[dst].radios;
                 plans[dst].legs.push(on(Leg {
-                    power_w: self.spacecraft[dst].radios[radio].transmit_power_w,
+                    power_w: t.to_radio.map_or(0.0, |radio| radios[radio].transmit_power_w),
                     arriving: Some((p, leg.what)),
                     ground_radio_busy: false,
                 }));
@@ -446,7 +455,9 @@ impl Simulation {
     fn end_transfer(&mut self, k: usize, outcome: Outcome) {
         let t = &self.transfers[k];
         if let Outcome::Incomplete { bytes_left, .. } = &outcome {
-            self.states[t.from].data.storage.store(t.partition, *bytes_left);
+            for (p, bytes) in t.give_back(*bytes_left) {
+                self.states[t.from].data.storage.store(p, bytes);
+            }
         }
         self.transfers[k].outcome = Some(outcome);
     }
@@ -460,6 +471,64 @@ impl Simulation {
                 t.as_of_s = block_end_s;
             }
         }
+    }
+}
+
+/// Bytes of `t` gone by `now` (`outcome`: how it has ended by then, if it has).
+pub(super) fn sent_bytes(t: &Transfer, p: &Progress, outcome: Option<&Outcome>, now: f64) -> f64 {
+    match outcome {
+        Some(Outcome::Completed { .. }) => t.bytes,
+        Some(Outcome::Incomplete { bytes_left, .. }) => t.bytes - bytes_left,
+        None => (t.done_bytes + p.bytes_until(now)).min(t.bytes),
+    }
+}
+
+/// What moves a transfer's bytes, one transfer at a time: a spacecraft's
+/// radio or its relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Carrier {
+    Radio { spacecraft: usize, radio: usize },
+    Relay { spacecraft: usize, relay: usize },
+}
+
+/// The carriers a transfer occupies: the sender's radio and the receiver's
+/// (spacecraft), or the sender's relay.
+fn carriers(t: &Transfer) -> Vec<Carrier> {
+    if let Some(relay) = t.relay {
+        return vec![Carrier::Relay {
+            spacecraft: t.from,
+            relay,
+        }];
+    }
+    let sender = t.radio.map(|radio| Carrier::Radio {
+        spacecraft: t.from,
+        radio,
+    });
+    let receiver = match (t.to, t.to_radio) {
+        (Endpoint::Spacecraft(dst), Some(radio)) => Some(Carrier::Radio {
+            spacecraft: dst,
+            radio,
+        }),
+        _ => None,
+    };
+    sender.into_iter().chain(receiver).collect()
+}
+
+/// The windows a transfer may use in the sender's `plan`, clipped to the
+/// block's end `to_s`: the relay's line of sight, the pair's line of sight
+/// or the sender's contacts with the station.
+fn transfer_windows(t: &Transfer, plan: &Plan, to_s: f64) -> Vec<(f64, f64)> {
+    let clip = |start_s: f64, end_s: f64| (start_s, end_s.min(to_s));
+    match (t.relay, t.to) {
+        (Some(r), _) => (plan.relay_windows[r].iter())
+            .map(|w| clip(w.start_s, w.end_s))
+            .collect(),
+        (None, Endpoint::Spacecraft(dst)) => (plan.peers.iter().filter(|w| w.what == dst))
+            .map(|w| clip(w.start_s, w.end_s))
+            .collect(),
+        (None, Endpoint::Station(s)) => (plan.contacts.iter().filter(|c| c.what == s))
+            .map(|c| clip(c.start_s, c.end_s))
+            .collect(),
     }
 }
 
