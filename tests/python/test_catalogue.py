@@ -662,6 +662,11 @@ CASES = [
     c("onnx-run-empty", E.ShapeError, "", lambda: run_tiny(0.1, (0,))),
     c("onnx-run-batch-wrong-shape", E.ShapeError, "",
       lambda: oe.OnnxModel(TINY).run_batch(np.zeros((2, 4, 16, 16), dtype=np.float32))),
+    # Numeric dtypes and lists are converted to float32 (a list of the wrong shape is a shape
+    # error); text is refused with the conversion to make.
+    c("onnx-run-list-wrong-shape", E.ShapeError, "", lambda: oe.OnnxModel(TINY).run([[0.1]])),
+    c("onnx-run-text", E.InputError, r"astype\(np\.float32\)",
+      lambda: oe.OnnxModel(TINY).run(np.full((1, 4, 32, 32), "a"))),
     c("onnx-run-all-nan", E.NonFiniteInputError, "non-finite", lambda: run_tiny(NAN)),
     c("onnx-run-inf", E.NonFiniteInputError, "non-finite", lambda: run_tiny(INF)),
     c("onnx-run-one-nan", E.NonFiniteInputError, "1 non-finite",
@@ -790,8 +795,6 @@ WRONG_TYPES = [
     ("spacecraft-orbit-string", lambda: oe.Spacecraft("x", orbit="leo")),
     ("simulation-spacecraft-ints", lambda: oe.Simulation(START, spacecraft=[1, 2])),
     ("restore-a-string", lambda: oe.Simulation.restore("checkpoint")),
-    ("onnx-run-float64", lambda: run_tiny(0.1, dtype=np.float64)),
-    ("onnx-run-list", lambda: oe.OnnxModel(TINY).run([[0.1]])),
     ("onnx-shape-floats", lambda: oe.OnnxModel(TINY, [1.5, 4, 32, 32])),
     ("with-values-not-a-dict", lambda: scenario().with_values([("seed", 1)])),
 ]
