@@ -334,6 +334,9 @@ impl EventKind {
 
     /// Human-readable details (empty when the name says it all).
     pub fn detail(&self) -> String {
+        if let Some(detail) = self.onboard_detail() {
+            return detail;
+        }
         match self {
             EventKind::LightChanged { from, to } => format!("{from} -> {to}"),
             EventKind::ContactStarted { station } => station.clone(),
@@ -369,6 +372,18 @@ impl EventKind {
             EventKind::StorageFull { partition } => partition.clone(),
             EventKind::DataCorrupted { partition, bytes } => format!("{partition}: {bytes:.0} bytes"),
             EventKind::PermanentFailure { cause } => cause.as_str().to_string(),
+            EventKind::PacingLag { lag_s, slowed_by_s } => {
+                format!("{lag_s:.3} s behind the wall clock (slowed by {slowed_by_s:.3} s)")
+            }
+            EventKind::BatteryEmpty | EventKind::BatteryRecovered | EventKind::Restart => String::new(),
+            // Imaging and inference: detailed by onboard_detail.
+            _ => String::new(),
+        }
+    }
+
+    /// [`Self::detail`] of the imaging and inference kinds (`None` for the others).
+    fn onboard_detail(&self) -> Option<String> {
+        let detail = match self {
             EventKind::ImageCaptured { tiles, bytes, stored } => {
                 format!(
                     "{tiles} tiles, {bytes:.0} bytes{}",
@@ -411,11 +426,9 @@ impl EventKind {
                 detail,
                 queued,
             } => format!("{}: {detail} ({queued} queued)", reason.name()),
-            EventKind::PacingLag { lag_s, slowed_by_s } => {
-                format!("{lag_s:.3} s behind the wall clock (slowed by {slowed_by_s:.3} s)")
-            }
-            EventKind::BatteryEmpty | EventKind::BatteryRecovered | EventKind::Restart => String::new(),
-        }
+            _ => return None,
+        };
+        Some(detail)
     }
 }
 
