@@ -217,7 +217,7 @@ fn write_file(path: &std::path::Path, calibration: &HostCalibration) -> Result<(
     // Write then rename, so a concurrent reader never sees half a file.
     let partial = path.with_extension("json.partial");
     std::fs::write(&partial, text).map_err(io)?;
-    std::fs::rename(&partial, &path).map_err(io)
+    std::fs::rename(&partial, path).map_err(io)
 }
 
 /// This host, as calibrations are keyed: host name, CPU model, architecture
