@@ -15,7 +15,7 @@ use std::sync::Arc;
 use orbitedge::compute::detector::SceneDetector;
 use orbitedge::compute::model::OnnxModel;
 use orbitedge::compute::scene::SceneConfig;
-use orbitedge::compute::{ComputerConfig, ImagerConfig, Latency, Precision};
+use orbitedge::compute::{ComputerConfig, DetectorChoice, ImagerConfig, Latency, Precision};
 use orbitedge::prelude::*;
 use orbitedge::sim::{EventKind, Simulation, Stepping};
 use orbitedge::Error;
@@ -265,6 +265,8 @@ fn simulation_with(model: OnnxModel, precision: Precision) -> Simulation {
     });
     let mut computer = ComputerConfig {
         latency: Latency::Given { latency_s: 2.0 },
+        // Given latency alone runs no model: ask for it as the detector.
+        detector: Some(DetectorChoice::Model),
         ..ix5()
     };
     computer.model.precision = precision;

@@ -326,3 +326,65 @@ bus_load_w = 8.0
     );
     assert!(!json.contains("rtg"), "{json}");
 }
+
+/// A measured run's records replay on another device from a scenario key
+/// (`computer.replay_records`), without the model, the latency scaled to
+/// that device; the calibration is measured before the run and stated.
+#[cfg(feature = "onnx")]
+#[test]
+fn a_measured_run_replays_on_another_device_from_its_records() {
+    use orbitedge::compute::DetectorChoice;
+    use orbitedge::scenario::{run_scenario, RunOptions};
+    use serde_json::json;
+
+    let dir = std::env::temp_dir().join(format!("orbitedge-replay-records-{}", std::process::id()));
+    let tiny = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tiny_cloudnet.onnx");
+    let base = Scenario::default_scenario()
+        .unwrap()
+        .with_values([
+            ("duration_h", json!(6.0)),
+            ("imager.tile_px", json!(32)),
+            ("computer.model.path", json!(tiny)),
+            ("outputs.plots", json!(false)),
+        ])
+        .unwrap();
+    let run = |scenario: &Scenario, out: &str| {
+        run_scenario(
+            scenario,
+            Path::new("."),
+            RunOptions {
+                out_dir: Some(dir.join(out)),
+                seed: None,
+                progress: &mut |_, _| true,
+            },
+        )
+        .unwrap()
+    };
+    let measured = run(&base, "ix5");
+    let latency = measured.report.run.latency.clone().unwrap();
+    assert!(
+        latency.contains("calibrated on") && latency.contains("÷ the device's 8 GFLOP/s"),
+        "{latency}"
+    );
+    let records = dir.join("ix5/inferences.jsonl");
+    let ix10 = base
+        .with_values([
+            ("computer.device", json!("unibap-ix10")),
+            ("computer.detector", json!("replay")),
+            ("computer.replay_records", json!(records.display().to_string())),
+        ])
+        .unwrap();
+    let replayed = run(&ix10, "ix10");
+    let (a, b) = (&measured.report.summary.totals, &replayed.report.summary.totals);
+    assert!(a.jobs_started > 10);
+    assert_eq!(
+        (a.detector, b.detector),
+        (Some(DetectorChoice::Model), Some(DetectorChoice::Replay))
+    );
+    assert_eq!((b.detections.model, b.detections.replayed), (0, a.jobs_started));
+    let ratio = a.compute_busy_s / b.compute_busy_s;
+    assert!((ratio / 4.0 - 1.0).abs() < 0.05, "iX5 busy / iX10 busy = {ratio}");
+    let md = std::fs::read_to_string(dir.join("ix10/summary.md")).unwrap();
+    assert!(md.contains("detector `replay`"), "{md}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

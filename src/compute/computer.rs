@@ -35,7 +35,8 @@ pub struct ModelSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Latency {
-    /// From the device's throughput and the model's FLOPs.
+    /// From the device's throughput and the model's FLOPs; the model never runs
+    /// for it (see [`ComputerConfig::detector`] for what detects clouds).
     Modeled,
     /// A fixed duration per tile, s (e.g. measured on the flight computer).
     Given {
@@ -43,11 +44,122 @@ pub enum Latency {
         latency_s: f64,
     },
     /// The real model runs on the host for each tile and its wall-clock time,
-    /// times `host_to_target`, is the simulated duration. Recorded for replay.
+    /// scaled to the device, is the simulated duration:
+    /// `host time × host_gflops / device throughput_gflops` — the host's
+    /// sustained throughput on this model ([`crate::compute::calibration`]) over
+    /// the device's, so the device's profile counts. `host_to_target`, when
+    /// given, replaces that factor. Host time follows how loaded the host is, so
+    /// a measured run is reproducible only through its records (replay them).
     Measured {
-        /// Target time per host second (1: the host is the target).
-        host_to_target: f64,
+        /// Target seconds per host second, overriding the calibration (1: the
+        /// host is the target). The same whatever the device: use it only for
+        /// a device measured against this host.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host_to_target: Option<f64>,
+        /// The host's sustained throughput on this model, GFLOP/s: measured
+        /// once per model and host before a scenario runs (and cached) when
+        /// absent; give it to pin a calibration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host_gflops: Option<f64>,
+        /// Where the calibration is kept between runs.
+        #[serde(default, skip_serializing_if = "CalibrationCache::is_memory")]
+        calibration: CalibrationCache,
     },
+}
+
+impl Latency {
+    /// Measured latency scaled by the calibration (no override, nothing pinned).
+    pub fn measured() -> Self {
+        Latency::Measured {
+            host_to_target: None,
+            host_gflops: None,
+            calibration: CalibrationCache::Memory,
+        }
+    }
+
+    /// Measured latency scaled by a fixed `host_to_target`, whatever the device.
+    pub fn measured_with_factor(host_to_target: f64) -> Self {
+        Latency::Measured {
+            host_to_target: Some(host_to_target),
+            host_gflops: None,
+            calibration: CalibrationCache::Memory,
+        }
+    }
+
+    /// Measured latency scaled by the host's throughput on the model,
+    /// `host_gflops` (e.g. [`crate::compute::calibration::HostCalibration`]'s),
+    /// over the device's.
+    pub fn measured_with_host_gflops(host_gflops: f64) -> Self {
+        Latency::Measured {
+            host_to_target: None,
+            host_gflops: Some(host_gflops),
+            calibration: CalibrationCache::Memory,
+        }
+    }
+
+    /// The mode's name: `modeled`, `given` or `measured`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Latency::Modeled => "modeled",
+            Latency::Given { .. } => "given",
+            Latency::Measured { .. } => "measured",
+        }
+    }
+}
+
+/// Where a host calibration is kept (see [`crate::compute::calibration`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalibrationCache {
+    /// In this process only: measured once per model, host and input shape.
+    #[default]
+    Memory,
+    /// Also on disk, under the orbitedge cache directory, keyed by the model's
+    /// SHA-256 and the host: later processes reuse it.
+    Disk,
+}
+
+impl CalibrationCache {
+    fn is_memory(&self) -> bool {
+        *self == CalibrationCache::Memory
+    }
+}
+
+/// What finds the cloud fraction of a tile — a choice of its own, separate
+/// from the latency, so a run says plainly whether detection was real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorChoice {
+    /// The detector attached to the spacecraft (the real ONNX model on a
+    /// generated scene, in scenarios) runs on every tile.
+    Model,
+    /// The tile's ground-truth cloud fraction: detection is perfect, and
+    /// nothing runs.
+    Truth,
+    /// The cloud fraction (and the host time, for measured latencies) of
+    /// recorded inferences (`replay_inferences`, `computer.replay_records`);
+    /// the latency follows the current device and mode.
+    Replay,
+}
+
+impl DetectorChoice {
+    /// `model`, `truth` or `replay`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DetectorChoice::Model => "model",
+            DetectorChoice::Truth => "truth",
+            DetectorChoice::Replay => "replay",
+        }
+    }
+
+    /// What the choice means, for reports.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            DetectorChoice::Model => "the model runs on every tile",
+            DetectorChoice::Truth => "the ground-truth cloud fraction: detection is perfect",
+            DetectorChoice::Replay => "cloud fractions replayed from recorded inferences",
+        }
+    }
 }
 
 /// An onboard computer running a cloud detector on captured tiles.
@@ -62,6 +174,14 @@ pub struct ComputerConfig {
     /// Inference duration.
     #[serde(default = "default_latency")]
     pub latency: Latency,
+    /// What detects clouds (absent: `model` under measured latency, which
+    /// times it; `truth` otherwise — see [`ComputerConfig::detector`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<DetectorChoice>,
+    /// Recorded inferences (an `inferences.jsonl` of a report, relative to the
+    /// scenario file) for `detector = "replay"` in scenarios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_records: Option<String>,
     /// Job order and energy rule.
     #[serde(default)]
     pub policy: Policy,
@@ -156,6 +276,8 @@ impl ComputerConfig {
             device,
             model,
             latency: default_latency(),
+            detector: None,
+            replay_records: None,
             policy: Policy::default(),
             min_soc: default_min_soc(),
             sunlit_only: false,
@@ -172,6 +294,7 @@ impl ComputerConfig {
 
     /// Checks every parameter, and that the model fits the device's memory.
     pub fn validated(self) -> Result<Self> {
+        let detector = self.detector();
         let device = self.device.validated()?;
         ensure_non_negative("model flops", self.model.flops)?;
         ensure_non_negative("model peak_memory_bytes", self.model.peak_memory_bytes)?;
@@ -191,8 +314,26 @@ impl ComputerConfig {
             Latency::Given { latency_s } => {
                 ensure_positive("latency_s", latency_s)?;
             }
-            Latency::Measured { host_to_target } => {
-                ensure_positive("host_to_target", host_to_target)?;
+            Latency::Measured {
+                host_to_target,
+                host_gflops,
+                ..
+            } => {
+                if let Some(factor) = host_to_target {
+                    ensure_positive("host_to_target", factor)?;
+                }
+                if let Some(gflops) = host_gflops {
+                    ensure_positive("host_gflops", gflops)?;
+                }
+                if detector == DetectorChoice::Truth {
+                    return Err(Error::Config {
+                        origin: format!("computer {}", device.name),
+                        reason: "measured latency times the model on every tile, so detector = \"truth\" \
+                                 cannot go with it: use detector = \"model\", detector = \"replay\" \
+                                 (the host times of recorded inferences), or latency mode \"modeled\""
+                            .into(),
+                    });
+                }
             }
         }
         for (name, soc) in [
@@ -224,5 +365,35 @@ impl ComputerConfig {
             Latency::Given { latency_s } => Some(latency_s),
             Latency::Measured { .. } => None,
         }
+    }
+
+    /// The detector in use: the one chosen, else `model` under measured
+    /// latency (which needs a model run to time) and `truth` otherwise, so
+    /// modeled and given latencies never run the model unless asked to.
+    pub fn detector(&self) -> DetectorChoice {
+        self.detector.unwrap_or(match self.latency {
+            Latency::Measured { .. } => DetectorChoice::Model,
+            Latency::Modeled | Latency::Given { .. } => DetectorChoice::Truth,
+        })
+    }
+
+    /// Target seconds per host second under measured latency: `host_to_target`
+    /// when given, else the host's calibrated throughput (`host_gflops`, or
+    /// `recorded_host_gflops` from a replayed record) over the device's.
+    /// `None` outside measured latency or without a calibration.
+    pub fn host_to_target(&self, recorded_host_gflops: Option<f64>) -> Option<f64> {
+        let Latency::Measured {
+            host_to_target,
+            host_gflops,
+            ..
+        } = self.latency
+        else {
+            return None;
+        };
+        host_to_target.or_else(|| {
+            host_gflops
+                .or(recorded_host_gflops.filter(|g| *g > 0.0))
+                .map(|host| host / self.device.throughput_gflops.value)
+        })
     }
 }

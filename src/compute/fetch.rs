@@ -66,7 +66,8 @@ pub fn cache_dir() -> Result<PathBuf> {
         .ok_or_else(|| fail("no cache directory: set ORBITEDGE_CACHE"))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 of `bytes`, lower-case hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 

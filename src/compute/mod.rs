@@ -3,6 +3,8 @@
 //! procedural scenes with ground truth to measure cloud detectors on.
 
 pub mod accuracy;
+#[cfg(feature = "onnx")]
+pub mod calibration;
 pub mod computer;
 #[cfg(feature = "onnx")]
 pub mod detector;
@@ -24,7 +26,7 @@ pub mod tile_detector;
 
 use serde::{Deserialize, Serialize};
 
-pub use computer::{ComputerConfig, Latency, ModelSpec};
+pub use computer::{CalibrationCache, ComputerConfig, DetectorChoice, Latency, ModelSpec};
 pub use device::{Confidence, DeviceProfile, Sourced};
 pub use imager::{ImagerConfig, Target};
 pub use scheduler::{Job, JobQueue, Policy, RestartPolicy};
@@ -37,7 +39,7 @@ pub use tile_detector::{Detection, TileDetector};
 /// every float16 weight, constant and cast to float32 on load; `Float16` keeps
 /// a float16 file as it is, which is slow (see [`FLOAT16_SLOW_NOTE`]) and can
 /// overflow (float16 ends at 65504).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {
     /// Every floating-point weight is float32.

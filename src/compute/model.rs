@@ -35,6 +35,7 @@
 //! node of the plan (`docs/inference-performance.md` uses it).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -57,6 +58,9 @@ pub use crate::compute::Precision;
 pub struct ModelReport {
     /// Size of the ONNX file, bytes.
     pub file_bytes: usize,
+    /// SHA-256 of the ONNX file, hex (keys host calibrations).
+    #[serde(default)]
+    pub sha256: String,
     /// Number of weights (elements of the initializers).
     pub parameters: u64,
     /// Weight precision.
@@ -123,6 +127,9 @@ pub struct ModelReport {
 pub struct OnnxModel {
     plan: Arc<TypedRunnableModel>,
     report: ModelReport,
+    /// Tiles run so far, shared by clones (a detector holds a clone): how a
+    /// caller checks what ran the model (modeled latency must not).
+    runs: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for OnnxModel {
@@ -331,8 +338,10 @@ impl OnnxModel {
         let cost = plan_cost(&plan)?;
         Ok(Self {
             plan,
+            runs: Arc::new(AtomicU64::new(0)),
             report: ModelReport {
                 file_bytes: bytes.len(),
+                sha256: crate::compute::fetch::sha256_hex(bytes),
                 parameters,
                 precision,
                 run_precision,
@@ -353,6 +362,13 @@ impl OnnxModel {
         &self.report
     }
 
+    /// How many tiles this model and its clones have run since it was loaded
+    /// (`run`, each tile of `run_batch`, each profiled run and warm-up;
+    /// failed runs included).
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
+    }
+
     /// Runs the model on `input` laid out row-major with `shape`.
     ///
     /// tract copies `input` once into its own (aligned) tensor; the run is
@@ -371,6 +387,7 @@ impl OnnxModel {
 
     /// Runs the plan on a checked input tensor; checks the output is finite.
     fn execute(&self, tensor: Tensor) -> Result<Output> {
+        self.runs.fetch_add(1, Ordering::Relaxed);
         let output = catch_panic("running an ONNX model", || {
             let outputs = self.plan.run(tvec!(tensor.into_tvalue())).map_err(model_error)?;
             first_output(&outputs)
@@ -470,6 +487,7 @@ impl OnnxModel {
             .run(tvec!(tensor.clone().into_tvalue()))
             .map_err(model_error)?;
         let runs = runs.max(1);
+        self.runs.fetch_add(runs as u64 + 1, Ordering::Relaxed);
         let mut total = vec![0.0f64; order.len()];
         let mut fastest = vec![f64::INFINITY; order.len()];
         for _ in 0..runs {

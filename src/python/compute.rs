@@ -144,6 +144,13 @@ impl PyOnnxModel {
         self.call(py, &input, OnnxModel::run_batch)
     }
 
+    /// How many tiles this model has run since it was loaded (``run``, each
+    /// tile of ``run_batch``; failed runs included).
+    #[getter]
+    fn runs(&self) -> u64 {
+        self.inner.runs()
+    }
+
     /// Shapes (with how the input shape was chosen), parameters, precisions.
     fn __repr__(&self) -> String {
         let r = self.inner.report();

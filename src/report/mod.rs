@@ -7,7 +7,7 @@ pub mod summary;
 pub use summary::{SpacecraftSummary, Summary};
 pub mod write;
 
-pub use write::{markdown, write_report, Report, RunInfo};
+pub use write::{inference_records_from_jsonl, markdown, write_report, Report, RunInfo};
 pub mod intervals;
 #[cfg(feature = "plots")]
 pub mod plots;

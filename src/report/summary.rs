@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sim::{EventKind, Simulation};
+use crate::compute::DetectorChoice;
+use crate::sim::{Detections, EventKind, Simulation};
 use crate::spacecraft::power::EnergyLedger;
 
 /// One spacecraft's run.
@@ -45,6 +46,19 @@ pub struct SpacecraftSummary {
     pub bytes_saved: f64,
     /// Mean |detected − true| cloud fraction of inferred tiles.
     pub cloud_fraction_mean_abs_error: f64,
+    /// What detects clouds (`model`, `truth`: perfect detection, `replay`);
+    /// `None` without a computer, or in the totals when spacecraft differ.
+    #[serde(default)]
+    pub detector: Option<DetectorChoice>,
+    /// Where the inferences' cloud fractions came from, counted.
+    #[serde(default)]
+    pub detections: Detections,
+    /// Under measured latency scaled by a host calibration: the inferences'
+    /// mean host time over the calibration's (above 1: the host was busier
+    /// than when calibrated, and the latencies are that much longer). NaN
+    /// otherwise.
+    #[serde(default = "nan")]
+    pub host_time_vs_calibration: f64,
     /// Time queued work waited, by reason (power, thermal, eclipse, fault), s.
     pub deferred_s: BTreeMap<String, f64>,
     /// Jobs started, and stopped before completing.
@@ -94,6 +108,15 @@ impl Summary {
                             .as_ref()
                             .and_then(|i| sc.storage.index(&i.partition).ok())
                     });
+                let detector = sc.computer.as_ref().map(|c| c.detector());
+                let detections = match (now.onboard(), detector) {
+                    (Some(o), Some(d)) => o.detections(d),
+                    _ => Detections::default(),
+                };
+                let host_time_vs_calibration = match (now.onboard(), &sc.computer) {
+                    (Some(o), Some(c)) => o.host_time_vs_calibration(c.model.flops),
+                    _ => None,
+                };
                 let sent_images = keep
                     .and_then(|k| now.downlinked_partition_bytes().nth(k))
                     .map_or(0.0, |(_, bytes)| bytes);
@@ -119,6 +142,9 @@ impl Summary {
                     } else {
                         f64::NAN
                     },
+                    detector,
+                    detections,
+                    host_time_vs_calibration: host_time_vs_calibration.unwrap_or(f64::NAN),
                     deferred_s: c
                         .deferred_s
                         .iter()
@@ -191,6 +217,9 @@ fn total(per: &[SpacecraftSummary]) -> SpacecraftSummary {
         images_lost: 0,
         bytes_saved: 0.0,
         cloud_fraction_mean_abs_error: f64::NAN,
+        detector: per.first().and_then(|s| s.detector),
+        detections: Detections::default(),
+        host_time_vs_calibration: f64::NAN,
         deferred_s: BTreeMap::new(),
         jobs_started: 0,
         jobs_preempted: 0,
@@ -200,7 +229,16 @@ fn total(per: &[SpacecraftSummary]) -> SpacecraftSummary {
         alive: true,
     };
     let mut error_sum = 0.0;
+    let (mut host_ratio_sum, mut host_ratio_weight) = (0.0, 0.0);
     for s in per {
+        if s.detector != t.detector {
+            t.detector = None;
+        }
+        t.detections = t.detections.plus(s.detections);
+        if s.host_time_vs_calibration.is_finite() {
+            host_ratio_sum += s.host_time_vs_calibration * s.jobs_started as f64;
+            host_ratio_weight += s.jobs_started as f64;
+        }
         let e = &mut t.energy;
         e.generated_wh += s.energy.generated_wh;
         e.consumed_wh += s.energy.consumed_wh;
@@ -242,5 +280,12 @@ fn total(per: &[SpacecraftSummary]) -> SpacecraftSummary {
     if t.images_inferred > 0 {
         t.cloud_fraction_mean_abs_error = error_sum / t.images_inferred as f64;
     }
+    if host_ratio_weight > 0.0 {
+        t.host_time_vs_calibration = host_ratio_sum / host_ratio_weight;
+    }
     t
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }

@@ -20,6 +20,10 @@ pub struct RunInfo {
     pub model: Option<String>,
     /// Device profile name and the numbers in it that are unverified.
     pub device: Option<String>,
+    /// How inference latencies were found (the mode, and for measured ones
+    /// the factor to the device and where it comes from).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<String>,
     /// Wall-clock time of the run, s.
     pub wall_s: f64,
 }
@@ -208,6 +212,33 @@ fn write_files(sim: &Simulation, report: &Report, dir: &Path, plots: bool) -> Re
     Ok(written)
 }
 
+/// The records of an `inferences.jsonl` (one JSON object per line: an
+/// [`crate::sim::InferenceRecord`] with its `spacecraft`), as
+/// [`Simulation::replay_inferences`] takes them; `origin` names the file in errors.
+pub fn inference_records_from_jsonl(
+    text: &str,
+    origin: &str,
+) -> Result<Vec<(String, crate::sim::InferenceRecord)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        spacecraft: String,
+        #[serde(flatten)]
+        record: crate::sim::InferenceRecord,
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(k, line)| {
+            serde_json::from_str::<Row>(line)
+                .map(|row| (row.spacecraft, row.record))
+                .map_err(|e| Error::Config {
+                    origin: origin.to_string(),
+                    reason: format!("line {}: not an inference record ({e})", k + 1),
+                })
+        })
+        .collect()
+}
+
 fn hours(seconds: f64) -> String {
     format!("{:.2} h", seconds / 3_600.0)
 }
@@ -249,6 +280,38 @@ fn row(s: &SpacecraftSummary) -> String {
     )
 }
 
+/// What detected clouds, in words: the choice and the counts by source.
+fn detection_line(t: &SpacecraftSummary) -> Option<String> {
+    let d = t.detections;
+    if d.model + d.truth + d.replayed == 0 && t.detector.is_none() {
+        return None;
+    }
+    let choice = match t.detector {
+        Some(choice) => format!("detector `{}` ({})", choice.name(), choice.meaning()),
+        None => "detectors differ between spacecraft".to_string(),
+    };
+    Some(format!(
+        "Detection: {choice}; inferences by the model {}, with the ground truth {}, replayed from records {}.",
+        d.model, d.truth, d.replayed
+    ))
+}
+
+/// A warning when measured host times were well above the calibration's.
+fn host_load_line(ratio: f64) -> Option<String> {
+    if !ratio.is_finite() {
+        return None;
+    }
+    let warning = if ratio > 1.25 {
+        " — the host was busier than when calibrated, so the measured latencies are that much \
+         longer than the device's; rerun on a quiet host, or replay the records"
+    } else {
+        ""
+    };
+    Some(format!(
+        "Measured host time per tile: {ratio:.2}× the calibration's{warning}."
+    ))
+}
+
 /// The Markdown summary.
 pub fn markdown(report: &Report) -> String {
     let s = &report.summary;
@@ -273,6 +336,9 @@ pub fn markdown(report: &Report) -> String {
     if let Some(device) = &report.run.device {
         let _ = writeln!(md, "\nDevice: {device}");
     }
+    if let Some(latency) = &report.run.latency {
+        let _ = writeln!(md, "\nLatency: {latency}");
+    }
     let _ = writeln!(md, "\n## Onboard filtering\n");
     let _ = writeln!(
         md,
@@ -290,6 +356,12 @@ pub fn markdown(report: &Report) -> String {
         t.images_lost,
         megabytes(t.bytes_saved)
     );
+    if let Some(line) = detection_line(t) {
+        let _ = writeln!(md, "\n{line}");
+    }
+    if let Some(line) = host_load_line(t.host_time_vs_calibration) {
+        let _ = writeln!(md, "\n{line}");
+    }
     if t.cloud_fraction_mean_abs_error.is_finite() {
         let _ = writeln!(
             md,

@@ -28,7 +28,7 @@ pub use crate::compute::{Detection, TileDetector};
 pub use crate::environment::eclipse::Light;
 pub use events::{Event, EventKind, FailureCause};
 pub use hooks::{SpacecraftHooks, SpacecraftView};
-pub use onboard::{DeferReason, InferenceRecord, OnboardCounters, OnboardState};
+pub use onboard::{DeferReason, Detections, InferenceRecord, OnboardCounters, OnboardState};
 #[cfg(test)]
 pub(crate) use simulation::application_gate;
 pub use simulation::{

@@ -85,6 +85,75 @@ pub struct InferenceRecord {
     /// [`crate::sim::EventKind::InferenceFailed`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub non_finite: u64,
+    /// The host's calibrated throughput the host time was scaled with,
+    /// GFLOP/s (0: not measured, or scaled by an explicit `host_to_target`):
+    /// what lets `detector = "replay"` scale the host time to another device.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub host_gflops: f64,
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// Where the cloud fractions of a spacecraft's inferences came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Detections {
+    /// Inferences the detector (the model) ran for.
+    pub model: u64,
+    /// Inferences given the tile's ground-truth cloud fraction (perfect detection).
+    pub truth: u64,
+    /// Inferences replayed from records (the model did not run).
+    pub replayed: u64,
+}
+
+impl Detections {
+    /// The sum of two counts.
+    pub fn plus(self, other: Self) -> Self {
+        Self {
+            model: self.model + other.model,
+            truth: self.truth + other.truth,
+            replayed: self.replayed + other.replayed,
+        }
+    }
+}
+
+impl OnboardState {
+    /// Where the inferences' cloud fractions came from: a recorded job in the
+    /// replay table was replayed, any other was found by `detector`.
+    pub(crate) fn detections(&self, detector: crate::compute::DetectorChoice) -> Detections {
+        let replayed = self
+            .records
+            .iter()
+            .filter(|r| self.replay.contains_key(&r.job))
+            .count() as u64;
+        let live = self.records.len() as u64 - replayed;
+        let mut detections = Detections {
+            replayed,
+            ..Detections::default()
+        };
+        match detector {
+            crate::compute::DetectorChoice::Model => detections.model = live,
+            crate::compute::DetectorChoice::Truth => detections.truth = live,
+            crate::compute::DetectorChoice::Replay => detections.replayed += live,
+        }
+        detections
+    }
+
+    /// Mean host time of the measured inferences scaled by a calibration,
+    /// over the calibration's time per tile (`flops / host_gflops`): 1 when
+    /// the host ran as fast as when calibrated, 2 when it was twice as slow
+    /// (loaded), which makes every measured latency twice as long. `None`
+    /// without such inferences.
+    pub(crate) fn host_time_vs_calibration(&self, flops: f64) -> Option<f64> {
+        let ratios: Vec<f64> = self
+            .records
+            .iter()
+            .filter(|r| r.host_gflops > 0.0 && r.host_s > 0.0 && r.non_finite == 0)
+            .map(|r| r.host_s * r.host_gflops * 1e9 / flops)
+            .collect();
+        (!ratios.is_empty() && flops > 0.0).then(|| ratios.iter().sum::<f64>() / ratios.len() as f64)
+    }
 }
 
 /// What happened to the data so far.

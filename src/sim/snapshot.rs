@@ -89,6 +89,20 @@ impl<'a> OnboardSnapshot<'a> {
         self.state.running.map(|r| r.started_s)
     }
 
+    /// Where the inferences' cloud fractions came from, the computer's
+    /// detector being `detector`.
+    pub fn detections(&self, detector: crate::compute::DetectorChoice) -> crate::sim::onboard::Detections {
+        self.state.detections(detector)
+    }
+
+    /// Mean host time of calibrated measured inferences over the
+    /// calibration's, for a model of `flops` per run (see
+    /// [`crate::sim::onboard::OnboardState`]): above 1, the host was busier
+    /// than when calibrated.
+    pub fn host_time_vs_calibration(&self, flops: f64) -> Option<f64> {
+        self.state.host_time_vs_calibration(flops)
+    }
+
     /// Tiles not accounted for by any counter, the queue or the device (0 in
     /// a consistent state).
     pub fn tiles_unaccounted(&self) -> i64 {

@@ -86,3 +86,37 @@ def test_bad_payloads_raise_input_errors():
         onboard_spacecraft(computer={"device": "cray-1", "model": MODEL})
     with pytest.raises(oe.InputError, match="capture_interval_s"):
         onboard_spacecraft(imager={"capture_interval_s": float("nan")})
+
+
+def test_a_model_counts_its_runs():
+    import pathlib
+
+    import numpy as np
+
+    model = oe.OnnxModel(pathlib.Path(__file__).resolve().parents[1] / "data" / "tiny_cloudnet.onnx")
+    assert model.runs == 0
+    shape = model.report()["input_shape"]
+    model.run(np.zeros(shape, dtype=np.float32))
+    model.run_batch(np.zeros([3, *shape[1:]], dtype=np.float32))
+    assert model.runs == 4
+    assert len(model.report()["sha256"]) == 64
+
+
+def test_detector_choices_from_python():
+    # Modeled latency: the ground truth unless asked otherwise, stated in the summary.
+    sim = oe.Simulation(START, spacecraft=[onboard_spacecraft()], seed=5)
+    sim.run(START + dt.timedelta(hours=4))
+    totals = sim.summary()["totals"]
+    assert totals["detector"] == "truth" and totals["detections"]["model"] == 0
+    # The model detector needs a model attached (scenarios attach theirs).
+    computer = {"device": "unibap-ix5", "model": MODEL, "detector": "model"}
+    sim = oe.Simulation(START, spacecraft=[onboard_spacecraft(computer=computer)], seed=5)
+    with pytest.raises(Exception, match="detector"):
+        sim.run(START + dt.timedelta(hours=4))
+    # Measured latency cannot take the ground truth (nothing to time).
+    with pytest.raises(oe.InputError, match="truth"):
+        onboard_spacecraft(computer={"device": "unibap-ix5", "model": MODEL, "latency": {"mode": "measured"},
+                                     "detector": "truth"})
+    with pytest.raises(oe.InputError, match="host_gflops"):
+        onboard_spacecraft(computer={"device": "unibap-ix5", "model": MODEL,
+                                     "latency": {"mode": "measured", "host_gflops": -1.0}})

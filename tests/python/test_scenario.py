@@ -42,3 +42,41 @@ def test_scenario_errors_name_the_key(tmp_path):
         oe.Scenario.load(bad)
     with pytest.raises(oe.InputError, match="cannot read"):
         oe.Scenario.load(tmp_path / "missing.toml")
+
+
+def test_measured_latency_follows_the_device_and_detection_is_stated(tmp_path):
+    """Issue 15: one host calibration scales the host time to the device, so the
+    iX10 (4x the iX5's throughput) is 4x less busy on the same host times (it
+    replays the iX5's records: the 5 % is on the rule, not on the host's noise);
+    modeled latency runs no model, and every summary says what detected clouds."""
+    base = short_default(hours=3.0)
+    ix5 = base.run()
+    t5 = ix5.summary()["totals"]
+    assert t5["detector"] == "model"
+    assert t5["detections"] == {"model": t5["jobs_started"], "truth": 0, "replayed": 0}
+    records = ix5.inference_records()
+    assert records and all(r["host_gflops"] > 0 for r in records)
+    ix10 = base.with_values({"computer.device": "unibap-ix10", "computer.detector": "replay"}).simulation()
+    ix10.replay_inferences(records)
+    ix10.run("2024-03-01T03:00:00Z")
+    t10 = ix10.summary()["totals"]
+    assert t10["detector"] == "replay" and t10["detections"]["model"] == 0
+    ix5_profile, ix10_profile = oe.device_profile("unibap-ix5"), oe.device_profile("unibap-ix10")
+    throughput_ratio = ix10_profile["throughput_gflops"]["value"] / ix5_profile["throughput_gflops"]["value"]
+    assert t5["compute_busy_s"] / t10["compute_busy_s"] == pytest.approx(throughput_ratio, rel=0.05)
+    ix5.report(tmp_path / "ix5", plots=False)
+    md = (tmp_path / "ix5" / "summary.md").read_text()
+    assert "detector `model`" in md and "GFLOP/s" in md and "calibrated on" in md
+
+    modeled = base.with_values({"computer.latency": {"mode": "modeled"}}).run()
+    tm = modeled.summary()["totals"]
+    assert tm["detector"] == "truth"
+    assert tm["detections"] == {"model": 0, "truth": tm["jobs_started"], "replayed": 0}
+    assert tm["cloud_fraction_mean_abs_error"] == 0.0
+    modeled.report(tmp_path / "modeled", plots=False)
+    assert "detection is perfect" in (tmp_path / "modeled" / "summary.md").read_text()
+
+    with pytest.raises(oe.InputError, match="truth"):
+        base.with_values({"computer.detector": "truth"}).run()
+    with pytest.raises(oe.InputError, match="detector"):
+        base.with_values({"computer.detector": "oracle"})

@@ -8,7 +8,7 @@ use crate::sim::hooks::SpacecraftHooks;
 use crate::sim::plan::{find_from, Mark, Plan};
 
 use crate::compute::scheduler::Job;
-use crate::compute::{ComputerConfig, ImagerConfig};
+use crate::compute::{ComputerConfig, DetectorChoice, ImagerConfig, Latency};
 use crate::sim::onboard::{DeferReason, InferenceRecord, OnboardState, RunningJob};
 use crate::spacecraft::Spacecraft;
 
@@ -196,9 +196,12 @@ impl SpacecraftState {
             return Ok(());
         };
         job.attempts += 1;
-        let record = match onboard.replay.get(&job.id) {
-            Some(record) => *record,
-            None => run_inference(computer, hooks, &job, onboard.scene_seed, &sc.name)?,
+        let replayed = onboard.replay.get(&job.id).copied();
+        let record = match (computer.detector(), replayed) {
+            (DetectorChoice::Replay, replayed) => replay_detection(computer, &job, replayed, &sc.name)?,
+            // Replayed inferences without `detector = "replay"`: bit for bit, as recorded.
+            (_, Some(record)) => record,
+            (_, None) => run_inference(computer, hooks, &job, onboard.scene_seed, &sc.name)?,
         };
         onboard.records.push(record);
         onboard.counters.jobs_started += 1;
@@ -351,9 +354,12 @@ fn detect(
     }
 }
 
-/// Latency and detected cloud fraction of one job. A failed inference (NaN or
-/// inf out of the model) takes the latency the mode gives — the modeled one
-/// under measured latencies, as the host time of a failed run is not kept.
+/// Latency and detected cloud fraction of one job, by the computer's detector
+/// ([`ComputerConfig::detector`]): the ground truth (nothing runs; modeled or
+/// given latency), or the attached detector — timed under measured latency
+/// and scaled to the device. A failed inference (NaN or inf out of the model)
+/// takes the modeled latency under measured latencies, as the host time of a
+/// failed run is not kept.
 fn run_inference(
     computer: &ComputerConfig,
     hooks: &SpacecraftHooks,
@@ -361,50 +367,132 @@ fn run_inference(
     scene_seed: u64,
     spacecraft: &str,
 ) -> crate::Result<InferenceRecord> {
-    let detector = hooks.detector();
-    let failed = |latency_s: f64, non_finite: u64| InferenceRecord {
+    let fixed = computer.fixed_latency_s();
+    let record = |latency_s: f64, cloud_fraction: f64| InferenceRecord {
         job: job.id,
         latency_s,
         host_s: 0.0,
-        cloud_fraction: 0.0,
-        non_finite,
+        cloud_fraction: cloud_fraction.clamp(0.0, 1.0),
+        non_finite: 0,
+        host_gflops: 0.0,
     };
-    let (latency_s, host_s, cloud_fraction) = match (computer.fixed_latency_s(), detector) {
-        (Some(latency), Some(detector)) => match detect(detector, job, scene_seed)? {
-            Ok(detection) => (latency, detection.host_s, detection.cloud_fraction),
-            Err(non_finite) => return Ok(failed(latency, non_finite)),
-        },
-        (Some(latency), None) => (latency, 0.0, job.cloud_cover),
-        (None, Some(detector)) => {
-            let detection = match detect(detector, job, scene_seed)? {
-                Ok(detection) => detection,
-                Err(non_finite) => {
-                    let modeled = computer.device.modeled_latency_s(computer.model.flops);
-                    return Ok(failed(modeled, non_finite));
-                }
-            };
-            let factor = match computer.latency {
-                crate::compute::Latency::Measured { host_to_target } => host_to_target,
-                _ => 1.0,
-            };
-            (
-                detection.host_s * factor,
-                detection.host_s,
-                detection.cloud_fraction,
-            )
+    let detector = match (computer.detector(), hooks.detector()) {
+        (DetectorChoice::Truth, _) => {
+            let latency_s = fixed.ok_or_else(|| measured_without_model(spacecraft))?;
+            return Ok(record(latency_s, job.cloud_cover));
         }
-        (None, None) => {
+        (DetectorChoice::Replay, _) => return replay_detection(computer, job, None, spacecraft),
+        (DetectorChoice::Model, Some(detector)) => detector,
+        (DetectorChoice::Model, None) => {
             return Err(crate::Error::MissingDependency {
-                what: format!("measured latency on spacecraft {spacecraft:?}"),
-                needs: "a detector attached to the spacecraft (measured latencies time a real model run)",
+                what: format!("detector \"model\" on spacecraft {spacecraft:?}"),
+                needs: "a detector attached to the spacecraft (a scenario attaches its model; \
+                        measured latencies time a real model run)",
             })
         }
     };
+    let detection = match detect(detector, job, scene_seed)? {
+        Ok(detection) => detection,
+        Err(non_finite) => {
+            let latency_s = fixed.unwrap_or_else(|| computer.device.modeled_latency_s(computer.model.flops));
+            return Ok(InferenceRecord {
+                non_finite,
+                cloud_fraction: 0.0,
+                ..record(latency_s, 0.0)
+            });
+        }
+    };
+    let latency_s = match fixed {
+        Some(latency_s) => latency_s,
+        None => {
+            let factor = computer
+                .host_to_target(None)
+                .ok_or_else(|| uncalibrated(spacecraft))?;
+            detection.host_s * factor
+        }
+    };
     Ok(InferenceRecord {
-        job: job.id,
-        latency_s,
-        host_s,
-        cloud_fraction: cloud_fraction.clamp(0.0, 1.0),
-        non_finite: 0,
+        host_s: detection.host_s,
+        host_gflops: calibrated_gflops(computer),
+        ..record(latency_s, detection.cloud_fraction)
     })
+}
+
+/// A recorded inference's detection under `detector = "replay"`: its cloud
+/// fraction (or failure) and host time, with the latency the current device
+/// and mode give — the host time scaled by the current factor under measured
+/// latency, so the same records on another device follow its throughput.
+fn replay_detection(
+    computer: &ComputerConfig,
+    job: &Job,
+    recorded: Option<InferenceRecord>,
+    spacecraft: &str,
+) -> crate::Result<InferenceRecord> {
+    let recorded = recorded.ok_or_else(|| crate::Error::MissingDependency {
+        what: format!(
+            "detector \"replay\" on spacecraft {spacecraft:?} at job {}",
+            job.id
+        ),
+        needs: "a recorded inference for every job (replay_inferences, or computer.replay_records \
+                in a scenario: the inferences.jsonl of a report)",
+    })?;
+    let latency_s = match (computer.fixed_latency_s(), recorded.non_finite) {
+        (Some(latency_s), _) => latency_s,
+        (None, 0) if recorded.host_s > 0.0 => {
+            let factor = computer
+                .host_to_target(Some(recorded.host_gflops))
+                .ok_or_else(|| uncalibrated(spacecraft))?;
+            recorded.host_s * factor
+        }
+        (None, 0) => {
+            return Err(crate::Error::MissingDependency {
+                what: format!(
+                    "measured latency replayed on spacecraft {spacecraft:?} at job {}",
+                    job.id
+                ),
+                needs: "records with host times (recorded under measured latency)",
+            })
+        }
+        (None, _) => computer.device.modeled_latency_s(computer.model.flops),
+    };
+    Ok(InferenceRecord {
+        latency_s,
+        host_gflops: match computer.latency {
+            Latency::Measured {
+                host_to_target: None,
+                host_gflops: None,
+                ..
+            } => recorded.host_gflops,
+            _ => calibrated_gflops(computer),
+        },
+        ..recorded
+    })
+}
+
+/// The calibrated host throughput a measured latency is scaled with (0 when
+/// an explicit `host_to_target` wins, or outside measured latency).
+fn calibrated_gflops(computer: &ComputerConfig) -> f64 {
+    match computer.latency {
+        Latency::Measured {
+            host_to_target: None,
+            host_gflops: Some(gflops),
+            ..
+        } => gflops,
+        _ => 0.0,
+    }
+}
+
+fn uncalibrated(spacecraft: &str) -> crate::Error {
+    crate::Error::MissingDependency {
+        what: format!("measured latency on spacecraft {spacecraft:?}"),
+        needs: "a host calibration: latency.host_gflops (scenarios measure it before the run; \
+                in Rust, compute::calibration::calibrated) or an explicit latency.host_to_target",
+    }
+}
+
+fn measured_without_model(spacecraft: &str) -> crate::Error {
+    crate::Error::MissingDependency {
+        what: format!("measured latency with detector \"truth\" on spacecraft {spacecraft:?}"),
+        needs: "a model run to time (detector \"model\") or recorded host times (detector \"replay\")",
+    }
 }
