@@ -33,11 +33,15 @@ scripts/prepare_cloud_model.sh .venv/bin/python
 step "cargo clippy (all targets, with the python feature)"
 cargo clippy --all-targets --features python -- -D warnings
 
-# Module boundaries stay honest: the crate builds with no optional feature and
-# with each one alone (a test or bench that needs a feature declares it).
-step "cargo check --all-targets: no default features, then each feature alone"
-for features in "" serve plots onnx cli; do
+# Module boundaries stay honest: the library builds with no optional feature
+# and with each one alone; every target builds with none (a test or bench that
+# needs a feature declares it) and with `cli` (which brings the other three).
+step "cargo check: no default features and cli (all targets), serve, plots, onnx alone (library)"
+for features in "" cli; do
     cargo check --quiet --all-targets --no-default-features ${features:+--features "$features"}
+done
+for features in serve plots onnx; do
+    cargo check --quiet --lib --no-default-features --features "$features"
 done
 
 step "cargo test (unit, integration, doc-tests; the CLI's end-to-end run)"
