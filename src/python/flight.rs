@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
 use super::errors::{guard, input_error, IntoPy};
@@ -60,9 +61,17 @@ fn state_kwargs(py: Python<'_>, view: crate::sim::StateView) -> PyResult<Bound<'
     Ok(d)
 }
 
-/// The `orbitedge.rehearsal` classes the verbs return (shared with the Client).
-fn rehearsal<'py>(py: Python<'py>, class: &str) -> PyResult<Bound<'py, PyAny>> {
-    py.import("orbitedge.rehearsal")?.getattr(class)
+/// `orbitedge.rehearsal.SpacecraftState` (shared with the Client), looked up
+/// once: a decision loop reads states thousands of times.
+fn state_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static CLASS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    CLASS.import(py, "orbitedge.rehearsal", "SpacecraftState")
+}
+
+/// `orbitedge.rehearsal.Decision`, looked up once.
+fn decision_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static CLASS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    CLASS.import(py, "orbitedge.rehearsal", "Decision")
 }
 
 #[pymethods]
@@ -77,7 +86,7 @@ impl PySimulation {
             // satellite on a Python function takes the GIL (held here, a deadlock).
             let inner = &mut self.inner;
             let view = py.detach(|| inner.flight_state(spacecraft)).py_err()?;
-            rehearsal(py, "SpacecraftState")?.call((), Some(&state_kwargs(py, view)?))
+            state_class(py)?.call((), Some(&state_kwargs(py, view)?))
         })
     }
 
@@ -95,7 +104,7 @@ impl PySimulation {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard("Simulation.may_run", || {
             let d = (self.inner.may_run(spacecraft, activity, power_w, duration_s)).py_err()?;
-            rehearsal(py, "Decision")?.call1((d.allowed, d.reasons))
+            decision_class(py)?.call1((d.allowed, d.reasons))
         })
     }
 
@@ -284,7 +293,10 @@ impl PySimulation {
         activity: &str,
         power_w: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        rehearsal(slf.py(), "_activity")?.call1((slf, spacecraft, activity, power_w))
+        slf.py()
+            .import("orbitedge.rehearsal")?
+            .getattr("_activity")?
+            .call1((slf, spacecraft, activity, power_w))
     }
 }
 
