@@ -13,10 +13,17 @@ def short_default(hours=3.0):
     return oe.Scenario.from_toml(text)
 
 
-def test_scenario_runs_into_a_simulation_and_writes_the_report(tmp_path):
+@pytest.fixture(scope="module")
+def default_3h():
+    """The default scenario's first 3 hours, run once (the real model on every tile) for the
+    tests that only read it."""
     scenario = short_default()
+    return scenario, scenario.run()
+
+
+def test_scenario_runs_into_a_simulation_and_writes_the_report(tmp_path, default_3h):
+    scenario, sim = default_3h
     assert scenario.name == "onboard-cloud-detection"
-    sim = scenario.run()
     assert isinstance(sim, oe.Simulation)
     totals = sim.summary()["totals"]
     assert totals["images_captured"] > 0
@@ -44,13 +51,12 @@ def test_scenario_errors_name_the_key(tmp_path):
         oe.Scenario.load(tmp_path / "missing.toml")
 
 
-def test_measured_latency_follows_the_device_and_detection_is_stated(tmp_path):
+def test_measured_latency_follows_the_device_and_detection_is_stated(tmp_path, default_3h):
     """Issue 15: one host calibration scales the host time to the device, so the
     iX10 (4x the iX5's throughput) is 4x less busy on the same host times (it
     replays the iX5's records: the 5 % is on the rule, not on the host's noise);
     modeled latency runs no model, and every summary says what detected clouds."""
-    base = short_default(hours=3.0)
-    ix5 = base.run()
+    base, ix5 = default_3h
     t5 = ix5.summary()["totals"]
     assert t5["detector"] == "model"
     assert t5["detections"] == {"model": t5["jobs_started"], "truth": 0, "replayed": 0}
