@@ -55,6 +55,7 @@ fn counters(sim: &Simulation) -> orbitedge::sim::OnboardCounters {
 }
 
 /// The first spacecraft's stored energy, Wh.
+#[cfg(feature = "onnx")]
 fn battery_wh(sim: &Simulation) -> Option<f64> {
     sim.snapshots().next().unwrap().battery_wh()
 }
