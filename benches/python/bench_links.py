@@ -4,7 +4,7 @@ What: 100 spacecraft (Walker 100/10/1, 550 km, 53°; power, thermal, a ground ra
 10 stations, one day, event-driven. Baseline, measured in the same run: the same fleet with
 no radio marked ``inter_satellite``. The measured run marks a second radio on every spacecraft
 for inter-satellite links, so all 4 950 pairs are searched for line of sight (the search of
-``link_windows``: interpolants through 30 s states, second-order safe steps) and every link edge
+``link_windows``: interpolants through 30 s states, safe steps from a cubic bound) and every link edge
 is logged on both ends. Set ``OPENBLAS_NUM_THREADS=1`` (numpy's idle threads spin otherwise).
 
 How: ``python benches/python/bench_links.py [--spacecraft 100] [--repeat 3]`` after building a

@@ -106,10 +106,24 @@ pub(crate) struct Plan {
     /// edges are breakpoints only for a spacecraft with constraints, which
     /// may depend on them.
     pub(crate) peers: Vec<Interval<usize>>,
+    /// The edges of `peers` in time order (`index_edges` builds it), so that
+    /// the edges in a span are found by bisection, not by a scan of them all.
+    pub(crate) peer_edges: Vec<PeerEdge>,
     /// The transfer legs this spacecraft takes part in, sending or
     /// receiving, sorted by start; they may overlap. Their edges are
     /// breakpoints: they change the load and the storage rates.
     pub(crate) legs: Vec<Interval<Leg>>,
+}
+
+/// One edge of a peer's line-of-sight window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PeerEdge {
+    /// When, s.
+    pub(crate) at_s: f64,
+    /// The peer's index.
+    pub(crate) peer: usize,
+    /// A window starts here (else one ends).
+    pub(crate) starts: bool,
 }
 
 /// A transfer's share of a window, as one of its two ends sees it: the
@@ -140,6 +154,27 @@ impl Plan {
             .collect();
         self.edges.sort_by(f64::total_cmp);
         self.edges.dedup();
+        self.peer_edges = (self.peers.iter())
+            .flat_map(|w| {
+                [(w.start_s, true), (w.end_s, false)].map(|(at_s, starts)| PeerEdge {
+                    at_s,
+                    peer: w.what,
+                    starts,
+                })
+            })
+            .collect();
+        (self.peer_edges).sort_by(|x, y| x.at_s.total_cmp(&y.at_s).then(x.peer.cmp(&y.peer)));
+    }
+
+    /// The peer edges at times in (from_s, to_s] — and at 0 when `from_s` is 0.
+    pub(crate) fn peer_edges_in(&self, from_s: f64, to_s: f64) -> &[PeerEdge] {
+        let first = if from_s == 0.0 {
+            self.peer_edges.partition_point(|e| e.at_s < 0.0)
+        } else {
+            self.peer_edges.partition_point(|e| e.at_s <= from_s)
+        };
+        let last = self.peer_edges.partition_point(|e| e.at_s <= to_s);
+        &self.peer_edges[first..last.max(first)]
     }
 
     /// Indices of the peers in view at `t`, in spacecraft order.

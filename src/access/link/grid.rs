@@ -57,6 +57,52 @@ impl Piece {
         control.iter().map(|v| v.norm()).fold(0.0, f64::max) * self.rate
     }
 
+    /// The piece's Bézier control points (position in s ∈ [0, 1]).
+    fn control_points(&self) -> [Vector3<f64>; 4] {
+        let [c0, c1, c2, c3] = &self.c;
+        [
+            *c0,
+            c0 + c1 / 3.0,
+            c0 + c1 * (2.0 / 3.0) + c2 / 3.0,
+            c0 + c1 + c2 + c3,
+        ]
+    }
+
+    /// Bounds of the distance from the Earth's centre over the interval, km:
+    /// |p|² is a degree-6 polynomial whose Bernstein coefficients (products
+    /// of the control points) bound it.
+    fn radius_range(&self) -> (f64, f64) {
+        const BINOMIAL_3: [f64; 4] = [1.0, 3.0, 3.0, 1.0];
+        const BINOMIAL_6: [f64; 7] = [1.0, 6.0, 15.0, 20.0, 15.0, 6.0, 1.0];
+        let b = self.control_points();
+        let mut coefficients = [0.0; 7];
+        for i in 0..4 {
+            coefficients[2 * i] += BINOMIAL_3[i] * BINOMIAL_3[i] * b[i].norm_squared();
+            for j in i + 1..4 {
+                coefficients[i + j] += 2.0 * BINOMIAL_3[i] * BINOMIAL_3[j] * b[i].dot(&b[j]);
+            }
+        }
+        let (mut low, mut high) = (f64::INFINITY, 0.0f64);
+        for (k, c) in coefficients.iter().enumerate() {
+            let value = c / BINOMIAL_6[k];
+            (low, high) = (low.min(value), high.max(value));
+        }
+        (low.max(0.0).sqrt(), high.sqrt())
+    }
+
+    /// The acceleration at the fraction `s` of the interval, km/s² (linear
+    /// in s: the interpolant is C¹, so it jumps a little at grid points).
+    #[inline]
+    fn acceleration_at_fraction(&self, s: f64) -> Vector3<f64> {
+        let [_, _, c2, c3] = &self.c;
+        (c2 * 2.0 + c3 * (6.0 * s)) * (self.rate * self.rate)
+    }
+
+    /// The jerk (constant over the interval), km/s³.
+    fn jerk(&self) -> f64 {
+        (self.c[3] * 6.0).norm() * self.rate.powi(3)
+    }
+
     /// An upper bound of the interpolant's acceleration over the interval,
     /// km/s²: it is linear in time, largest at an end.
     fn acceleration_bound(&self) -> f64 {
@@ -87,7 +133,41 @@ pub(crate) struct MotionBound {
     pub(crate) speed_km_s: f64,
     /// Largest acceleration, km/s².
     pub(crate) acceleration_km_s2: f64,
+    /// Smallest distance from the Earth's centre, km.
+    pub(crate) min_radius_km: f64,
+    /// Largest distance from the Earth's centre, km.
+    pub(crate) max_radius_km: f64,
+    /// Largest jerk, km/s³.
+    pub(crate) jerk_km_s3: f64,
+    /// Largest jump of the acceleration at a grid point, km/s².
+    pub(crate) acceleration_jump_km_s2: f64,
 }
+
+impl MotionBound {
+    /// The bound of one satellite's pieces.
+    fn of(pieces: &[Piece]) -> Self {
+        let mut bound = Self {
+            min_radius_km: f64::INFINITY,
+            ..Self::default()
+        };
+        for (k, piece) in pieces.iter().enumerate() {
+            let (low, high) = piece.radius_range();
+            bound.speed_km_s = bound.speed_km_s.max(piece.speed_bound());
+            bound.acceleration_km_s2 = bound.acceleration_km_s2.max(piece.acceleration_bound());
+            bound.min_radius_km = bound.min_radius_km.min(low);
+            bound.max_radius_km = bound.max_radius_km.max(high);
+            bound.jerk_km_s3 = bound.jerk_km_s3.max(piece.jerk());
+            if let Some(next) = pieces.get(k + 1) {
+                let jump = piece.acceleration_at_fraction(1.0) - next.acceleration_at_fraction(0.0);
+                bound.acceleration_jump_km_s2 = bound.acceleration_jump_km_s2.max(jump.norm());
+            }
+        }
+        bound
+    }
+}
+
+/// Position, velocity and acceleration at one instant (km, km/s, km/s²).
+pub(crate) type Kinematics = (Vector3<f64>, Vector3<f64>, Vector3<f64>);
 
 impl ScreenGrid {
     /// The grid of `satellites` over [from_s, to_s] on `axis` (parallel over satellites).
@@ -110,14 +190,7 @@ impl ScreenGrid {
                     .collect())
             })
             .collect::<Result<Vec<Vec<Piece>>>>()?;
-        let bounds = (pieces.iter())
-            .map(|row| {
-                row.iter().fold(MotionBound::default(), |b, piece| MotionBound {
-                    speed_km_s: b.speed_km_s.max(piece.speed_bound()),
-                    acceleration_km_s2: b.acceleration_km_s2.max(piece.acceleration_bound()),
-                })
-            })
-            .collect();
+        let bounds = pieces.iter().map(|row| MotionBound::of(row)).collect();
         Ok(Self {
             times,
             pieces,
@@ -144,6 +217,21 @@ impl ScreenGrid {
         let (pa, pb) = (&self.pieces[a][k], &self.pieces[b][k]);
         let s = (t - pa.t0) * pa.rate;
         [pa.state_at_fraction(s), pb.state_at_fraction(s)]
+    }
+
+    /// Position, velocity and acceleration of satellites `a` and `b` at `t`
+    /// (on the interpolants, the acceleration of the interval `t` starts).
+    #[inline]
+    pub(crate) fn kinematics(&self, [a, b]: [usize; 2], t: f64) -> [Kinematics; 2] {
+        let last = self.times.len() - 2;
+        let k = (((t - self.times[0]) * (1.0 / GRID_STEP_S)).max(0.0) as usize).min(last);
+        let (pa, pb) = (&self.pieces[a][k], &self.pieces[b][k]);
+        let s = (t - pa.t0) * pa.rate;
+        let with_acceleration = |piece: &Piece| {
+            let (p, v) = piece.state_at_fraction(s);
+            (p, v, piece.acceleration_at_fraction(s))
+        };
+        [with_acceleration(pa), with_acceleration(pb)]
     }
 
     /// Position and velocity of satellite `row` at `t` (on the interpolant).

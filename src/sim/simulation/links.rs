@@ -13,10 +13,8 @@
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
-
 use super::Simulation;
-use crate::access::link::{PairSearch, ScreenGrid};
+use crate::access::link::{all_windows, PairSearch, ScreenGrid};
 use crate::environment::LineOfSight;
 use crate::error::Result;
 use crate::satellite::Satellite;
@@ -172,20 +170,18 @@ impl Simulation {
         // Every spacecraft is on the screening grid (propagated once per point).
         let satellites: Vec<&Satellite> = self.spacecraft.iter().map(|sc| &sc.satellite).collect();
         let grid = ScreenGrid::new(&satellites, local, (0.0, span))?;
-        let found: Vec<Result<Vec<(f64, f64)>>> = (pairs.par_iter())
-            .map(|pair| {
-                let search_pair = PairSearch {
-                    grid: &grid,
-                    a: pair.a,
-                    b: pair.b,
-                    line_of_sight: &pair.line_of_sight,
-                };
-                search_pair.windows(search)
+        let searches = (pairs.iter())
+            .map(|pair| PairSearch {
+                grid: &grid,
+                a: pair.a,
+                b: pair.b,
+                line_of_sight: &pair.line_of_sight,
             })
             .collect();
+        let found = all_windows(searches, search)?;
         let mut peers = vec![Vec::new(); self.spacecraft.len()];
         for (pair, windows) in pairs.iter().zip(found) {
-            for (start, end) in windows? {
+            for (start, end) in windows {
                 let seen = |what| Interval {
                     start_s: from_s + start,
                     end_s: from_s + end,
@@ -215,14 +211,23 @@ impl Simulation {
         let mut events = Vec::new();
         let peer = |k: usize| self.spacecraft[k].name.clone();
         for (i, plan) in plans.iter().enumerate() {
-            for w in &plan.peers {
-                let opens = w.start_s > block_from_s || w.start_s == 0.0;
-                if opens && (w.start_s > from_s || (from_s == 0.0 && w.start_s == 0.0)) && w.start_s <= to_s {
-                    events.push((w.start_s, i, EventKind::LinkStarted { peer: peer(w.what) }));
-                }
-                if w.end_s > from_s && w.end_s <= to_s {
-                    events.push((w.end_s, i, EventKind::LinkEnded { peer: peer(w.what) }));
-                }
+            for edge in plan.peer_edges_in(from_s, to_s) {
+                let kind = if edge.starts {
+                    // A window open at the block's start was logged in the block before.
+                    if edge.at_s <= block_from_s && edge.at_s != 0.0 {
+                        continue;
+                    }
+                    EventKind::LinkStarted {
+                        peer: peer(edge.peer),
+                    }
+                } else if edge.at_s > from_s {
+                    EventKind::LinkEnded {
+                        peer: peer(edge.peer),
+                    }
+                } else {
+                    continue;
+                };
+                events.push((edge.at_s, i, kind));
             }
         }
         events
