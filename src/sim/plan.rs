@@ -109,6 +109,8 @@ pub(crate) struct Plan {
     /// The edges of `peers` in time order (`index_edges` builds it), so that
     /// the edges in a span are found by bisection, not by a scan of them all.
     pub(crate) peer_edges: Vec<PeerEdge>,
+    /// How many peers are in view just after each of `peer_edges`.
+    pub(crate) peers_open: Vec<u32>,
     /// The transfer legs this spacecraft takes part in, sending or
     /// receiving, sorted by start; they may overlap. Their edges are
     /// breakpoints: they change the load and the storage rates.
@@ -164,6 +166,24 @@ impl Plan {
             })
             .collect();
         (self.peer_edges).sort_by(|x, y| x.at_s.total_cmp(&y.at_s).then(x.peer.cmp(&y.peer)));
+        let mut open = 0u32;
+        self.peers_open = (self.peer_edges.iter())
+            .map(|e| {
+                open = if e.starts {
+                    open + 1
+                } else {
+                    open.saturating_sub(1)
+                };
+                open
+            })
+            .collect();
+    }
+
+    /// How many peers are in view at `t` (a peer's windows never overlap:
+    /// the windows started by `t` less those ended by then).
+    pub(crate) fn peers_in_view_at(&self, t: f64) -> usize {
+        let passed = self.peer_edges.partition_point(|e| e.at_s <= t);
+        passed.checked_sub(1).map_or(0, |k| self.peers_open[k] as usize)
     }
 
     /// The peer edges at times in (from_s, to_s] — and at 0 when `from_s` is 0.

@@ -386,7 +386,7 @@ impl SpacecraftState {
         };
         let position_km = [state.position_km.x, state.position_km.y, state.position_km.z];
         Ok(Sample {
-            peers_in_view: plan.peers_at(t).len() as u32,
+            peers_in_view: plan.peers_in_view_at(t) as u32,
             ..Snapshot::new(sc, self, t, fraction, Some(flows)).sample(index, position_km)
         })
     }

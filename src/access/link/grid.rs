@@ -48,13 +48,14 @@ impl Piece {
         (position, velocity)
     }
 
-    /// An upper bound of the interpolant's speed over the interval, km/s: its
-    /// velocity is a quadratic Bézier curve, inside the convex hull of its
-    /// three control points.
-    fn speed_bound(&self) -> f64 {
+    /// The square of an upper bound of the interpolant's speed over the
+    /// interval, km²/s²: its velocity is a quadratic Bézier curve, inside the
+    /// convex hull of its three control points. (Squares: one square root per
+    /// satellite, not per piece.)
+    fn speed_squared_bound(&self) -> f64 {
         let [_, c1, c2, c3] = &self.c;
         let control = [*c1, c1 + c2, c1 + c2 * 2.0 + c3 * 3.0];
-        control.iter().map(|v| v.norm()).fold(0.0, f64::max) * self.rate
+        control.iter().map(|v| v.norm_squared()).fold(0.0, f64::max) * self.rate * self.rate
     }
 
     /// The piece's Bézier control points (position in s ∈ [0, 1]).
@@ -68,10 +69,10 @@ impl Piece {
         ]
     }
 
-    /// Bounds of the distance from the Earth's centre over the interval, km:
-    /// |p|² is a degree-6 polynomial whose Bernstein coefficients (products
-    /// of the control points) bound it.
-    fn radius_range(&self) -> (f64, f64) {
+    /// Bounds of the squared distance from the Earth's centre over the
+    /// interval, km²: |p|² is a degree-6 polynomial whose Bernstein
+    /// coefficients (products of the control points) bound it.
+    fn radius_squared_range(&self) -> (f64, f64) {
         const BINOMIAL_3: [f64; 4] = [1.0, 3.0, 3.0, 1.0];
         const BINOMIAL_6: [f64; 7] = [1.0, 6.0, 15.0, 20.0, 15.0, 6.0, 1.0];
         let b = self.control_points();
@@ -87,7 +88,7 @@ impl Piece {
             let value = c / BINOMIAL_6[k];
             (low, high) = (low.min(value), high.max(value));
         }
-        (low.max(0.0).sqrt(), high.sqrt())
+        (low.max(0.0), high)
     }
 
     /// The acceleration at the fraction `s` of the interval, km/s² (linear
@@ -98,17 +99,19 @@ impl Piece {
         (c2 * 2.0 + c3 * (6.0 * s)) * (self.rate * self.rate)
     }
 
-    /// The jerk (constant over the interval), km/s³.
-    fn jerk(&self) -> f64 {
-        (self.c[3] * 6.0).norm() * self.rate.powi(3)
+    /// The squared jerk (constant over the interval), km²/s⁶.
+    fn jerk_squared(&self) -> f64 {
+        (self.c[3] * 6.0).norm_squared() * self.rate.powi(6)
     }
 
-    /// An upper bound of the interpolant's acceleration over the interval,
-    /// km/s²: it is linear in time, largest at an end.
-    fn acceleration_bound(&self) -> f64 {
+    /// The square of an upper bound of the interpolant's acceleration over
+    /// the interval, km²/s⁴: it is linear in time, largest at an end.
+    fn acceleration_squared_bound(&self) -> f64 {
         let [_, _, c2, c3] = &self.c;
-        let ends = (c2 * 2.0).norm().max((c2 * 2.0 + c3 * 6.0).norm());
-        ends * self.rate * self.rate
+        let ends = (c2 * 2.0)
+            .norm_squared()
+            .max((c2 * 2.0 + c3 * 6.0).norm_squared());
+        ends * self.rate.powi(4)
     }
 }
 
@@ -146,23 +149,31 @@ pub(crate) struct MotionBound {
 impl MotionBound {
     /// The bound of one satellite's pieces.
     fn of(pieces: &[Piece]) -> Self {
-        let mut bound = Self {
+        // Squares throughout, their roots at the end.
+        let mut squares = Self {
             min_radius_km: f64::INFINITY,
             ..Self::default()
         };
         for (k, piece) in pieces.iter().enumerate() {
-            let (low, high) = piece.radius_range();
-            bound.speed_km_s = bound.speed_km_s.max(piece.speed_bound());
-            bound.acceleration_km_s2 = bound.acceleration_km_s2.max(piece.acceleration_bound());
-            bound.min_radius_km = bound.min_radius_km.min(low);
-            bound.max_radius_km = bound.max_radius_km.max(high);
-            bound.jerk_km_s3 = bound.jerk_km_s3.max(piece.jerk());
+            let (low, high) = piece.radius_squared_range();
+            squares.speed_km_s = squares.speed_km_s.max(piece.speed_squared_bound());
+            squares.acceleration_km_s2 = squares.acceleration_km_s2.max(piece.acceleration_squared_bound());
+            squares.min_radius_km = squares.min_radius_km.min(low);
+            squares.max_radius_km = squares.max_radius_km.max(high);
+            squares.jerk_km_s3 = squares.jerk_km_s3.max(piece.jerk_squared());
             if let Some(next) = pieces.get(k + 1) {
                 let jump = piece.acceleration_at_fraction(1.0) - next.acceleration_at_fraction(0.0);
-                bound.acceleration_jump_km_s2 = bound.acceleration_jump_km_s2.max(jump.norm());
+                squares.acceleration_jump_km_s2 = squares.acceleration_jump_km_s2.max(jump.norm_squared());
             }
         }
-        bound
+        Self {
+            speed_km_s: squares.speed_km_s.sqrt(),
+            acceleration_km_s2: squares.acceleration_km_s2.sqrt(),
+            min_radius_km: squares.min_radius_km.sqrt(),
+            max_radius_km: squares.max_radius_km.sqrt(),
+            jerk_km_s3: squares.jerk_km_s3.sqrt(),
+            acceleration_jump_km_s2: squares.acceleration_jump_km_s2.sqrt(),
+        }
     }
 }
 

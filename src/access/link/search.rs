@@ -108,6 +108,8 @@ struct SeparationBound {
     jump: f64,
     /// Bound of |y‴| between grid points plus the jumps spread over them, km²/s³.
     jerk: f64,
+    /// Bound of the rounding error of y, km².
+    rounding: f64,
 }
 
 impl SeparationBound {
@@ -131,7 +133,22 @@ impl SeparationBound {
             jump,
             // Positive, so that the cubic's turning points exist.
             jerk: (third + jump / GRID_STEP_S).max(1e-30),
+            // A dot product of 3 terms errs by at most 3 ulps of |p_a||p_b|.
+            rounding: 4.0 * f64::EPSILON * ra * rb,
         })
+    }
+
+    /// Whether y shows the pair surely visible (`Some(true)`), surely blocked
+    /// (`Some(false)`), or leaves it to the margin (inside the band the radii
+    /// leave open, widened by the rounding of y).
+    fn sure_visibility(&self, y: f64) -> Option<bool> {
+        if y > self.visible_above + self.rounding {
+            Some(true)
+        } else if y < self.blocked_below - self.rounding {
+            Some(false)
+        } else {
+            None
+        }
     }
 
     /// How long, s, the clearance surely keeps its sign (`visible` or not)
@@ -210,19 +227,26 @@ impl PairSearch<'_> {
         }
     }
 
-    /// The margin at `t`, km, and how long it surely keeps its sign, s: the
-    /// horizon-angle step alone when it gives one and no range limit applies,
-    /// else the best of it and the km bounds.
-    fn probe(&self, t: f64, bounds: &Bounds) -> (f64, f64) {
+    /// Whether the pair sees each other at `t`, and how long that surely
+    /// lasts, s: the horizon-angle step alone when it gives one and no range
+    /// limit applies (and then the margin itself is not needed unless y is
+    /// within rounding of the band), else the best of it and the km bounds.
+    fn probe(&self, t: f64, bounds: &Bounds) -> (bool, f64) {
         let moving = self.grid.kinematics([self.a, self.b], t);
         let [(a, va, _), (b, vb, _)] = moving;
-        let margin = self.line_of_sight.margin_km(&a, &b);
-        let angular = (bounds.separation).map_or(0.0, |bound| bound.step(separation(&moving), margin > 0.0));
-        if angular > 0.0 && self.line_of_sight.max_range_km.is_none() {
-            return (margin, angular);
+        if let (Some(bound), None) = (bounds.separation, self.line_of_sight.max_range_km) {
+            let y = separation(&moving);
+            let visible =
+                (bound.sure_visibility(y.0)).unwrap_or_else(|| self.line_of_sight.margin_km(&a, &b) > 0.0);
+            let step = bound.step(y, visible);
+            if step > 0.0 {
+                return (visible, step);
+            }
         }
+        let visible = self.line_of_sight.margin_km(&a, &b) > 0.0;
+        let angular = (bounds.separation).map_or(0.0, |bound| bound.step(separation(&moving), visible));
         let sample = self.sample(&[(a, va), (b, vb)]);
-        (margin, self.safe_step(&sample, bounds).max(angular))
+        (visible, self.safe_step(&sample, bounds).max(angular))
     }
 
     /// How long, s, the margin surely keeps the sign it has at `sample`: the
@@ -322,9 +346,10 @@ const TILE_S: f64 = 1_800.0;
 struct Walk<'g> {
     search: PairSearch<'g>,
     bounds: Bounds,
-    /// Where the walk is, s, the margin there, km, and the safe step from it, s.
+    /// Where the walk is, s, whether the pair is visible there, and the safe
+    /// step from it, s.
     t: f64,
-    margin: f64,
+    visible: bool,
     step: f64,
     /// Window edges found so far (a start first).
     edges: Vec<f64>,
@@ -335,38 +360,44 @@ impl<'g> Walk<'g> {
     fn new(search: PairSearch<'g>) -> Self {
         let bounds = search.bounds();
         let from = search.grid.span().0;
-        let (margin, step) = search.probe(from, &bounds);
+        let (visible, step) = search.probe(from, &bounds);
         Self {
             search,
             bounds,
             t: from,
-            margin,
+            visible,
             step,
-            edges: if margin > 0.0 { vec![from] } else { Vec::new() },
+            edges: if visible { vec![from] } else { Vec::new() },
         }
     }
 
     /// Walks on until `until` (or a little past it: the last step is whole),
     /// refining each sign change of the margin with Brent's method.
     fn advance(&mut self, until: f64, config: &SearchConfig) -> Result<()> {
+        while self.t < until.min(self.search.grid.span().1) {
+            self.step_once(config)?;
+        }
+        Ok(())
+    }
+
+    /// One safe step, refining a sign change of the margin across it.
+    fn step_once(&mut self, config: &SearchConfig) -> Result<()> {
         let search = &self.search;
         let to = search.grid.span().1;
-        let margin = |t: f64| -> Result<f64> { Ok(search.margin(t)) };
-        while self.t < until.min(to) {
-            let next_t = (self.t + self.step.max(config.min_step_s)).min(to);
-            let (next, next_step) = search.probe(next_t, &self.bounds);
-            if (self.margin > 0.0) != (next > 0.0) {
-                (self.edges).push(brent(
-                    margin,
-                    self.t,
-                    next_t,
-                    self.margin,
-                    next,
-                    config.tolerance_s,
-                )?);
+        let next_t = (self.t + self.step.max(config.min_step_s)).min(to);
+        let (mut visible, mut next_step) = search.probe(next_t, &self.bounds);
+        if visible != self.visible {
+            let margin = |t: f64| -> Result<f64> { Ok(search.margin(t)) };
+            let (before, after) = (search.margin(self.t), search.margin(next_t));
+            if (before > 0.0) != (after > 0.0) {
+                (self.edges).push(brent(margin, self.t, next_t, before, after, config.tolerance_s)?);
+            } else {
+                // y and the margin disagree by rounding at the edge: the
+                // margin decides, with no step taken on y's word.
+                (visible, next_step) = (self.visible, 0.0);
             }
-            (self.t, self.margin, self.step) = (next_t, next, next_step);
         }
+        (self.t, self.visible, self.step) = (next_t, visible, next_step);
         Ok(())
     }
 
@@ -482,7 +513,7 @@ impl Cubic {
         // Where the cubic term alone would reach the value, and twice that:
         // a bracket of a few percent, usually, where Newton from the longest
         // step would take many rounds.
-        let guess = (self.value / self.sixth_jerk).cbrt();
+        let guess = rough_cbrt(self.value / self.sixth_jerk);
         for candidate in [guess, 2.0 * guess] {
             if candidate > low && candidate < high {
                 let at = self.at(candidate);
@@ -524,6 +555,14 @@ impl Cubic {
     }
 }
 
+/// ∛x to about 0.1 % for x > 0 (a guess only: `f64::cbrt` costs as much as
+/// a whole step of the walk): the exponent divided by three through the bits
+/// (Kahan's trick), then one Newton step.
+fn rough_cbrt(x: f64) -> f64 {
+    let y = f64::from_bits(x.to_bits() / 3 + 0x2A9F_7893_782D_A1CE);
+    y - (y * y * y - x) / (3.0 * y * y)
+}
+
 /// The longest step the cubic bound is asked for, s.
 const MAX_STEP_S: f64 = 3_600.0;
 /// How closely a cubic's first zero is bracketed: to this many seconds...
@@ -550,6 +589,17 @@ fn quadratic_step(value: f64, rate: f64, curvature: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rough cube root is within 0.5 % over the range a step's guess
+    /// sees (and any positive number).
+    #[test]
+    fn the_rough_cube_root_is_close() {
+        for k in -300..300 {
+            let x = 1.7f64.powi(k);
+            let relative = (rough_cbrt(x) / x.cbrt() - 1.0).abs();
+            assert!(relative < 5e-3, "{x}: {relative}");
+        }
+    }
 
     /// The cubic step is safe (the cubic stays positive on it, sampled
     /// finely) and nearly the cubic's first zero (within the bracketing
