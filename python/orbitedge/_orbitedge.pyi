@@ -282,6 +282,7 @@ class Simulation:
         shadow_model: str = "conical",
         sync_interval_s: float = 60.0,
         station_assignment: Literal["first_come", "highest_elevation"] | dict[str, Sequence[str]] | None = "first_come",
+        name: str | None = None,
     ) -> Simulation: ...
     @staticmethod
     def restore(blob: bytes) -> Simulation: ...

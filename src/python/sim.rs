@@ -247,6 +247,7 @@ impl PySimulation {
         work: impl FnOnce(&mut Simulation, &mut dyn FnMut(f64) -> bool) -> crate::Result<T> + Send,
     ) -> PyResult<T> {
         let interrupted: Arc<Mutex<Option<PyErr>>> = Arc::default();
+        let started = std::time::Instant::now();
         let sim = &mut self.inner;
         let outcome = py.detach(|| {
             with_threads(threads, || {
@@ -266,8 +267,10 @@ impl PySimulation {
                     })
                 })
             })
-        })?;
-        let value = outcome.py_err()?;
+        });
+        // The report's "run in" counts the time spent advancing, also on an error.
+        self.info.wall_s += started.elapsed().as_secs_f64();
+        let value = outcome?.py_err()?;
         if let Some(error) = self.hook_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
             return Err(error);
         }
@@ -293,8 +296,8 @@ impl PySimulation {
 impl PySimulation {
     #[new]
     #[pyo3(
-        signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical", sync_interval_s = 60.0, station_assignment = None),
-        text_signature = "(start, spacecraft, stations=[], seed=0, telemetry_interval_s=60.0, max_substep_s=60.0, shadow_model='conical', sync_interval_s=60.0, station_assignment='first_come')"
+        signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical", sync_interval_s = 60.0, station_assignment = None, name = None),
+        text_signature = "(start, spacecraft, stations=[], seed=0, telemetry_interval_s=60.0, max_substep_s=60.0, shadow_model='conical', sync_interval_s=60.0, station_assignment='first_come', name=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -307,6 +310,7 @@ impl PySimulation {
         shadow_model: &str,
         sync_interval_s: f64,
         station_assignment: Option<&Bound<'_, PyAny>>,
+        name: Option<String>,
     ) -> PyResult<Self> {
         guard("Simulation", || {
             let seed: u64 = seed.unsigned("seed")?;
@@ -333,10 +337,11 @@ impl PySimulation {
                 config,
             )
             .py_err()?;
+            let scenario = name.unwrap_or_else(|| default_title(&inner));
             Ok(Self::from_simulation(
                 inner,
                 crate::report::RunInfo {
-                    scenario: "simulation".into(),
+                    scenario,
                     ..Default::default()
                 },
             ))
@@ -718,10 +723,12 @@ impl PySimulation {
     #[staticmethod]
     fn restore(blob: &[u8]) -> PyResult<Self> {
         guard("Simulation.restore", || {
+            let inner = Simulation::restore(blob).py_err()?;
+            let scenario = default_title(&inner);
             Ok(Self::from_simulation(
-                Simulation::restore(blob).py_err()?,
+                inner,
                 crate::report::RunInfo {
-                    scenario: "simulation".into(),
+                    scenario,
                     ..Default::default()
                 },
             ))
@@ -812,3 +819,11 @@ pickle::serde_value_class!(PySpacecraft, Spacecraft, "spacecraft", |inner| Ok(Se
     inner: inner.validated().py_err()?,
 }));
 pickle::serde_value_class!(PyEvent, Event, "event");
+
+/// The report title of a simulation built without a name: what it is and when
+/// it starts ("3 spacecraft from 2024-03-01 00:00:00 UTC").
+fn default_title(sim: &Simulation) -> String {
+    let count = sim.spacecraft().len();
+    let (y, mo, d, h, mi, s, _) = sim.start().to_gregorian_utc();
+    format!("{count} spacecraft from {y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+}

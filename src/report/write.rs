@@ -240,7 +240,8 @@ pub fn inference_records_from_jsonl(
 }
 
 fn hours(seconds: f64) -> String {
-    format!("{:.2} h", seconds / 3_600.0)
+    // + 0.0 turns −0.0 (the sum of no passes: Rust's empty f64 sum) into 0.0.
+    format!("{:.2} h", seconds / 3_600.0 + 0.0)
 }
 
 fn megabytes(bytes: f64) -> String {
@@ -255,10 +256,20 @@ fn percent(part: f64, whole: f64) -> String {
     }
 }
 
+/// A temperature range in °C, "–" when nothing was modelled (no thermal
+/// model: the range is still the empty (∞, −∞)).
+fn celsius_range((low_k, high_k): (f64, f64)) -> String {
+    if low_k.is_finite() && high_k.is_finite() {
+        format!("{:.1}–{:.1}", low_k - 273.15, high_k - 273.15)
+    } else {
+        "–".into()
+    }
+}
+
 fn row(s: &SpacecraftSummary) -> String {
     let contact: f64 = s.contact_s.values().sum();
     format!(
-        "| {} | {:.1} | {:.1} | {} | {:.1}–{:.1} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        "| {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
         s.name,
         s.energy.generated_wh,
         s.energy.consumed_wh,
@@ -267,8 +278,7 @@ fn row(s: &SpacecraftSummary) -> String {
         } else {
             format!("{:.0} % at {}", 100.0 * s.min_soc, hours(s.min_soc_elapsed_s))
         },
-        s.temperature_range_k.0 - 273.15,
-        s.temperature_range_k.1 - 273.15,
+        celsius_range(s.temperature_range_k),
         hours(s.eclipse_s),
         hours(contact),
         s.images_captured,

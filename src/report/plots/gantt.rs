@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    bold, draw_legend, font, hours_label, DrawResult, Figure, LegendItem, Swatch, LABEL_PX, SERIES, TICK_PX,
-    TITLE_PX,
+    bold, draw_legend, font, hour_label_count, hour_tick, hours_label, DrawResult, Figure, LegendItem,
+    Swatch, LABEL_PX, SERIES, TICK_PX, TITLE_PX,
 };
 use crate::report::intervals::{intervals, JobOutcome, Shadow, SpacecraftIntervals};
 use crate::sim::Simulation;
@@ -109,8 +109,8 @@ impl Figure for Gantt {
         chart
             .configure_mesh()
             .x_desc(self.x_label.as_str())
-            .x_labels(25)
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_labels(hour_label_count(self.span_h, 25))
+            .x_label_formatter(&hour_tick)
             .y_labels(0)
             .disable_y_mesh()
             .axis_desc_style(font(LABEL_PX))

@@ -116,6 +116,24 @@ fn hours_label(sim: &Simulation) -> String {
     format!("Time since {y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC (h)")
 }
 
+/// How many hour labels a time axis `span_h` long asks plotters for (which
+/// puts them at round values): whole hours when the span has at least two,
+/// so an 8-hour run reads 0 1 2 … 8, at most `most`.
+fn hour_label_count(span_h: f64, most: usize) -> usize {
+    if span_h >= 2.0 {
+        most.min(span_h.floor() as usize + 1)
+    } else {
+        most.min(11)
+    }
+}
+
+/// An hour label: as few decimals as the value needs (0, 1.5, 0.25), so
+/// labels at fractions of an hour stay distinct.
+fn hour_tick(hours: &f64) -> String {
+    let text = format!("{:.2}", hours + 0.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Pixel sizes of text (the same in PNG and SVG).
 const TITLE_PX: u32 = 30;
 const LABEL_PX: u32 = 22;
@@ -200,4 +218,34 @@ fn draw_legend<DB: DrawingBackend>(
         x += entry_w;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod hour_axis_tests {
+    use super::*;
+    use plotters::coord::ranged1d::Ranged;
+    use plotters::coord::types::RangedCoordf64;
+
+    /// The labels plotters draws on an hour axis are distinct and round, for
+    /// runs of every length (an 8-hour run once read 0 0 1 2 2 2 3 4 4 …).
+    #[test]
+    fn hour_labels_are_distinct_for_any_span() {
+        for span_h in [0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 8.0, 12.0, 24.0, 30.0, 72.0, 240.0] {
+            for most in [13, 25] {
+                let axis: RangedCoordf64 = (0.0..span_h).into();
+                let labels: Vec<String> = (axis.key_points(hour_label_count(span_h, most)).iter())
+                    .map(hour_tick)
+                    .collect();
+                let mut unique = labels.clone();
+                unique.dedup();
+                assert_eq!(unique, labels, "{span_h} h: {labels:?}");
+                assert!(labels.len() >= 3, "{span_h} h: {labels:?}");
+                if span_h >= 2.0 {
+                    assert!(labels.iter().all(|l| !l.contains('.')), "{span_h} h: {labels:?}");
+                }
+            }
+        }
+        assert_eq!(hour_tick(&0.5), "0.5");
+        assert_eq!(hour_tick(&-0.0), "0");
+    }
 }

@@ -4,8 +4,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    bold, draw_legend, font, hours_label, series_color, DrawResult, Figure, LegendItem, Swatch, LABEL_PX,
-    TICK_PX, TITLE_PX,
+    bold, draw_legend, font, hour_label_count, hour_tick, hours_label, series_color, DrawResult, Figure,
+    LegendItem, Swatch, LABEL_PX, TICK_PX, TITLE_PX,
 };
 use crate::sim::Simulation;
 
@@ -116,9 +116,9 @@ fn panel<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .x_labels(13)
+        .x_labels(hour_label_count(span_h, 13))
         .y_labels(8)
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_label_formatter(&hour_tick)
         .y_label_formatter(&|y| format!("{y:.0}"))
         .axis_desc_style(font(LABEL_PX))
         .label_style(font(TICK_PX))
