@@ -219,25 +219,29 @@ impl ScreenGrid {
         self.bounds[row]
     }
 
-    /// Position and velocity of satellites `a` and `b` at `t` (on the
-    /// interpolants: the same interval and fraction for both).
+    /// The pieces of satellites `a` and `b` over the interval holding `t`,
+    /// and `t`'s fraction of it (the same for both).
     #[inline]
-    pub(crate) fn states(&self, [a, b]: [usize; 2], t: f64) -> [State; 2] {
+    fn pieces_at(&self, [a, b]: [usize; 2], t: f64) -> (&Piece, &Piece, f64) {
         let last = self.times.len() - 2;
         let k = (((t - self.times[0]) * (1.0 / GRID_STEP_S)).max(0.0) as usize).min(last);
         let (pa, pb) = (&self.pieces[a][k], &self.pieces[b][k]);
-        let s = (t - pa.t0) * pa.rate;
+        (pa, pb, (t - pa.t0) * pa.rate)
+    }
+
+    /// Position and velocity of satellites `a` and `b` at `t` (on the
+    /// interpolants).
+    #[inline]
+    pub(crate) fn states(&self, pair: [usize; 2], t: f64) -> [State; 2] {
+        let (pa, pb, s) = self.pieces_at(pair, t);
         [pa.state_at_fraction(s), pb.state_at_fraction(s)]
     }
 
     /// Position, velocity and acceleration of satellites `a` and `b` at `t`
     /// (on the interpolants, the acceleration of the interval `t` starts).
     #[inline]
-    pub(crate) fn kinematics(&self, [a, b]: [usize; 2], t: f64) -> [Kinematics; 2] {
-        let last = self.times.len() - 2;
-        let k = (((t - self.times[0]) * (1.0 / GRID_STEP_S)).max(0.0) as usize).min(last);
-        let (pa, pb) = (&self.pieces[a][k], &self.pieces[b][k]);
-        let s = (t - pa.t0) * pa.rate;
+    pub(crate) fn kinematics(&self, pair: [usize; 2], t: f64) -> [Kinematics; 2] {
+        let (pa, pb, s) = self.pieces_at(pair, t);
         let with_acceleration = |piece: &Piece| {
             let (p, v) = piece.state_at_fraction(s);
             (p, v, piece.acceleration_at_fraction(s))
