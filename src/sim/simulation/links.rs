@@ -13,6 +13,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use super::Simulation;
 use crate::access::link::{all_windows, PairSearch, ScreenGrid};
 use crate::environment::LineOfSight;
@@ -191,9 +193,9 @@ impl Simulation {
                 peers[pair.b].push(seen(pair.a));
             }
         }
-        for list in &mut peers {
+        (peers.par_iter_mut()).for_each(|list| {
             list.sort_by(|x, y| x.start_s.total_cmp(&y.start_s).then(x.what.cmp(&y.what)));
-        }
+        });
         Ok(peers)
     }
 

@@ -191,9 +191,10 @@ impl Simulation {
             }
         }
         let progress = self.plan_transfers(block, &mut plans)?;
-        for (plan, hooks) in plans.iter_mut().zip(&self.hooks) {
+        let paseos = self.config.paseos_compatible;
+        (plans.par_iter_mut().zip(&self.hooks)).for_each(|(plan, hooks)| {
             let peer_edges = hooks.has_constraints();
-            if self.config.paseos_compatible {
+            if paseos {
                 // Steps are not split at eclipse edges in PASEOS mode.
                 let light = std::mem::take(&mut plan.light);
                 plan.index_edges(peer_edges);
@@ -201,7 +202,7 @@ impl Simulation {
             } else {
                 plan.index_edges(peer_edges);
             }
-        }
+        });
         Ok((plans, progress))
     }
 }
