@@ -102,7 +102,7 @@ pub fn find_link_windows(
                 line_of_sight: &line_of_sight,
             })
             .collect();
-        let edges = all_windows(searches.clone(), &config)?;
+        let edges = all_windows(&searches, &config)?;
         let found: Vec<Result<Vec<RawWindow>>> = (searches.par_iter().zip(edges))
             .map(|(search, windows)| with_closest_approach(search, windows, &config))
             .collect();

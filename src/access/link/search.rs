@@ -234,17 +234,15 @@ impl PairSearch<'_> {
     fn probe(&self, t: f64, bounds: &Bounds) -> (bool, f64) {
         let moving = self.grid.kinematics([self.a, self.b], t);
         let [(a, va, _), (b, vb, _)] = moving;
-        if let (Some(bound), None) = (bounds.separation, self.line_of_sight.max_range_km) {
-            let y = separation(&moving);
-            let visible =
-                (bound.sure_visibility(y.0)).unwrap_or_else(|| self.line_of_sight.margin_km(&a, &b) > 0.0);
-            let step = bound.step(y, visible);
-            if step > 0.0 {
-                return (visible, step);
-            }
+        let no_range_limit = self.line_of_sight.max_range_km.is_none();
+        let separation = (bounds.separation).map(|bound| (bound, separation(&moving)));
+        // y decides the sign alone only when the clearance is the whole margin.
+        let sure = (separation.filter(|_| no_range_limit)).and_then(|(bound, y)| bound.sure_visibility(y.0));
+        let visible = sure.unwrap_or_else(|| self.line_of_sight.margin_km(&a, &b) > 0.0);
+        let angular = separation.map_or(0.0, |(bound, y)| bound.step(y, visible));
+        if angular > 0.0 && no_range_limit {
+            return (visible, angular);
         }
-        let visible = self.line_of_sight.margin_km(&a, &b) > 0.0;
-        let angular = (bounds.separation).map_or(0.0, |bound| bound.step(separation(&moving), visible));
         let sample = self.sample(&[(a, va), (b, vb)]);
         (visible, self.safe_step(&sample, bounds).max(angular))
     }
@@ -321,13 +319,13 @@ impl PairSearch<'_> {
 /// tile's pieces of every satellite stay in cache while all pairs cross it,
 /// where a whole walk per pair would fetch them from memory at every step.
 pub(crate) fn all_windows(
-    searches: Vec<PairSearch<'_>>,
+    searches: &[PairSearch<'_>],
     config: &SearchConfig,
 ) -> Result<Vec<Vec<(f64, f64)>>> {
     let Some(grid) = searches.first().map(|s| s.grid) else {
         return Ok(Vec::new());
     };
-    let mut walks: Vec<Walk> = searches.into_par_iter().map(Walk::new).collect();
+    let mut walks: Vec<Walk> = searches.par_iter().map(|&search| Walk::new(search)).collect();
     let (from, to) = grid.span();
     let mut tile_end = from;
     while tile_end < to {

@@ -172,7 +172,7 @@ impl Simulation {
         // Every spacecraft is on the screening grid (propagated once per point).
         let satellites: Vec<&Satellite> = self.spacecraft.iter().map(|sc| &sc.satellite).collect();
         let grid = ScreenGrid::new(&satellites, local, (0.0, span))?;
-        let searches = (pairs.iter())
+        let searches: Vec<PairSearch> = (pairs.iter())
             .map(|pair| PairSearch {
                 grid: &grid,
                 a: pair.a,
@@ -180,7 +180,7 @@ impl Simulation {
                 line_of_sight: &pair.line_of_sight,
             })
             .collect();
-        let found = all_windows(searches, search)?;
+        let found = all_windows(&searches, search)?;
         let mut peers = vec![Vec::new(); self.spacecraft.len()];
         for (pair, windows) in pairs.iter().zip(found) {
             for (start, end) in windows {
