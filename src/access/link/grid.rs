@@ -104,6 +104,35 @@ impl Piece {
         (self.c[3] * 6.0).norm_squared() * self.rate.powi(6)
     }
 
+    /// −a·p/|p|² at the interval's start, 1/s²: ω² of the circle the
+    /// satellite is on (μ/r³ on a Kepler circle).
+    fn harmonic_rate_squared(&self) -> f64 {
+        let position = self.c[0];
+        -self.acceleration_at_fraction(0.0).dot(&position) / position.norm_squared()
+    }
+
+    /// Squares of bounds of the deviation from uniform circular motion at
+    /// the rate ω (ω² = `omega_sq`) over the interval: |p″ + ω²p| (km²/s⁴)
+    /// and |p‴ + ω²p′| (km²/s⁶). Both are Bézier curves in the interval's
+    /// fraction (cubic and quadratic: the acceleration, linear, raised to
+    /// degree 3; the jerk constant), inside the hulls of their control points.
+    fn harmonic_deviation_squared(&self, omega_sq: f64) -> (f64, f64) {
+        let [_, c1, c2, c3] = &self.c;
+        let rate_sq = self.rate * self.rate;
+        let (start, end) = (c2 * (2.0 * rate_sq), (c2 * 2.0 + c3 * 6.0) * rate_sq);
+        let acceleration = [start, (start * 2.0 + end) / 3.0, (start + end * 2.0) / 3.0, end];
+        let position = self.control_points();
+        let deviation = (acceleration.iter().zip(&position))
+            .map(|(a, p)| (a + p * omega_sq).norm_squared())
+            .fold(0.0, f64::max);
+        let jerk = c3 * (6.0 * rate_sq * self.rate);
+        let velocity = [*c1, c1 + c2, c1 + c2 * 2.0 + c3 * 3.0];
+        let deviation_rate = (velocity.iter())
+            .map(|v| (jerk + v * (omega_sq * self.rate)).norm_squared())
+            .fold(0.0, f64::max);
+        (deviation, deviation_rate)
+    }
+
     /// The square of an upper bound of the interpolant's acceleration over
     /// the interval, km²/s⁴: it is linear in time, largest at an end.
     fn acceleration_squared_bound(&self) -> f64 {
@@ -144,6 +173,14 @@ pub(crate) struct MotionBound {
     pub(crate) jerk_km_s3: f64,
     /// Largest jump of the acceleration at a grid point, km/s².
     pub(crate) acceleration_jump_km_s2: f64,
+    /// The rate of the circle the motion is closest to, ω² (1/s²): the mean
+    /// of −a·p/|p|² over the grid points (μ/r³ on a Kepler circle).
+    pub(crate) harmonic_rate_sq: f64,
+    /// Largest |p″ + ω²p|, km/s²: how far the motion is from uniform circular
+    /// motion at that rate (J2, eccentricity; 0 on a Kepler circle).
+    pub(crate) harmonic_deviation_km_s2: f64,
+    /// Largest |p‴ + ω²p′|, km/s³.
+    pub(crate) harmonic_deviation_rate_km_s3: f64,
 }
 
 impl MotionBound {
@@ -166,6 +203,10 @@ impl MotionBound {
                 squares.acceleration_jump_km_s2 = squares.acceleration_jump_km_s2.max(jump.norm_squared());
             }
         }
+        let omega_sq = pieces.iter().map(Piece::harmonic_rate_squared).sum::<f64>() / pieces.len() as f64;
+        let (deviation, deviation_rate) = (pieces.iter())
+            .map(|piece| piece.harmonic_deviation_squared(omega_sq))
+            .fold((0.0f64, 0.0f64), |(d, r), (pd, pr)| (d.max(pd), r.max(pr)));
         Self {
             speed_km_s: squares.speed_km_s.sqrt(),
             acceleration_km_s2: squares.acceleration_km_s2.sqrt(),
@@ -173,6 +214,9 @@ impl MotionBound {
             max_radius_km: squares.max_radius_km.sqrt(),
             jerk_km_s3: squares.jerk_km_s3.sqrt(),
             acceleration_jump_km_s2: squares.acceleration_jump_km_s2.sqrt(),
+            harmonic_rate_sq: omega_sq,
+            harmonic_deviation_km_s2: deviation.sqrt(),
+            harmonic_deviation_rate_km_s3: deviation_rate.sqrt(),
         }
     }
 }
@@ -190,18 +234,20 @@ impl ScreenGrid {
         let count = ((to_s - from_s) / GRID_STEP_S).ceil().max(1.0) as usize;
         let mut times: Vec<f64> = (0..count).map(|k| from_s + k as f64 * GRID_STEP_S).collect();
         times.push(to_s);
-        let pieces = (satellites.par_iter())
+        let rows = (satellites.par_iter())
             .map(|sat| {
                 let track = Track::new(*sat, axis);
                 let states = (times.iter())
                     .map(|&t| track.state(t).map(|s| (s.position_km, s.velocity_km_s)))
                     .collect::<Result<Vec<State>>>()?;
-                Ok((0..count)
+                let row: Vec<Piece> = (0..count)
                     .map(|k| Piece::through(states[k], states[k + 1], times[k], times[k + 1] - times[k]))
-                    .collect())
+                    .collect();
+                let bound = MotionBound::of(&row);
+                Ok((row, bound))
             })
-            .collect::<Result<Vec<Vec<Piece>>>>()?;
-        let bounds = pieces.iter().map(|row| MotionBound::of(row)).collect();
+            .collect::<Result<Vec<(Vec<Piece>, MotionBound)>>>()?;
+        let (pieces, bounds) = rows.into_iter().unzip();
         Ok(Self {
             times,
             pieces,

@@ -9,6 +9,7 @@
 //! exotic geometries).
 
 pub mod grid;
+mod harmonic;
 mod search;
 
 use hifitime::Epoch;

@@ -210,28 +210,32 @@ impl Simulation {
         block_from_s: f64,
         (from_s, to_s): (f64, f64),
     ) -> Vec<(f64, usize, EventKind)> {
-        let mut events = Vec::new();
         let peer = |k: usize| self.spacecraft[k].name.clone();
-        for (i, plan) in plans.iter().enumerate() {
-            for edge in plan.peer_edges_in(from_s, to_s) {
-                let kind = if edge.starts {
-                    // A window open at the block's start was logged in the block before.
-                    if edge.at_s <= block_from_s && edge.at_s != 0.0 {
+        let per_spacecraft: Vec<Vec<(f64, usize, EventKind)>> = (plans.par_iter().enumerate())
+            .map(|(i, plan)| {
+                let edges = plan.peer_edges_in(from_s, to_s);
+                let mut events = Vec::with_capacity(edges.len());
+                for edge in edges {
+                    let kind = if edge.starts {
+                        // A window open at the block's start was logged in the block before.
+                        if edge.at_s <= block_from_s && edge.at_s != 0.0 {
+                            continue;
+                        }
+                        EventKind::LinkStarted {
+                            peer: peer(edge.peer),
+                        }
+                    } else if edge.at_s > from_s {
+                        EventKind::LinkEnded {
+                            peer: peer(edge.peer),
+                        }
+                    } else {
                         continue;
-                    }
-                    EventKind::LinkStarted {
-                        peer: peer(edge.peer),
-                    }
-                } else if edge.at_s > from_s {
-                    EventKind::LinkEnded {
-                        peer: peer(edge.peer),
-                    }
-                } else {
-                    continue;
-                };
-                events.push((edge.at_s, i, kind));
-            }
-        }
-        events
+                    };
+                    events.push((edge.at_s, i, kind));
+                }
+                events
+            })
+            .collect();
+        per_spacecraft.into_iter().flatten().collect()
     }
 }

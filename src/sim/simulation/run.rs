@@ -291,21 +291,47 @@ impl Simulation {
         Ok(())
     }
 
-    fn push_events(&mut self, mut events: Vec<(f64, usize, EventKind)>, axis: &TimeAxis) {
-        events.sort_by(|a, b| {
-            a.0.total_cmp(&b.0)
-                .then(a.2.rank().cmp(&b.2.rank()))
+    /// Logs a group's events in (time, rank, spacecraft) order, ties in the
+    /// order they came. Small keys are sorted, not the events (an
+    /// `EventKind` is large, and a merge sort moves every element per pass:
+    /// that was most of the cost with thousands of link edges per block);
+    /// each distinct instant is converted to an epoch once (the two ends of
+    /// a link edge share one), and the events are built in parallel.
+    fn push_events(&mut self, events: Vec<(f64, usize, EventKind)>, axis: &TimeAxis) {
+        let mut order: Vec<(f64, u8, usize, usize)> = (events.iter().enumerate())
+            .map(|(k, (t, i, kind))| (*t, kind.rank(), *i, k))
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            (a.0.total_cmp(&b.0))
                 .then(a.1.cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+                .then(a.3.cmp(&b.3))
         });
-        for (t, i, kind) in events {
-            self.events.push(Event {
-                time: axis.epoch(t),
+        let mut slots: Vec<Option<(f64, usize, EventKind)>> = events.into_iter().map(Some).collect();
+        let sorted: Vec<(f64, usize, EventKind)> = order.iter().filter_map(|o| slots[o.3].take()).collect();
+        let mut instants: Vec<f64> = sorted.iter().map(|e| e.0).collect();
+        instants.dedup_by(|a, b| a.to_bits() == b.to_bits());
+        let epochs: Vec<Epoch> = instants.par_iter().map(|&t| axis.epoch(t)).collect();
+        let mut instant = 0;
+        let at: Vec<usize> = (sorted.iter())
+            .map(|e| {
+                if instants[instant].to_bits() != e.0.to_bits() {
+                    instant += 1;
+                }
+                instant
+            })
+            .collect();
+        let spacecraft = &self.spacecraft;
+        let built: Vec<Event> = (sorted.into_par_iter().zip(at))
+            .map(|((t, i, kind), at)| Event {
+                time: epochs[at],
                 elapsed_s: t,
-                spacecraft: self.spacecraft[i].name.clone(),
+                spacecraft: spacecraft[i].name.clone(),
                 spacecraft_index: i,
                 kind,
-            });
-        }
+            })
+            .collect();
+        self.events.extend(built);
     }
 }
 
