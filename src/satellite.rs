@@ -200,6 +200,10 @@ impl Propagator for Satellite {
         self.orbit.state_after(seconds)
     }
 
+    fn states_every(&self, first_s: f64, step_s: f64, count: usize) -> Result<Vec<StateVector>> {
+        self.orbit.states_every(first_s, step_s, count)
+    }
+
     fn motion_bounds(&self) -> MotionBounds {
         self.orbit.motion_bounds()
     }

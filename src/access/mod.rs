@@ -131,6 +131,13 @@ impl<'a, P: Propagator + ?Sized> Track<'a, P> {
     pub(crate) fn state(&self, seconds: f64) -> Result<StateVector> {
         self.propagator.state_after(self.offset_s + seconds)
     }
+
+    /// States at `first_s + k·step_s` on the axis, k < `count`
+    /// ([`Propagator::states_every`]).
+    pub(crate) fn states_every(&self, first_s: f64, step_s: f64, count: usize) -> Result<Vec<StateVector>> {
+        self.propagator
+            .states_every(self.offset_s + first_s, step_s, count)
+    }
 }
 
 /// Converts a time on the axis back to an epoch, rounding to the nanosecond.

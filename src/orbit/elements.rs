@@ -212,9 +212,16 @@ pub(crate) fn perifocal_axes(
     raan_rad: f64,
     argp_rad: f64,
 ) -> (Vector3<f64>, Vector3<f64>) {
-    let (sin_o, cos_o) = raan_rad.sin_cos();
-    let (sin_w, cos_w) = argp_rad.sin_cos();
-    let (sin_i, cos_i) = inclination_rad.sin_cos();
+    perifocal_axes_of(inclination_rad.sin_cos(), raan_rad.sin_cos(), argp_rad.sin_cos())
+}
+
+/// [`perifocal_axes`] from the sines and cosines of the inclination, the
+/// node and the argument of perigee.
+pub(crate) fn perifocal_axes_of(
+    (sin_i, cos_i): (f64, f64),
+    (sin_o, cos_o): (f64, f64),
+    (sin_w, cos_w): (f64, f64),
+) -> (Vector3<f64>, Vector3<f64>) {
     let p = Vector3::new(
         cos_o * cos_w - sin_o * sin_w * cos_i,
         sin_o * cos_w + cos_o * sin_w * cos_i,

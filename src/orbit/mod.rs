@@ -108,6 +108,15 @@ pub trait Propagator: Send + Sync {
         self.state_after(crate::time::seconds_between(self.epoch(), epoch))
     }
 
+    /// States at `first_s + k·step_s` for k < `count` (seconds after the
+    /// epoch): a grid of states, which a model may compute faster than one
+    /// by one (equal to [`Propagator::state_after`] at each to rounding).
+    fn states_every(&self, first_s: f64, step_s: f64, count: usize) -> Result<Vec<StateVector>> {
+        (0..count)
+            .map(|k| self.state_after(first_s + k as f64 * step_s))
+            .collect()
+    }
+
     /// Bounds on the motion that event searches use to skip, safely, intervals
     /// where nothing can happen. Over-estimates cost time, never correctness.
     fn motion_bounds(&self) -> MotionBounds;
@@ -182,6 +191,15 @@ impl Propagator for Orbit {
             Orbit::Sgp4(o) => o.state_after(seconds),
             Orbit::Ephemeris(o) => o.state_after(seconds),
             Orbit::Custom(o) => o.state_after(seconds),
+        }
+    }
+
+    fn states_every(&self, first_s: f64, step_s: f64, count: usize) -> Result<Vec<StateVector>> {
+        match self {
+            Orbit::J2(o) => o.states_every(first_s, step_s, count),
+            other => (0..count)
+                .map(|k| other.state_after(first_s + k as f64 * step_s))
+                .collect(),
         }
     }
 

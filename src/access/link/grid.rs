@@ -237,9 +237,9 @@ impl ScreenGrid {
         let rows = (satellites.par_iter())
             .map(|sat| {
                 let track = Track::new(*sat, axis);
-                let states = (times.iter())
-                    .map(|&t| track.state(t).map(|s| (s.position_km, s.velocity_km_s)))
-                    .collect::<Result<Vec<State>>>()?;
+                let mut grid = track.states_every(from_s, GRID_STEP_S, count)?;
+                grid.push(track.state(to_s)?);
+                let states: Vec<State> = grid.iter().map(|s| (s.position_km, s.velocity_km_s)).collect();
                 let row: Vec<Piece> = (0..count)
                     .map(|k| Piece::through(states[k], states[k + 1], times[k], times[k + 1] - times[k]))
                     .collect();

@@ -21,7 +21,7 @@ use crate::environment::LineOfSight;
 use crate::error::Result;
 use crate::satellite::Satellite;
 use crate::sim::events::{Event, EventKind};
-use crate::sim::plan::{Interval, Plan};
+use crate::sim::plan::{Interval, PeerEdge, Plan};
 use crate::spacecraft::Spacecraft;
 use crate::time::TimeAxis;
 
@@ -210,32 +210,32 @@ impl Simulation {
         block_from_s: f64,
         (from_s, to_s): (f64, f64),
     ) -> Vec<(f64, usize, EventKind)> {
-        let peer = |k: usize| self.spacecraft[k].name.clone();
-        let per_spacecraft: Vec<Vec<(f64, usize, EventKind)>> = (plans.par_iter().enumerate())
-            .map(|(i, plan)| {
-                let edges = plan.peer_edges_in(from_s, to_s);
-                let mut events = Vec::with_capacity(edges.len());
-                for edge in edges {
-                    let kind = if edge.starts {
-                        // A window open at the block's start was logged in the block before.
-                        if edge.at_s <= block_from_s && edge.at_s != 0.0 {
-                            continue;
-                        }
-                        EventKind::LinkStarted {
-                            peer: peer(edge.peer),
-                        }
-                    } else if edge.at_s > from_s {
-                        EventKind::LinkEnded {
-                            peer: peer(edge.peer),
-                        }
-                    } else {
-                        continue;
-                    };
-                    events.push((edge.at_s, i, kind));
-                }
-                events
-            })
+        let edges: Vec<&[PeerEdge]> = plans
+            .iter()
+            .map(|plan| plan.peer_edges_in(from_s, to_s))
             .collect();
-        per_spacecraft.into_iter().flatten().collect()
+        let mut events = Vec::with_capacity(edges.iter().map(|e| e.len()).sum());
+        let peer = |k: usize| self.spacecraft[k].name.clone();
+        for (i, edges) in edges.into_iter().enumerate() {
+            for edge in edges {
+                let kind = if edge.starts {
+                    // A window open at the block's start was logged in the block before.
+                    if edge.at_s <= block_from_s && edge.at_s != 0.0 {
+                        continue;
+                    }
+                    EventKind::LinkStarted {
+                        peer: peer(edge.peer),
+                    }
+                } else if edge.at_s > from_s {
+                    EventKind::LinkEnded {
+                        peer: peer(edge.peer),
+                    }
+                } else {
+                    continue;
+                };
+                events.push((edge.at_s, i, kind));
+            }
+        }
+        events
     }
 }

@@ -296,7 +296,7 @@ impl Simulation {
     /// `EventKind` is large, and a merge sort moves every element per pass:
     /// that was most of the cost with thousands of link edges per block);
     /// each distinct instant is converted to an epoch once (the two ends of
-    /// a link edge share one), and the events are built in parallel.
+    /// a link edge share one).
     fn push_events(&mut self, events: Vec<(f64, usize, EventKind)>, axis: &TimeAxis) {
         let mut order: Vec<(f64, u8, usize, usize)> = (events.iter().enumerate())
             .map(|(k, (t, i, kind))| (*t, kind.rank(), *i, k))
@@ -307,31 +307,26 @@ impl Simulation {
                 .then(a.2.cmp(&b.2))
                 .then(a.3.cmp(&b.3))
         });
-        let mut slots: Vec<Option<(f64, usize, EventKind)>> = events.into_iter().map(Some).collect();
-        let sorted: Vec<(f64, usize, EventKind)> = order.iter().filter_map(|o| slots[o.3].take()).collect();
-        let mut instants: Vec<f64> = sorted.iter().map(|e| e.0).collect();
-        instants.dedup_by(|a, b| a.to_bits() == b.to_bits());
-        let epochs: Vec<Epoch> = instants.par_iter().map(|&t| axis.epoch(t)).collect();
-        let mut instant = 0;
-        let at: Vec<usize> = (sorted.iter())
-            .map(|e| {
-                if instants[instant].to_bits() != e.0.to_bits() {
-                    instant += 1;
-                }
-                instant
-            })
-            .collect();
-        let spacecraft = &self.spacecraft;
-        let built: Vec<Event> = (sorted.into_par_iter().zip(at))
-            .map(|((t, i, kind), at)| Event {
-                time: epochs[at],
+        let mut kinds: Vec<Option<EventKind>> = events.into_iter().map(|(_, _, kind)| Some(kind)).collect();
+        self.events.reserve(order.len());
+        let mut instant: Option<(f64, Epoch)> = None;
+        for (t, _, i, k) in order {
+            let time = match instant {
+                Some((at, epoch)) if at.to_bits() == t.to_bits() => epoch,
+                _ => axis.epoch(t),
+            };
+            instant = Some((t, time));
+            let Some(kind) = kinds[k].take() else {
+                continue; // each index is in `order` once
+            };
+            self.events.push(Event {
+                time,
                 elapsed_s: t,
-                spacecraft: spacecraft[i].name.clone(),
+                spacecraft: self.spacecraft[i].name.clone(),
                 spacecraft_index: i,
                 kind,
-            })
-            .collect();
-        self.events.extend(built);
+            });
+        }
     }
 }
 
