@@ -51,3 +51,47 @@ fn results_do_not_depend_on_thread_count() {
     assert_eq!(one, two);
     assert_eq!(one, four);
 }
+
+/// A fleet whose every pair is followed logs thousands of link edges per
+/// group of sync points, built in parallel above a threshold and on one
+/// thread below it: the event log is the same whatever the thread count.
+#[test]
+fn link_events_do_not_depend_on_thread_count() {
+    use orbitedge::sim::{Simulation, Stepping};
+    use orbitedge::spacecraft::{RadioConfig, RateModel, Spacecraft};
+    let epoch = Epoch::from_gregorian_utc_at_midnight(2024, 3, 1);
+    let pattern = WalkerDelta {
+        total: 100,
+        planes: 10,
+        phasing: 1,
+        altitude_km: 550.0,
+        inclination_deg: 53.0,
+    };
+    let sats = Satellite::walker("W", &pattern, epoch, AnalyticModel::J2).unwrap();
+    let run = || {
+        let fleet = (sats.iter())
+            .map(|sat| {
+                let mut sc = Spacecraft::new(sat.name.clone(), sat.clone());
+                sc.radios = vec![RadioConfig {
+                    name: "isl".into(),
+                    rate: RateModel::Fixed { rate_bps: 1e6 },
+                    transmit_power_w: 5.0,
+                    partitions: vec!["products".into()],
+                    stations: vec![],
+                    inter_satellite: true,
+                    max_range_km: None,
+                }];
+                sc
+            })
+            .collect();
+        let mut sim = Simulation::new(epoch, fleet, vec![], 1).unwrap();
+        sim.run(epoch + Duration::from_hours(1.0), Stepping::EventDriven)
+            .unwrap();
+        sim.events().to_vec()
+    };
+    let one = on_threads(1, run);
+    let two = on_threads(2, run);
+    let links = one.iter().filter(|e| e.kind.name() == "link_started").count();
+    assert!(links > 2_000, "{links} link starts");
+    assert_eq!(one, two);
+}
