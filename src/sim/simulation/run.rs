@@ -301,12 +301,7 @@ impl Simulation {
         let mut order: Vec<(f64, u8, usize, usize)> = (events.iter().enumerate())
             .map(|(k, (t, i, kind))| (*t, kind.rank(), *i, k))
             .collect();
-        order.sort_unstable_by(|a, b| {
-            (a.0.total_cmp(&b.0))
-                .then(a.1.cmp(&b.1))
-                .then(a.2.cmp(&b.2))
-                .then(a.3.cmp(&b.3))
-        });
+        sort_event_keys(&mut order);
         if order.len() >= PARALLEL_EVENTS && rayon::current_num_threads() > 1 {
             return self.push_events_in_parallel(events, &order, axis);
         }
@@ -330,6 +325,38 @@ impl Simulation {
                 kind,
             });
         }
+    }
+}
+
+/// Sorts (time, rank, spacecraft, index) keys — unique by index — in that
+/// order: packed into one `u128` each (the time's bits in `f64::total_cmp`
+/// order above, 8 bits of rank, 28 of spacecraft and of index), which sorts
+/// several times faster than comparing the four fields; the same order
+/// either way.
+fn sort_event_keys(order: &mut [(f64, u8, usize, usize)]) {
+    const FIELD: usize = 1 << 28;
+    if order.len() >= FIELD || order.iter().any(|o| o.2 >= FIELD) {
+        order.sort_unstable_by(|a, b| {
+            (a.0.total_cmp(&b.0))
+                .then(a.1.cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+                .then(a.3.cmp(&b.3))
+        });
+        return;
+    }
+    let ordered_bits = |t: f64| {
+        let bits = t.to_bits() as i64;
+        ((bits ^ ((((bits >> 63) as u64) >> 1) as i64)) as u64) ^ (1 << 63)
+    };
+    let mut packed: Vec<u128> = (order.iter())
+        .map(|&(t, rank, i, k)| {
+            (u128::from(ordered_bits(t)) << 64) | (u128::from(rank) << 56) | ((i as u128) << 28) | k as u128
+        })
+        .collect();
+    packed.sort_unstable();
+    let unsorted = order.to_vec();
+    for (slot, key) in order.iter_mut().zip(packed) {
+        *slot = unsorted[(key as usize) & (FIELD - 1)];
     }
 }
 
@@ -447,4 +474,46 @@ fn grid(interval: f64, from_s: f64, to_s: f64) -> Vec<f64> {
 pub(super) fn is_sample_time(t: f64, interval: f64) -> bool {
     let k = (t / interval).round();
     (t - k * interval).abs() < 1e-6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The packed sort gives the order of the four-field comparison, on
+    /// keys with equal times, ranks and spacecraft, negative and zero times.
+    #[test]
+    fn packed_event_keys_sort_as_the_fields_do() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let times = [-1.5, -0.0, 0.0, 1e-9, 60.0, 60.000_000_1, 3_600.0, 1e9];
+        let keys: Vec<(f64, u8, usize, usize)> = (0..5_000)
+            .map(|k| {
+                (
+                    times[(next() % 8) as usize],
+                    (next() % 2) as u8,
+                    (next() % 7) as usize,
+                    k,
+                )
+            })
+            .collect();
+        let mut packed = keys.clone();
+        sort_event_keys(&mut packed);
+        let mut fields = keys;
+        fields.sort_by(|a, b| {
+            (a.0.total_cmp(&b.0))
+                .then(a.1.cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+                .then(a.3.cmp(&b.3))
+        });
+        assert!(packed
+            .iter()
+            .zip(&fields)
+            .all(|(a, b)| a.0.to_bits() == b.0.to_bits() && a.1 == b.1 && a.2 == b.2 && a.3 == b.3));
+    }
 }
