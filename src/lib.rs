@@ -42,6 +42,8 @@ pub mod satellite;
 pub mod scenario;
 pub mod sim;
 pub mod spacecraft;
+#[cfg(test)]
+mod testing;
 pub mod threads;
 pub mod time;
 

@@ -198,13 +198,8 @@ mod tests {
             parts: (0.0, 0.0),
             rounding: 0.0,
         };
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut uniform = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut random = crate::testing::Xorshift::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut uniform = || random.uniform();
         let (mut stopped, mut whole) = (0, 0);
         for _ in 0..5_000 {
             let (amplitude, angle) = (1e6 * (0.1 + uniform()), TAU * uniform());

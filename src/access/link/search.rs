@@ -828,13 +828,8 @@ mod tests {
     /// back before its zero, rising first, with zero beyond the longest step.
     #[test]
     fn the_cubic_step_stops_just_before_the_first_zero() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut uniform = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut random = crate::testing::Xorshift::new(0x2545_f491_4f6c_dd1du64);
+        let mut uniform = || random.uniform();
         let mut shapes = [0usize; 3];
         for _ in 0..5_000 {
             let value = 10f64.powf(6.0 * uniform() - 1.0);

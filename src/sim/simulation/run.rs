@@ -484,13 +484,8 @@ mod tests {
     /// keys with equal times, ranks and spacecraft, negative and zero times.
     #[test]
     fn packed_event_keys_sort_as_the_fields_do() {
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut random = crate::testing::Xorshift::new(0x1234_5678_9abc_def1u64);
+        let mut next = || random.next_u64();
         let times = [-1.5, -0.0, 0.0, 1e-9, 60.0, 60.000_000_1, 3_600.0, 1e9];
         let keys: Vec<(f64, u8, usize, usize)> = (0..5_000)
             .map(|k| {
