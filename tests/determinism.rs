@@ -53,8 +53,8 @@ fn results_do_not_depend_on_thread_count() {
 }
 
 /// A fleet whose every pair is followed logs thousands of link edges per
-/// group of sync points, built in parallel above a threshold and on one
-/// thread below it: the event log is the same whatever the thread count.
+/// group of sync points (pairs walked in parallel, events sorted by packed
+/// keys): the event log is the same whatever the thread count.
 #[test]
 fn link_events_do_not_depend_on_thread_count() {
     use orbitedge::sim::{Simulation, Stepping};

@@ -223,7 +223,6 @@ impl Propagator for J2Orbit {
         crate::error::ensure_finite("step, s", step_s)?;
         let el = &self.elements;
         let rates = &self.rates;
-        let at = |k: usize| first_s + k as f64 * step_s;
         let inclination = el.inclination_deg.to_radians().sin_cos();
         let mut node = Rotation::new(el.raan_deg.to_radians(), rates.raan_rad_s, first_s, step_s);
         let mut perigee = Rotation::new(
@@ -232,7 +231,9 @@ impl Propagator for J2Orbit {
             first_s,
             step_s,
         );
-        let mean_at = |k: usize| el.mean_anomaly_deg.to_radians() + rates.mean_anomaly_rad_s * at(k);
+        let mean_at = |k: usize| {
+            el.mean_anomaly_deg.to_radians() + rates.mean_anomaly_rad_s * (first_s + k as f64 * step_s)
+        };
         let mut circle = Rotation::new(
             el.mean_anomaly_deg.to_radians(),
             rates.mean_anomaly_rad_s,

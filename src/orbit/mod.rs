@@ -196,10 +196,11 @@ impl Propagator for Orbit {
 
     fn states_every(&self, first_s: f64, step_s: f64, count: usize) -> Result<Vec<StateVector>> {
         match self {
+            Orbit::Kepler(o) => o.states_every(first_s, step_s, count),
             Orbit::J2(o) => o.states_every(first_s, step_s, count),
-            other => (0..count)
-                .map(|k| other.state_after(first_s + k as f64 * step_s))
-                .collect(),
+            Orbit::Sgp4(o) => o.states_every(first_s, step_s, count),
+            Orbit::Ephemeris(o) => o.states_every(first_s, step_s, count),
+            Orbit::Custom(o) => o.states_every(first_s, step_s, count),
         }
     }
 

@@ -302,9 +302,6 @@ impl Simulation {
             .map(|(k, (t, i, kind))| (*t, kind.rank(), *i, k))
             .collect();
         sort_event_keys(&mut order);
-        if order.len() >= PARALLEL_EVENTS && rayon::current_num_threads() > 1 {
-            return self.push_events_in_parallel(events, &order, axis);
-        }
         let mut kinds: Vec<Option<EventKind>> = events.into_iter().map(|(_, _, kind)| Some(kind)).collect();
         self.events.reserve(order.len());
         let mut instant: Option<(f64, Epoch)> = None;
@@ -357,49 +354,6 @@ fn sort_event_keys(order: &mut [(f64, u8, usize, usize)]) {
     let unsorted = order.to_vec();
     for (slot, key) in order.iter_mut().zip(packed) {
         *slot = unsorted[(key as usize) & (FIELD - 1)];
-    }
-}
-
-/// From this many events in a group (thousands of link edges), with more
-/// than one thread, events are built in parallel; below it the pool's
-/// wake-ups cost more than they save.
-const PARALLEL_EVENTS: usize = 1_024;
-
-impl Simulation {
-    /// [`Self::push_events`]'s second half for many events: the same events
-    /// in the same order, built in parallel, each distinct instant converted
-    /// once.
-    fn push_events_in_parallel(
-        &mut self,
-        events: Vec<(f64, usize, EventKind)>,
-        order: &[(f64, u8, usize, usize)],
-        axis: &TimeAxis,
-    ) {
-        let mut slots: Vec<Option<(f64, usize, EventKind)>> = events.into_iter().map(Some).collect();
-        let sorted: Vec<(f64, usize, EventKind)> = order.iter().filter_map(|o| slots[o.3].take()).collect();
-        let mut instants: Vec<f64> = sorted.iter().map(|e| e.0).collect();
-        instants.dedup_by(|a, b| a.to_bits() == b.to_bits());
-        let epochs: Vec<Epoch> = instants.par_iter().map(|&t| axis.epoch(t)).collect();
-        let mut instant = 0;
-        let at: Vec<usize> = (sorted.iter())
-            .map(|e| {
-                if instants[instant].to_bits() != e.0.to_bits() {
-                    instant += 1;
-                }
-                instant
-            })
-            .collect();
-        let spacecraft = &self.spacecraft;
-        let built: Vec<Event> = (sorted.into_par_iter().zip(at))
-            .map(|((t, i, kind), at)| Event {
-                time: epochs[at],
-                elapsed_s: t,
-                spacecraft: spacecraft[i].name.clone(),
-                spacecraft_index: i,
-                kind,
-            })
-            .collect();
-        self.events.extend(built);
     }
 }
 
