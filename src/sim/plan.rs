@@ -111,6 +111,11 @@ pub(crate) struct Plan {
     pub(crate) peer_edges: Vec<PeerEdge>,
     /// How many peers are in view just after each of `peer_edges`.
     pub(crate) peers_open: Vec<u32>,
+    /// The longest of `peers`, s (`index_edges` sets it; `None` before): a
+    /// window in view at t starts no earlier than t minus this, so the
+    /// windows in view are found by bisection, not by a scan from the
+    /// block's start (a constraint reads them at every decision point).
+    pub(crate) peers_longest_s: Option<f64>,
     /// The transfer legs this spacecraft takes part in, sending or
     /// receiving, sorted by start; they may overlap. Their edges are
     /// breakpoints: they change the load and the storage rates.
@@ -166,6 +171,7 @@ impl Plan {
             })
             .collect();
         (self.peer_edges).sort_by(|x, y| x.at_s.total_cmp(&y.at_s).then(x.peer.cmp(&y.peer)));
+        self.peers_longest_s = Some(self.peers.iter().map(|w| w.end_s - w.start_s).fold(0.0, f64::max));
         let mut open = 0u32;
         self.peers_open = (self.peer_edges.iter())
             .map(|e| {
@@ -199,7 +205,12 @@ impl Plan {
 
     /// Indices of the peers in view at `t`, in spacecraft order.
     pub(crate) fn peers_at(&self, t: f64) -> Vec<usize> {
-        let mut peers: Vec<usize> = (self.peers.iter())
+        // One second below the bound: the subtraction's rounding cannot
+        // drop a window that starts right at it.
+        let first = (self.peers_longest_s).map_or(0, |longest| {
+            self.peers.partition_point(|w| w.start_s < t - longest - 1.0)
+        });
+        let mut peers: Vec<usize> = (self.peers[first..].iter())
             .take_while(|w| w.start_s <= t)
             .filter(|w| w.contains(t))
             .map(|w| w.what)
@@ -599,6 +610,49 @@ fn capture_instants(imaging: &[Interval<u32>], step: f64) -> Vec<Mark<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bisection finds exactly the windows a scan from the start finds:
+    /// random overlapping windows of many peers, probed at random instants,
+    /// at window edges and beyond the last window.
+    #[test]
+    fn peers_in_view_by_bisection_equal_a_scan() {
+        let mut rng = crate::testing::Xorshift::new(0x5eed_0017);
+        let mut plan = Plan::default();
+        for peer in 0..40 {
+            let mut t = 0.0;
+            while t < 86_400.0 {
+                let start_s = t + 6_000.0 * rng.uniform();
+                let end_s = start_s + 1.0 + 3_000.0 * rng.uniform() * rng.uniform();
+                plan.peers.push(Interval {
+                    start_s,
+                    end_s,
+                    what: peer,
+                });
+                t = end_s;
+            }
+        }
+        plan.peers.sort_by(|x, y| x.start_s.total_cmp(&y.start_s));
+        let scan = |plan: &Plan, t: f64| {
+            let mut peers: Vec<usize> = plan
+                .peers
+                .iter()
+                .filter(|w| w.contains(t))
+                .map(|w| w.what)
+                .collect();
+            peers.sort_unstable();
+            peers
+        };
+        plan.index_edges(true);
+        let edges: Vec<f64> = plan.peers.iter().flat_map(Interval::ends).collect();
+        let instants = (0..2_000).map(|_| 90_000.0 * rng.uniform()).chain(edges);
+        let mut seen = 0;
+        for t in instants {
+            let expected = scan(&plan, t);
+            seen += expected.len();
+            assert_eq!(plan.peers_at(t), expected, "at {t} s");
+        }
+        assert!(seen > 1_000, "the case should have peers in view ({seen})");
+    }
 
     fn window(start_s: f64, end_s: f64) -> Window {
         Interval {
