@@ -88,18 +88,30 @@ pub fn julian_date_ut1(epoch: Epoch) -> f64 {
 #[derive(Debug, Clone, Copy)]
 pub struct TimeAxis {
     reference: Epoch,
+    /// The reference in UTC: with no leap second in the span, an epoch of the
+    /// span is this plus the elapsed duration (exactly what the conversion
+    /// through TAI gives, without its leap-second table search per call).
+    reference_utc: Epoch,
     reference_jd_ut1: f64,
-    linear: bool,
+    /// Elapsed seconds up to which no leap second falls (the span's length),
+    /// or −∞ when one falls inside.
+    linear_until_s: f64,
 }
 
 impl TimeAxis {
     /// A time axis starting at `reference` valid (linearly) up to `span_end`.
     pub fn new(reference: Epoch, span_end: Epoch) -> Self {
         let leap_offset = |e: Epoch| (e.to_tai_seconds() - e.to_utc_seconds()).round();
+        let linear = leap_offset(reference) == leap_offset(span_end);
         Self {
             reference,
+            reference_utc: reference.to_time_scale(TimeScale::UTC),
             reference_jd_ut1: julian_date_ut1(reference),
-            linear: leap_offset(reference) == leap_offset(span_end),
+            linear_until_s: if linear {
+                seconds_between(reference, span_end)
+            } else {
+                f64::NEG_INFINITY
+            },
         }
     }
 
@@ -110,6 +122,9 @@ impl TimeAxis {
 
     /// The epoch `seconds` (elapsed) after the reference, in UTC.
     pub fn epoch(&self, seconds: f64) -> Epoch {
+        if (0.0..=self.linear_until_s).contains(&seconds) {
+            return self.reference_utc + Duration::from_seconds(seconds);
+        }
         Epoch::from_tai_duration(self.reference.to_tai_duration() + Duration::from_seconds(seconds))
             .to_time_scale(TimeScale::UTC)
     }
@@ -121,7 +136,7 @@ impl TimeAxis {
 
     /// UT1 Julian date `seconds` after the reference.
     pub fn julian_date_ut1(&self, seconds: f64) -> f64 {
-        if self.linear {
+        if (0.0..=self.linear_until_s).contains(&seconds) {
             self.reference_jd_ut1 + seconds / SECONDS_PER_DAY
         } else {
             julian_date_ut1(self.epoch(seconds))
@@ -160,5 +175,34 @@ mod tests {
         let axis = TimeAxis::new(start, start + Duration::from_seconds(86_400.0));
         let direct = julian_date_ut1(start + Duration::from_seconds(43_210.5));
         assert!((axis.julian_date_ut1(43_210.5) - direct).abs() * 86_400.0 < 1e-4);
+    }
+
+    /// The fast path (no leap second in the span) gives the very epoch the
+    /// conversion through TAI gives; across a leap second the slow path serves.
+    #[test]
+    fn time_axis_epochs_are_exact_inside_and_outside_the_linear_span() {
+        let slow = |reference: Epoch, s: f64| {
+            Epoch::from_tai_duration(reference.to_tai_duration() + Duration::from_seconds(s))
+                .to_time_scale(TimeScale::UTC)
+        };
+        let start = parse_epoch("2024-03-01T00:00:00Z").unwrap();
+        let axis = TimeAxis::new(start, start + Duration::from_seconds(86_400.0));
+        let mut rng = crate::testing::Xorshift::new(7);
+        for _ in 0..10_000 {
+            let s = rng.uniform() * 90_000.0 - 1_000.0; // some outside the span
+            let (fast, exact) = (axis.epoch(s), slow(start, s));
+            assert_eq!(fast, exact, "{s}");
+            assert_eq!(fast.time_scale, TimeScale::UTC);
+            assert_eq!(
+                fast.to_gregorian_str(TimeScale::UTC),
+                exact.to_gregorian_str(TimeScale::UTC)
+            );
+        }
+        let before = parse_epoch("2016-12-31T12:00:00Z").unwrap();
+        let axis = TimeAxis::new(before, before + Duration::from_seconds(86_400.0));
+        for s in [0.0, 43_199.0, 43_200.0, 43_201.0, 86_400.0] {
+            assert_eq!(axis.epoch(s), slow(before, s), "{s}");
+        }
+        assert_eq!(axis.epoch(43_201.0), parse_epoch("2017-01-01T00:00:00Z").unwrap());
     }
 }

@@ -198,44 +198,36 @@ impl Simulation {
         });
         Ok(peers)
     }
+}
 
-    /// `link_started` / `link_ended` for the window edges in (from_s, to_s]
-    /// of `block` (starting at `block_from_s`), on both ends. A window that
-    /// starts at the block's start goes on from the previous block (logged
-    /// there), except at the simulation's start; one that goes past the
-    /// block's end ends in a later block.
-    pub(super) fn link_events(
-        &self,
-        plans: &[Plan],
-        block_from_s: f64,
-        (from_s, to_s): (f64, f64),
-    ) -> Vec<(f64, usize, EventKind)> {
-        let edges: Vec<&[PeerEdge]> = plans
-            .iter()
-            .map(|plan| plan.peer_edges_in(from_s, to_s))
-            .collect();
-        let mut events = Vec::with_capacity(edges.iter().map(|e| e.len()).sum());
-        let peer = |k: usize| self.spacecraft[k].name.clone();
-        for (i, edges) in edges.into_iter().enumerate() {
-            for edge in edges {
-                let kind = if edge.starts {
-                    // A window open at the block's start was logged in the block before.
-                    if edge.at_s <= block_from_s && edge.at_s != 0.0 {
-                        continue;
-                    }
-                    EventKind::LinkStarted {
-                        peer: peer(edge.peer),
-                    }
-                } else if edge.at_s > from_s {
-                    EventKind::LinkEnded {
-                        peer: peer(edge.peer),
-                    }
-                } else {
-                    continue;
-                };
-                events.push((edge.at_s, i, kind));
+/// One spacecraft's `link_started` / `link_ended` for the window edges of
+/// its `plan` in (from_s, to_s] of the block starting at `block_from_s`
+/// (each edge is logged on both ends: the peer's plan has it too). A window
+/// that starts at the block's start goes on from the previous block (logged
+/// there), except at the simulation's start; one that goes past the block's
+/// end ends in a later block. `names` are the spacecraft's, by index.
+pub(super) fn link_events(
+    plan: &Plan,
+    names: &[String],
+    block_from_s: f64,
+    (from_s, to_s): (f64, f64),
+) -> Vec<(f64, EventKind)> {
+    let edges: &[PeerEdge] = plan.peer_edges_in(from_s, to_s);
+    let mut events = Vec::with_capacity(edges.len());
+    for edge in edges {
+        let peer = names[edge.peer].clone();
+        let kind = if edge.starts {
+            // A window open at the block's start was logged in the block before.
+            if edge.at_s <= block_from_s && edge.at_s != 0.0 {
+                continue;
             }
-        }
-        events
+            EventKind::LinkStarted { peer }
+        } else if edge.at_s > from_s {
+            EventKind::LinkEnded { peer }
+        } else {
+            continue;
+        };
+        events.push((edge.at_s, kind));
     }
+    events
 }

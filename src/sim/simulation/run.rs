@@ -15,6 +15,7 @@ use std::sync::Arc;
 use hifitime::Epoch;
 use rayon::prelude::*;
 
+use super::links::link_events;
 use super::planning::{block_of, block_span};
 use super::{Simulation, Stepping};
 use crate::environment::sun::SunTable;
@@ -243,7 +244,11 @@ impl Simulation {
         let env = self.block_environment(block);
         let ctx = env.context(&self.config, stepping);
         let (spacecraft, hooks) = (&self.spacecraft, &self.hooks);
-        let results: Vec<Result<(Log, Vec<Sample>)>> = self
+        let last = group[group.len() - 1];
+        let link_span = (block_span(block).0, (from, last.at_s));
+        // Link edges are read from each plan alongside the advance (thousands
+        // per block in a constellation), logged after the unserved passes.
+        let results: Vec<Result<(Log, Vec<Sample>, Log)>> = self
             .states
             .par_iter_mut()
             .enumerate()
@@ -254,19 +259,24 @@ impl Simulation {
                     plan: &plans[i],
                     ctx: &ctx,
                 };
-                advance_one(state, i, inputs, from, group)
+                let (log, rows) = advance_one(state, i, inputs, from, group)?;
+                let links = link_events(&plans[i], &env.spacecraft_names, link_span.0, link_span.1);
+                Ok((log, rows, links))
             })
             .collect();
         let mut events = Vec::new();
         let mut samples = Vec::with_capacity(results.len());
+        let mut links = Vec::with_capacity(results.len());
         for (i, result) in results.into_iter().enumerate() {
-            let (log, rows) = result?;
+            let (log, rows, link_log) = result?;
             events.extend(log.into_iter().map(|(t, kind)| (t, i, kind)));
             samples.push(rows);
+            links.push(link_log);
         }
-        let last = group[group.len() - 1];
         events.extend(self.unserved_events(&plans, from, last.at_s));
-        events.extend(self.link_events(&plans, block_span(block).0, (from, last.at_s)));
+        for (i, link_log) in links.into_iter().enumerate() {
+            events.extend(link_log.into_iter().map(|(t, kind)| (t, i, kind)));
+        }
         let progress = self.transfer_progress(block)?;
         events.extend(self.transfer_events(&progress, (from, last.at_s)));
         events.extend(self.relay_events(&plans, &progress, block, (from, last.at_s)));
