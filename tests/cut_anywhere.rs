@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use orbitedge::compute::{ImagerConfig, Target};
+use orbitedge::compute::{ImagerConfig, Strip, Target};
 use orbitedge::prelude::*;
 use orbitedge::sim::{EventKind, Simulation, SimulationConfig, Stepping};
 use orbitedge::spacecraft::{
@@ -40,6 +40,16 @@ fn fleet(count: u32) -> Vec<Spacecraft> {
             ..Default::default()
         });
         sc.computer = Some(ix5());
+        if k % 2 == 0 {
+            // A push-broom strip (≈ 160 tiles a capture) into a queue of
+            // ≈ 100 tiles: the queue fills and the rest is kept unprocessed.
+            let imager = sc.imager.as_mut().unwrap();
+            imager.strip = Some(Strip {
+                swath_km: 10.0,
+                gsd_m: 20.0,
+            });
+            sc.computer.as_mut().unwrap().queue_memory_bytes = Some(4e7);
+        }
         sc.radiation = RadiationConfig {
             data_corruption_per_s: 1.0 / 3_000.0,
             corruption_bytes_per_event: 1e6,
@@ -248,6 +258,10 @@ fn imaging_fleet_gives_the_same_run_in_any_pieces() {
     let end = 6.0 * 3_600.0;
     let uncut = run_cut(6, &[end], &[], Stepping::EventDriven);
     assert!(captures(&uncut) > 10, "the fleet images: {}", captures(&uncut));
+    let overflowed: u64 = (uncut.snapshots())
+        .map(|s| s.onboard().unwrap().counters().tiles_overflowed)
+        .sum();
+    assert!(overflowed > 0, "the strips overflow their queues");
     for step in [10.0, 30.0, 120.0, 3_600.0, 1_234.5] {
         let mut cuts = pieces(step, end);
         if cuts.last() != Some(&end) {

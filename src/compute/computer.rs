@@ -218,6 +218,12 @@ pub struct ComputerConfig {
     /// off until work arrives.
     #[serde(default = "default_true")]
     pub always_on: bool,
+    /// Memory that holds queued and running tiles, bytes; tiles that find it
+    /// full at capture are kept unprocessed for downlink. Default: half the
+    /// device's `ram_bytes` (the rest for the OS and flight software, an
+    /// assumption) less the model's `peak_memory_bytes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_memory_bytes: Option<f64>,
 }
 
 /// A device given by name (or `.toml` path) or in full.
@@ -289,6 +295,7 @@ impl ComputerConfig {
             products_partition: default_products_partition(),
             result_bytes: None,
             always_on: true,
+            queue_memory_bytes: None,
         }
     }
 
@@ -355,7 +362,24 @@ impl ComputerConfig {
         if let Some(bytes) = self.result_bytes {
             ensure_non_negative("result_bytes", bytes)?;
         }
+        if let Some(bytes) = self.queue_memory_bytes {
+            ensure_non_negative("queue_memory_bytes", bytes)?;
+            if bytes > device.ram_bytes.value {
+                return Err(Error::parameter(
+                    "queue_memory_bytes",
+                    bytes,
+                    "at most the device's ram_bytes",
+                ));
+            }
+        }
         Ok(Self { device, ..self })
+    }
+
+    /// Bytes the queue (with the running job) may hold: `queue_memory_bytes`,
+    /// else half the device's RAM less the model's peak memory.
+    pub fn queue_limit_bytes(&self) -> f64 {
+        self.queue_memory_bytes
+            .unwrap_or_else(|| (0.5 * self.device.ram_bytes.value - self.model.peak_memory_bytes).max(0.0))
     }
 
     /// Simulated duration of one inference when it does not come from a run, s.

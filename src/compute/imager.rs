@@ -9,11 +9,15 @@
 //!
 //! Captures happen on a grid of `capture_interval_s` from the simulation start,
 //! inside intervals that are both in view and sunlit (penumbra counts as dark:
-//! images would be under-exposed). Each capture writes `tiles_per_capture` tiles.
+//! images would be under-exposed). Each capture writes `tiles_per_capture` tiles,
+//! or — for a push-broom imager with a [`Strip`] — the strip imaged since the
+//! capture before: the swath's tiles across × the rows the sub-satellite point
+//! covered along track in `capture_interval_s`. That is hundreds to thousands of
+//! tiles a minute, which is what makes onboard work queue.
 
 use serde::{Deserialize, Serialize};
 
-use crate::constants::EARTH_EQUATORIAL_RADIUS_KM;
+use crate::constants::{EARTH_EQUATORIAL_RADIUS_KM, EARTH_MU_KM3_S2};
 use crate::environment::station::GroundStation;
 use crate::error::{ensure_non_negative, ensure_positive, Error, Result};
 
@@ -77,6 +81,34 @@ impl Target {
 /// 1 GiB, beyond what onboard hardware handles per tile.
 pub const MAX_TILE_PX: u32 = 8192;
 
+/// Most tiles one capture may write: beyond, a strip is finer than any
+/// payload downlinks or processes (and a capture's jobs would exhaust memory).
+pub const MAX_TILES_PER_CAPTURE: f64 = 1e6;
+
+/// Highest ground-track speed a strip is checked for, km/s (a circular orbit
+/// at the Earth's surface: no spacecraft's sub-satellite point moves faster).
+const MAX_GROUND_SPEED_KM_S: f64 = 7.91;
+
+/// A push-broom strip: a swath `swath_km` wide imaged at ground sampling
+/// distance `gsd_m`, cut into square tiles of `tile_px` pixels a side.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Strip {
+    /// Swath width across track, km.
+    pub swath_km: f64,
+    /// Ground sampling distance (the ground size of a pixel), m.
+    pub gsd_m: f64,
+}
+
+/// Speed of the sub-satellite point of an orbit with these bounds, km/s: the
+/// circular speed at the mean radius scaled to the Earth's surface. The
+/// Earth's rotation (up to 0.46 km/s at the equator, across the track of a
+/// polar orbit) is left out.
+pub fn ground_speed_km_s(bounds: &crate::orbit::MotionBounds) -> f64 {
+    let radius = 0.5 * (bounds.min_radius_km + bounds.max_radius_km);
+    (EARTH_MU_KM3_S2 / radius).sqrt() * EARTH_EQUATORIAL_RADIUS_KM / radius
+}
+
 /// An imaging payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +141,10 @@ pub struct ImagerConfig {
     /// cover is drawn as u^(1/m − 1) (u uniform), a simple stand-in for climatology.
     #[serde(default = "default_cloud_cover")]
     pub mean_cloud_cover: f64,
+    /// Push-broom strip imaging: each capture writes the strip imaged since
+    /// the one before (then `tiles_per_capture` must stay 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strip: Option<Strip>,
 }
 
 fn default_bands() -> u32 {
@@ -148,6 +184,7 @@ impl Default for ImagerConfig {
             partition: default_raw_partition(),
             targets: Vec::new(),
             mean_cloud_cover: default_cloud_cover(),
+            strip: None,
         }
     }
 }
@@ -181,12 +218,66 @@ impl ImagerConfig {
                 "in (0, 1)",
             ));
         }
+        if let Some(strip) = &self.strip {
+            self.check_strip(strip)?;
+        }
         let targets = self
             .targets
             .into_iter()
             .map(Target::validated)
             .collect::<Result<Vec<_>>>()?;
         Ok(Self { targets, ..self })
+    }
+
+    /// A strip's numbers, and that one capture of it stays under
+    /// [`MAX_TILES_PER_CAPTURE`] at any ground speed.
+    fn check_strip(&self, strip: &Strip) -> Result<()> {
+        ensure_positive("strip swath_km", strip.swath_km)?;
+        ensure_positive("strip gsd_m", strip.gsd_m)?;
+        if strip.swath_km > 5_000.0 {
+            return Err(Error::parameter("strip swath_km", strip.swath_km, "at most 5000"));
+        }
+        if self.tiles_per_capture != 1 {
+            return Err(Error::parameter(
+                "tiles_per_capture",
+                f64::from(self.tiles_per_capture),
+                "1 with a strip (a strip's captures write the tiles they imaged)",
+            ));
+        }
+        let most =
+            self.tiles_across(strip) * (self.rows_per_capture(strip, MAX_GROUND_SPEED_KM_S).ceil() + 1.0);
+        if most > MAX_TILES_PER_CAPTURE {
+            return Err(Error::parameter(
+                "strip gsd_m",
+                strip.gsd_m,
+                "such that one capture writes at most 10^6 tiles at any ground speed: coarsen gsd_m, \
+                 narrow swath_km or shorten capture_interval_s",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Tiles across a strip's swath (the last one partly covered).
+    pub fn tiles_across(&self, strip: &Strip) -> f64 {
+        (strip.swath_km * 1_000.0 / (f64::from(self.tile_px) * strip.gsd_m)).ceil()
+    }
+
+    /// Rows of tiles imaged along track per capture interval at `ground_speed_km_s`.
+    pub fn rows_per_capture(&self, strip: &Strip, ground_speed_km_s: f64) -> f64 {
+        ground_speed_km_s * self.capture_interval_s * 1_000.0 / (f64::from(self.tile_px) * strip.gsd_m)
+    }
+
+    /// Tiles the capture at grid index `k` (at `k × capture_interval_s`)
+    /// writes: `tiles_per_capture`, or with a strip the tiles across × the
+    /// whole rows completed by the end of interval `k` and not before it, so
+    /// the fractions of rows add up over captures whatever the cut of a run.
+    pub fn tiles_at(&self, k: f64, ground_speed_km_s: f64) -> u32 {
+        let Some(strip) = &self.strip else {
+            return self.tiles_per_capture;
+        };
+        let rows = self.rows_per_capture(strip, ground_speed_km_s);
+        let whole = ((k + 1.0) * rows).floor() - (k * rows).floor();
+        (self.tiles_across(strip) * whole) as u32
     }
 
     /// Bytes of one tile.
@@ -241,6 +332,83 @@ mod tests {
             "{} vs {elevation}",
             station.min_elevation_deg()
         );
+    }
+
+    /// The ground track of a 550 km circular orbit moves at 2π R_E / T with
+    /// the published period T ≈ 95.6 min (two-body): 6.98 km/s.
+    #[test]
+    fn ground_speed_of_a_550_km_orbit_matches_its_period() {
+        let r = EARTH_EQUATORIAL_RADIUS_KM + 550.0;
+        let bounds = crate::orbit::MotionBounds {
+            max_radius_km: r,
+            min_radius_km: r,
+            max_speed_km_s: 7.6,
+            max_radial_speed_km_s: 0.0,
+        };
+        let from_period = 2.0 * std::f64::consts::PI * EARTH_EQUATORIAL_RADIUS_KM / (95.6 * 60.0);
+        let speed = ground_speed_km_s(&bounds);
+        assert!(
+            (speed / from_period - 1.0).abs() < 2e-3,
+            "{speed} vs {from_period}"
+        );
+    }
+
+    /// A strip's captures write whole rows whose sum over any run of
+    /// captures is the strip's length in rows (fractions carried by the grid
+    /// index, not by state): 30 km at 10 m with 256 px tiles is 12 across.
+    #[test]
+    fn strip_captures_add_up_to_the_strip() {
+        let imager = ImagerConfig {
+            strip: Some(Strip {
+                swath_km: 30.0,
+                gsd_m: 10.0,
+            }),
+            capture_interval_s: 7.0,
+            ..Default::default()
+        }
+        .validated()
+        .unwrap();
+        let strip = imager.strip.unwrap();
+        assert_eq!(imager.tiles_across(&strip), 12.0);
+        let speed = 6.98;
+        let rows = imager.rows_per_capture(&strip, speed);
+        assert!((rows - 6.98 * 7.0 / 2.56).abs() < 1e-12);
+        let (first, count) = (1_000.0, 5_000.0);
+        let total: u64 = (0..count as u64)
+            .map(|k| {
+                let tiles = imager.tiles_at(first + k as f64, speed);
+                assert!(
+                    tiles == 12 * rows.floor() as u32 || tiles == 12 * rows.ceil() as u32,
+                    "{tiles}"
+                );
+                u64::from(tiles)
+            })
+            .sum();
+        let whole_rows = ((first + count) * rows).floor() - (first * rows).floor();
+        assert_eq!(total, 12 * whole_rows as u64);
+        // Without a strip: tiles_per_capture, whatever the speed.
+        assert_eq!(ImagerConfig::default().tiles_at(3.0, speed), 1);
+    }
+
+    #[test]
+    fn absurd_strips_are_refused_with_the_parameter_named() {
+        let with = |swath_km: f64, gsd_m: f64, tiles_per_capture: u32| ImagerConfig {
+            strip: Some(Strip { swath_km, gsd_m }),
+            tiles_per_capture,
+            ..Default::default()
+        };
+        for (imager, name) in [
+            (with(f64::NAN, 10.0, 1), "strip swath_km"),
+            (with(30.0, -1.0, 1), "strip gsd_m"),
+            (with(30.0, 1e-6, 1), "strip gsd_m"),
+            (with(1e9, 10.0, 1), "strip swath_km"),
+            (with(30.0, 10.0, 4), "tiles_per_capture"),
+        ] {
+            match imager.validated() {
+                Err(Error::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 
     #[test]

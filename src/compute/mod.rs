@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use computer::{CalibrationCache, ComputerConfig, DetectorChoice, Latency, ModelSpec};
 pub use device::{Confidence, DeviceProfile, Sourced};
-pub use imager::{ImagerConfig, Target};
+pub use imager::{ImagerConfig, Strip, Target};
 pub use scheduler::{Job, JobQueue, Policy, RestartPolicy};
 pub use tile_detector::{Detection, TileDetector};
 

@@ -52,9 +52,57 @@ pub struct Job {
 }
 
 /// Queued jobs in policy order.
+///
+/// Serialised as a list of `[rank, id, job]` in policy order: a map keyed by
+/// pairs is no JSON (the states of a run with a backlog could not be written
+/// as JSON). Checkpoints written as a map still read.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(into = "QueueEntries", from = "StoredQueue")]
 pub struct JobQueue {
     jobs: BTreeMap<(u32, u64), Job>,
+}
+
+/// The queue as written: its entries in order.
+#[derive(Serialize)]
+struct QueueEntries {
+    jobs: Vec<(u32, u64, Job)>,
+}
+
+/// The queue as read: entries, or the map older checkpoints hold.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredJobs {
+    Entries(Vec<(u32, u64, Job)>),
+    Map(BTreeMap<(u32, u64), Job>),
+}
+
+#[derive(Deserialize)]
+struct StoredQueue {
+    jobs: StoredJobs,
+}
+
+impl From<JobQueue> for QueueEntries {
+    fn from(queue: JobQueue) -> Self {
+        Self {
+            jobs: queue
+                .jobs
+                .into_iter()
+                .map(|((rank, id), job)| (rank, id, job))
+                .collect(),
+        }
+    }
+}
+
+impl From<StoredQueue> for JobQueue {
+    fn from(stored: StoredQueue) -> Self {
+        let jobs = match stored.jobs {
+            StoredJobs::Entries(entries) => (entries.into_iter())
+                .map(|(rank, id, job)| ((rank, id), job))
+                .collect(),
+            StoredJobs::Map(map) => map,
+        };
+        Self { jobs }
+    }
 }
 
 impl JobQueue {
@@ -144,6 +192,26 @@ mod tests {
                 prop_assert!(ordered);
             }
         }
+    }
+
+    /// A queue with jobs writes as JSON and as MessagePack and reads back
+    /// equal; a queue written as a map (older checkpoints) still reads.
+    #[test]
+    fn a_queue_round_trips_through_json_and_messagepack() {
+        let mut queue = JobQueue::default();
+        for (id, p) in [(0, 1), (1, 5), (2, 5)] {
+            queue.push(Policy::Priority, job(id, p));
+        }
+        let json = serde_json::to_string(&queue).unwrap();
+        assert_eq!(serde_json::from_str::<JobQueue>(&json).unwrap(), queue);
+        let bytes = rmp_serde::to_vec_named(&queue).unwrap();
+        assert_eq!(rmp_serde::from_slice::<JobQueue>(&bytes).unwrap(), queue);
+        #[derive(Serialize)]
+        struct Old<'a> {
+            jobs: &'a BTreeMap<(u32, u64), Job>,
+        }
+        let old = rmp_serde::to_vec_named(&Old { jobs: &queue.jobs }).unwrap();
+        assert_eq!(rmp_serde::from_slice::<JobQueue>(&old).unwrap(), queue);
     }
 
     #[test]

@@ -536,6 +536,8 @@ impl PySimulation {
                 d.set_item(key, PyArray1::from_slice(py, column))?;
             }
             d.set_item("peers_in_view", PyArray1::from_slice(py, &t.peers_in_view))?;
+            d.set_item("queued_tiles", PyArray1::from_slice(py, &t.queued_tiles))?;
+            d.set_item("queue_age_s", PyArray1::from_slice(py, &t.queue_age_s))?;
             let names: Vec<&str> = self
                 .inner
                 .spacecraft()

@@ -26,6 +26,10 @@ impl FailureCause {
     }
 }
 
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
+
 /// A missing name: `null` in a feed item reads as the empty name.
 fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
@@ -190,6 +194,11 @@ pub enum EventKind {
         bytes: f64,
         /// False when the partition was full and the capture was lost.
         stored: bool,
+        /// Tiles of the capture kept unprocessed (moved to the computer's
+        /// keep partition, for downlink as captured) because the queue's
+        /// memory (`queue_memory_bytes`) was full.
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        overflowed: u32,
     },
     /// The onboard computer started an inference job.
     JobStarted {
@@ -384,9 +393,19 @@ impl EventKind {
     /// [`Self::detail`] of the imaging and inference kinds (`None` for the others).
     fn onboard_detail(&self) -> Option<String> {
         let detail = match self {
-            EventKind::ImageCaptured { tiles, bytes, stored } => {
+            EventKind::ImageCaptured {
+                tiles,
+                bytes,
+                stored,
+                overflowed,
+            } => {
+                let overflow = if *overflowed > 0 {
+                    format!(" ({overflowed} kept unprocessed: queue memory full)")
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{tiles} tiles, {bytes:.0} bytes{}",
+                    "{tiles} tiles, {bytes:.0} bytes{}{overflow}",
                     if *stored { "" } else { " (storage full: lost)" }
                 )
             }

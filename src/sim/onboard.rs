@@ -183,6 +183,10 @@ pub struct OnboardCounters {
     /// unprocessed (not counted as inferred, nor in `tiles_kept`).
     #[serde(default)]
     pub tiles_inference_failed: u64,
+    /// Tiles that found the queue's memory full at capture: kept for
+    /// downlink unprocessed (in the keep partition), never queued.
+    #[serde(default)]
+    pub tiles_overflowed: u64,
     /// Jobs started (retries included).
     pub jobs_started: u64,
     /// Jobs stopped before completing.
@@ -249,9 +253,9 @@ impl OnboardState {
         }
     }
 
-    /// New jobs for the tiles of one capture (the caller stores their bytes).
-    pub(crate) fn capture(&mut self, imager: &ImagerConfig, t: f64, priority: u32) -> Vec<Job> {
-        (0..imager.tiles_per_capture)
+    /// New jobs for the `tiles` of one capture (the caller stores their bytes).
+    pub(crate) fn capture(&mut self, imager: &ImagerConfig, t: f64, priority: u32, tiles: u32) -> Vec<Job> {
+        (0..tiles)
             .map(|_| {
                 let u = self.clouds.uniform();
                 let job = Job {
@@ -296,8 +300,27 @@ impl OnboardState {
         Some((job, retry))
     }
 
+    /// Bytes of the tiles in the device's memory: queued and running.
+    pub(crate) fn buffered_bytes(&self) -> f64 {
+        self.queue.bytes() + self.running.map_or(0.0, |r| r.job.bytes)
+    }
+
+    /// Age of the oldest tile waiting in the queue at `t`, s (0 when none waits).
+    pub(crate) fn oldest_queued_age_s(&self, t: f64) -> f64 {
+        let oldest = self
+            .queue
+            .iter()
+            .map(|j| j.captured_s)
+            .fold(f64::INFINITY, f64::min);
+        if oldest.is_finite() {
+            (t - oldest).max(0.0)
+        } else {
+            0.0
+        }
+    }
+
     /// Tiles not accounted for (should be 0): captured − not stored − unprocessed − queued −
-    /// running − inferred − failed inferences − dropped by faults.
+    /// running − inferred − failed inferences − overflowed − dropped by faults.
     pub(crate) fn unaccounted(&self) -> i64 {
         let c = &self.counters;
         c.tiles_captured as i64
@@ -307,6 +330,7 @@ impl OnboardState {
             - i64::from(self.running.is_some())
             - c.tiles_inferred as i64
             - c.tiles_inference_failed as i64
+            - c.tiles_overflowed as i64
             - c.tiles_dropped_fault as i64
     }
 

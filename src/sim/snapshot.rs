@@ -319,6 +319,8 @@ impl<'a> Snapshot<'a> {
             dose_rad: self.dose_rad(),
             alive: self.alive(),
             peers_in_view: 0,
+            queued_tiles: self.state.onboard.as_ref().map_or(0, |o| o.queue.len() as u32),
+            queue_age_s: (self.state.onboard.as_ref()).map_or(0.0, |o| o.oldest_queued_age_s(self.elapsed_s)),
         }
     }
 }

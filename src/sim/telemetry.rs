@@ -36,6 +36,10 @@ pub struct Sample {
     pub alive: bool,
     /// Peers in line of sight over an inter-satellite link.
     pub peers_in_view: u32,
+    /// Tiles waiting in the onboard computer's queue.
+    pub queued_tiles: u32,
+    /// Age of the oldest tile waiting in the queue, s (0 when none waits).
+    pub queue_age_s: f64,
 }
 
 /// Column-oriented telemetry, rows in (time, spacecraft) order.
@@ -77,6 +81,13 @@ pub struct Telemetry {
     /// written before links existed: filled with zeros on restore).
     #[serde(default)]
     pub peers_in_view: Vec<u32>,
+    /// Tiles waiting in the onboard queue (absent from older checkpoints:
+    /// filled with zeros on restore, as are the ages).
+    #[serde(default)]
+    pub queued_tiles: Vec<u32>,
+    /// Age of the oldest queued tile, s.
+    #[serde(default)]
+    pub queue_age_s: Vec<f64>,
 }
 
 impl Telemetry {
@@ -101,6 +112,8 @@ impl Telemetry {
             dose_rad,
             alive,
             peers_in_view,
+            queued_tiles,
+            queue_age_s,
         } = self;
         spacecraft_index.truncate(rows);
         for column in [
@@ -116,6 +129,7 @@ impl Telemetry {
             temperature_k,
             storage_used_bytes,
             dose_rad,
+            queue_age_s,
         ] {
             column.truncate(rows);
         }
@@ -123,6 +137,7 @@ impl Telemetry {
         link.truncate(rows);
         alive.truncate(rows);
         peers_in_view.truncate(rows);
+        queued_tiles.truncate(rows);
     }
 
     /// Number of rows.
@@ -154,6 +169,8 @@ impl Telemetry {
         self.dose_rad.push(s.dose_rad);
         self.alive.push(s.alive);
         self.peers_in_view.push(s.peers_in_view);
+        self.queued_tiles.push(s.queued_tiles);
+        self.queue_age_s.push(s.queue_age_s);
     }
 
     /// CSV with a header row. `spacecraft` gives names, `activities[i]` the activity
@@ -169,7 +186,7 @@ impl Telemetry {
     ) -> String {
         let mut out = String::from(
             "time,spacecraft,x_km,y_km,z_km,sunlit_fraction,soc,battery_wh,power_in_w,power_out_w,\
-             temperature_k,storage_used_bytes,activity,link,dose_rad,alive,peers_in_view",
+             temperature_k,storage_used_bytes,activity,link,dose_rad,alive,peers_in_view,queued_tiles,queue_age_s",
         );
         for (name, _) in links {
             out.push(',');
@@ -181,7 +198,7 @@ impl Telemetry {
             let activity = usize::try_from(self.activity[k]).map_or("", |a| activities[sc][a].as_str());
             let link = usize::try_from(self.link[k]).map_or("", |s| stations[s].as_str());
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 time_of(self.elapsed_s[k]),
                 spacecraft[sc],
                 self.x_km[k],
@@ -198,7 +215,9 @@ impl Telemetry {
                 link,
                 self.dose_rad[k],
                 self.alive[k],
-                self.peers_in_view[k]
+                self.peers_in_view[k],
+                self.queued_tiles[k],
+                self.queue_age_s[k]
             ));
             out.pop();
             for (_, column) in links {

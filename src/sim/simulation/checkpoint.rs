@@ -96,6 +96,11 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Simulation> {
         // Written before inter-satellite links: no peer was ever in view.
         telemetry.peers_in_view = vec![0; telemetry.len()];
     }
+    if telemetry.queued_tiles.is_empty() && telemetry.queue_age_s.is_empty() {
+        // Written before the queue columns: filled as for no queue.
+        telemetry.queued_tiles = vec![0; telemetry.len()];
+        telemetry.queue_age_s = vec![0.0; telemetry.len()];
+    }
     validate(&simulation)?;
     simulation.hooks = vec![SpacecraftHooks::default(); simulation.spacecraft.len()];
     simulation.latest = Vec::new();
@@ -697,6 +702,8 @@ fn validate_telemetry(sim: &Simulation) -> Result<()> {
         ("dose_rad", t.dose_rad.len()),
         ("alive", t.alive.len()),
         ("peers_in_view", t.peers_in_view.len()),
+        ("queued_tiles", t.queued_tiles.len()),
+        ("queue_age_s", t.queue_age_s.len()),
     ] {
         if len != rows {
             return Err(invalid(format!(

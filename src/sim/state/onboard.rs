@@ -7,6 +7,7 @@ use crate::sim::events::EventKind;
 use crate::sim::hooks::SpacecraftHooks;
 use crate::sim::plan::{find_from, Mark, Plan};
 
+use crate::compute::imager::ground_speed_km_s;
 use crate::compute::scheduler::Job;
 use crate::compute::{ComputerConfig, DetectorChoice, ImagerConfig, Latency};
 use crate::sim::onboard::{DeferReason, InferenceRecord, OnboardState, RunningJob};
@@ -136,6 +137,9 @@ impl SpacecraftState {
         }
     }
 
+    /// One capture: its tiles stored in the raw partition and queued up to
+    /// the queue's memory limit, the rest kept unprocessed for downlink; the
+    /// whole capture is lost when the raw partition has no room for it.
     fn capture(
         &mut self,
         sc: &Spacecraft,
@@ -145,34 +149,51 @@ impl SpacecraftState {
         log: &mut Log,
     ) -> crate::Result<()> {
         let partition = sc.storage.index(&imager.partition)?;
+        let keep = match &sc.computer {
+            Some(computer) => Some(sc.storage.index(&computer.keep_partition)?),
+            None => None,
+        };
         let Some(onboard) = &mut self.onboard else {
             return Ok(());
         };
-        let jobs = onboard.capture(imager, at, priority);
+        let ground_speed = ground_speed_km_s(&crate::orbit::Propagator::motion_bounds(&sc.satellite));
+        let tiles = imager.tiles_at((at / imager.capture_interval_s).round(), ground_speed);
+        let jobs = onboard.capture(imager, at, priority, tiles);
         let bytes: f64 = jobs.iter().map(|j| j.bytes).sum();
         let stored = self.data.storage.free_bytes(partition) >= bytes - 1e-6;
-        let c = &mut onboard.counters;
-        c.tiles_captured += jobs.len() as u64;
-        c.bytes_captured += bytes;
-        if stored {
+        onboard.counters.tiles_captured += jobs.len() as u64;
+        onboard.counters.bytes_captured += bytes;
+        let mut overflowed = 0u32;
+        if !stored {
+            onboard.counters.tiles_not_stored += jobs.len() as u64;
+        } else {
             self.data.storage.store(partition, bytes);
-            match &sc.computer {
-                Some(computer) => {
-                    for job in jobs.iter() {
-                        onboard.queue.push(computer.policy, *job);
+            match (&sc.computer, keep) {
+                (Some(computer), Some(keep)) => {
+                    let limit = computer.queue_limit_bytes();
+                    let mut buffered = onboard.buffered_bytes();
+                    for job in &jobs {
+                        if buffered + job.bytes <= limit {
+                            buffered += job.bytes;
+                            onboard.queue.push(computer.policy, *job);
+                        } else {
+                            let taken = self.data.storage.take(partition, job.bytes);
+                            self.data.storage.store(keep, taken);
+                            onboard.counters.tiles_overflowed += 1;
+                            overflowed += 1;
+                        }
                     }
                 }
-                None => c.tiles_unprocessed += jobs.len() as u64,
+                _ => onboard.counters.tiles_unprocessed += jobs.len() as u64,
             }
-        } else {
-            c.tiles_not_stored += jobs.len() as u64;
         }
         log.push((
             at,
             EventKind::ImageCaptured {
-                tiles: imager.tiles_per_capture,
+                tiles,
                 bytes,
                 stored,
+                overflowed,
             },
         ));
         Ok(())
