@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use orbitedge::compute::{
-    ComputerConfig, DeviceProfile, ImagerConfig, Job, Latency, Policy, RestartPolicy, Target,
+    ComputerConfig, DetectorChoice, DeviceProfile, ImagerConfig, Job, Latency, Policy, RestartPolicy, Target,
 };
 use orbitedge::prelude::*;
 use orbitedge::sim::{Detection, EventKind, Simulation, Stepping, TileDetector};
@@ -368,6 +368,79 @@ fn measured_latencies_are_recorded_and_replay_bit_for_bit() {
     };
     assert_eq!(without_replays(&replay), without_replays(&live));
     assert_eq!(replay.events(), live.events());
+}
+
+/// A detector that counts its runs.
+struct CountingDetector(std::sync::atomic::AtomicUsize);
+
+impl TileDetector for CountingDetector {
+    fn detect(&self, job: &Job, scene_seed: u64) -> orbitedge::Result<Detection> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        FakeDetector.detect(job, scene_seed)
+    }
+}
+
+/// `model_sample = 0.2`: the model runs on about a fifth of the tiles (a
+/// binomial count within 5 σ), exactly on the records not marked `truth`;
+/// the others carry the tile's true cover at the modeled latency; a run
+/// without the detector replays the records bit for bit; a sample without
+/// the model detector, or out of (0, 1], is refused.
+#[test]
+fn the_model_runs_on_a_seeded_sample_of_tiles() {
+    let sampled = |c| ComputerConfig {
+        latency: Latency::measured_with_factor(2_000.0),
+        model_sample: Some(0.2),
+        ..c
+    };
+    let new = || {
+        Simulation::new(
+            epoch(),
+            spacecraft(1, sampled, RadiationConfig::default()),
+            stations(),
+            3,
+        )
+        .unwrap()
+    };
+    let mut live = new();
+    let detector = Arc::new(CountingDetector(Default::default()));
+    live.hooks_mut()[0].set_detector(detector.clone());
+    live.run(epoch() + Duration::from_hours(24.0), Stepping::EventDriven)
+        .unwrap();
+    let records = live.inference_records();
+    let n = records.len() as f64;
+    let ran = detector.0.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    assert!(n > 300.0, "{n} inferences");
+    assert_eq!(ran, records.iter().filter(|(_, r)| !r.truth).count() as f64);
+    let sigma = (n * 0.2 * 0.8).sqrt();
+    assert!((ran - 0.2 * n).abs() < 5.0 * sigma, "{ran} of {n}");
+    let modeled = ix5().device.modeled_latency_s(ix5().model.flops);
+    assert!(records
+        .iter()
+        .filter(|(_, r)| r.truth)
+        .all(|(_, r)| r.latency_s == modeled && r.host_s == 0.0));
+    let summary = orbitedge::report::summary::Summary::of(&live);
+    let d = summary.totals.detections;
+    assert_eq!((d.model as f64, d.truth as f64), (ran, n - ran));
+
+    let mut replay = new();
+    replay.replay_inferences(&records).unwrap();
+    replay
+        .run(epoch() + Duration::from_hours(24.0), Stepping::EventDriven)
+        .unwrap();
+    assert_eq!(replay.events(), live.events());
+
+    for (bad, detector) in [
+        (Some(0.0), None),
+        (Some(1.5), None),
+        (Some(0.5), Some(DetectorChoice::Truth)),
+    ] {
+        let computer = ComputerConfig {
+            model_sample: bad,
+            detector,
+            ..ix5()
+        };
+        assert!(computer.validated().is_err(), "{bad:?} {detector:?}");
+    }
 }
 
 #[test]

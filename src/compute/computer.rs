@@ -224,6 +224,13 @@ pub struct ComputerConfig {
     /// assumption) less the model's `peak_memory_bytes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_memory_bytes: Option<f64>,
+    /// With `detector = "model"`: the fraction of tiles, in (0, 1], the model
+    /// runs on — a seeded draw per tile; the others get their ground-truth
+    /// cloud fraction (perfect detection) at the device's modeled latency,
+    /// and the summary counts both. `None`: every tile. What keeps a strip
+    /// scenario with the real model in the loop to a minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_sample: Option<f64>,
 }
 
 /// A device given by name (or `.toml` path) or in full.
@@ -296,6 +303,7 @@ impl ComputerConfig {
             result_bytes: None,
             always_on: true,
             queue_memory_bytes: None,
+            model_sample: None,
         }
     }
 
@@ -361,6 +369,21 @@ impl ComputerConfig {
         }
         if let Some(bytes) = self.result_bytes {
             ensure_non_negative("result_bytes", bytes)?;
+        }
+        if let Some(fraction) = self.model_sample {
+            if !(fraction > 0.0 && fraction <= 1.0) {
+                return Err(Error::parameter("model_sample", fraction, "in (0, 1]"));
+            }
+            if detector != DetectorChoice::Model {
+                return Err(Error::Config {
+                    origin: format!("computer {}", device.name),
+                    reason: format!(
+                        "model_sample chooses the tiles the model runs on, but the detector is \
+                         \"{}\": use detector = \"model\" or remove model_sample",
+                        detector.name()
+                    ),
+                });
+            }
         }
         if let Some(bytes) = self.queue_memory_bytes {
             ensure_non_negative("queue_memory_bytes", bytes)?;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::compute::DetectorChoice;
 use crate::error::{Error, Result};
 use crate::report::summary::{SpacecraftSummary, Summary};
 use crate::sim::Simulation;
@@ -300,8 +301,14 @@ fn detection_line(t: &SpacecraftSummary) -> Option<String> {
         Some(choice) => format!("detector `{}` ({})", choice.name(), choice.meaning()),
         None => "detectors differ between spacecraft".to_string(),
     };
+    let sample = if t.detector == Some(DetectorChoice::Model) && d.truth > 0 {
+        " The model ran on a seeded sample of the tiles (`model_sample`); the others were given \
+         their ground truth (perfect detection) at the device's modeled latency."
+    } else {
+        ""
+    };
     Some(format!(
-        "Detection: {choice}; inferences by the model {}, with the ground truth {}, replayed from records {}.",
+        "Detection: {choice}; inferences by the model {}, with the ground truth {}, replayed from records {}.{sample}",
         d.model, d.truth, d.replayed
     ))
 }

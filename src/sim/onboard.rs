@@ -90,10 +90,35 @@ pub struct InferenceRecord {
     /// what lets `detector = "replay"` scale the host time to another device.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub host_gflops: f64,
+    /// The cloud fraction is the tile's ground truth because the tile is
+    /// outside the model's seeded sample (`computer.model_sample`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub truth: bool,
 }
 
 fn is_zero_f64(x: &f64) -> bool {
     *x == 0.0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Key bytes 16..32 of a sample draw: apart from every other use of the seed.
+const SAMPLE_DOMAIN: [u8; 16] = *b"oe-model-sample!";
+
+/// Whether the model runs on tile `job` under `computer.model_sample =
+/// fraction`: a draw keyed by the spacecraft's scene seed and the tile's id
+/// alone (ChaCha8), so the sample does not depend on the order tiles run in,
+/// the policy, or how the run is cut.
+pub(crate) fn in_model_sample(scene_seed: u64, job: u64, fraction: f64) -> bool {
+    use rand_core::{Rng, SeedableRng};
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&scene_seed.to_le_bytes());
+    key[8..16].copy_from_slice(&job.to_le_bytes());
+    key[16..].copy_from_slice(&SAMPLE_DOMAIN);
+    let draw = rand_chacha::ChaCha8Rng::from_seed(key).next_u64();
+    ((draw >> 11) as f64 * (1.0 / (1u64 << 53) as f64)) < fraction
 }
 
 /// Where the cloud fractions of a spacecraft's inferences came from.
@@ -127,14 +152,19 @@ impl OnboardState {
             .iter()
             .filter(|r| self.replay.contains_key(&r.job))
             .count() as u64;
-        let live = self.records.len() as u64 - replayed;
+        // Tiles outside the model's sample got their ground truth.
+        let outside_sample = (self.records.iter())
+            .filter(|r| r.truth && !self.replay.contains_key(&r.job))
+            .count() as u64;
+        let live = self.records.len() as u64 - replayed - outside_sample;
         let mut detections = Detections {
             replayed,
+            truth: outside_sample,
             ..Detections::default()
         };
         match detector {
             crate::compute::DetectorChoice::Model => detections.model = live,
-            crate::compute::DetectorChoice::Truth => detections.truth = live,
+            crate::compute::DetectorChoice::Truth => detections.truth += live,
             crate::compute::DetectorChoice::Replay => detections.replayed += live,
         }
         detections

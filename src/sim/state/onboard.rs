@@ -10,7 +10,7 @@ use crate::sim::plan::{find_from, Mark, Plan};
 use crate::compute::imager::ground_speed_km_s;
 use crate::compute::scheduler::Job;
 use crate::compute::{ComputerConfig, DetectorChoice, ImagerConfig, Latency};
-use crate::sim::onboard::{DeferReason, InferenceRecord, OnboardState, RunningJob};
+use crate::sim::onboard::{in_model_sample, DeferReason, InferenceRecord, OnboardState, RunningJob};
 use crate::spacecraft::Spacecraft;
 
 /// Start hysteresis on the state of charge: a job preempted at `min_soc` does not
@@ -396,7 +396,18 @@ fn run_inference(
         cloud_fraction: cloud_fraction.clamp(0.0, 1.0),
         non_finite: 0,
         host_gflops: 0.0,
+        truth: false,
     };
+    let outside_sample = (computer.model_sample).is_some_and(|f| !in_model_sample(scene_seed, job.id, f));
+    if computer.detector() == DetectorChoice::Model && outside_sample {
+        // Outside the sample: the ground truth, at the device's modeled
+        // latency (what a calibrated measurement gives on a quiet host).
+        let latency_s = fixed.unwrap_or_else(|| computer.device.modeled_latency_s(computer.model.flops));
+        return Ok(InferenceRecord {
+            truth: true,
+            ..record(latency_s, job.cloud_cover)
+        });
+    }
     let detector = match (computer.detector(), hooks.detector()) {
         (DetectorChoice::Truth, _) => {
             let latency_s = fixed.ok_or_else(|| measured_without_model(spacecraft))?;
@@ -459,6 +470,8 @@ fn replay_detection(
     })?;
     let latency_s = match (computer.fixed_latency_s(), recorded.non_finite) {
         (Some(latency_s), _) => latency_s,
+        // Outside the model's sample when recorded: no host time, modeled.
+        (None, 0) if recorded.truth => computer.device.modeled_latency_s(computer.model.flops),
         (None, 0) if recorded.host_s > 0.0 => {
             let factor = computer
                 .host_to_target(Some(recorded.host_gflops))
