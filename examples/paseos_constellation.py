@@ -30,7 +30,7 @@ emissivity 1, 2 m² facing the Sun, 2 m² facing the Earth, 4 m² radiating, 1 0
 starting at 273.15 K, half of the electrical load turned into heat); the station at
 27.7629° N, 15.6338° W, 205.1 m, 5° minimum elevation. Differences that stay: orbitedge's
 Sun irradiance follows the Sun's distance (about 1 407 W/m² in early January, PASEOS's
-thermal model takes 1 360), its shadow has a penumbra, spacecraft see each other above
+thermal model takes 1 360; ``--paseos-irradiance`` takes PASEOS's), its shadow has a penumbra, spacecraft see each other above
 80 km of atmosphere (PASEOS: the bare Earth), and orbits start on WGS84's radius
 (PASEOS's example adds the altitude to 6 371 km).
 """
@@ -55,6 +55,7 @@ CAPACITY_WH = 100_000 / 3600  # max_battery_level_in_Ws = 100 000
 CHARGING_W = 50.0  # charging_rate_in_W
 STATION, RELAY = "gran_canaria", "geo_relay"
 EPS = 1e-6
+PASEOS_IRRADIANCE_W_M2 = 1360.0  # PASEOS's thermal model, at any distance
 
 
 def sun_distance_au(t: dt.datetime) -> float:
@@ -85,10 +86,13 @@ def station() -> oe.GroundStation:
 
 
 def simulation(seed: int = 0, telemetry_interval_s: float = 60.0,
-               leo: list[oe.Satellite] | None = None, geo: oe.Satellite | None = None) -> oe.Simulation:
+               leo: list[oe.Satellite] | None = None, geo: oe.Satellite | None = None,
+               paseos_irradiance: bool = False) -> oe.Simulation:
+    """The study's simulation. ``paseos_irradiance``: the Sun at PASEOS's fixed 1 360 W/m²
+    (``solar_constant_w_m2=1360, paseos_compatible=True``) instead of 1 361 W/m² × (1 AU / r)²."""
     if leo is None or geo is None:
         leo, geo = orbits()
-    irradiance = 1361.0 / sun_distance_au(START) ** 2
+    irradiance = PASEOS_IRRADIANCE_W_M2 if paseos_irradiance else 1361.0 / sun_distance_au(START) ** 2
     thermal = {"mass_kg": 50.0, "initial_temperature_k": 273.15, "absorptivity": 1.0, "emissivity": 1.0,
                "area_sun_m2": 2.0, "area_earth_m2": 2.0, "area_radiating_m2": 4.0,
                "heat_capacity_j_per_kg_k": 1000.0}
@@ -103,8 +107,9 @@ def simulation(seed: int = 0, telemetry_interval_s: float = 60.0,
         fleet.append(oe.Spacecraft(sat.name, orbit=sat, power=power, thermal=thermal, radios=[radio]))
     # The relay has no power or thermal model (as in PASEOS) and no radio, so it holds no station.
     fleet.append(oe.Spacecraft(RELAY, orbit=geo))
+    sun = {"solar_constant_w_m2": PASEOS_IRRADIANCE_W_M2, "paseos_compatible": True} if paseos_irradiance else {}
     return oe.Simulation(START, spacecraft=fleet, stations=[station()], seed=seed,
-                         telemetry_interval_s=telemetry_interval_s)
+                         telemetry_interval_s=telemetry_interval_s, **sun)
 
 
 def may_process(state) -> bool:
@@ -277,10 +282,11 @@ def plot(sim: oe.Simulation, log: list[dict], names: list[str], path: pathlib.Pa
     return True
 
 
-def study(hours: float, seed: int = 0, check_s: float = 10.0, telemetry_interval_s: float = 60.0):
+def study(hours: float, seed: int = 0, check_s: float = 10.0, telemetry_interval_s: float = 60.0,
+          paseos_irradiance: bool = False):
     """Build, fly and summarise; returns (summary, simulation, log)."""
     leo, geo = orbits()
-    sim = simulation(seed, telemetry_interval_s, leo, geo)
+    sim = simulation(seed, telemetry_interval_s, leo, geo, paseos_irradiance)
     names = [s.name for s in leo]
     log = fly(sim, names, steps=max(1, round(hours * 3600 / STEP_S)), check_s=check_s)
     return summarise(sim, log, leo, geo), sim, log
@@ -293,8 +299,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial charges")
     parser.add_argument("--check-s", type=float, default=10.0, help="how often the temperature is checked, s")
     parser.add_argument("--out", default="paseos-constellation-out", help="output directory")
+    parser.add_argument("--paseos-irradiance", action="store_true",
+                        help="the Sun at PASEOS's fixed 1 360 W/m² (solar_constant_w_m2, paseos_compatible)")
     args = parser.parse_args(argv)
-    summary, sim, log = study(8.0 if args.full else args.hours, args.seed, args.check_s)
+    summary, sim, log = study(8.0 if args.full else args.hours, args.seed, args.check_s,
+                              paseos_irradiance=args.paseos_irradiance)
     print_table(summary)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -494,6 +494,12 @@ fn paseos_mode_charges_only_when_sunlit_at_both_ends_of_a_step() {
         .iter()
         .filter(|e| matches!(&e.kind, EventKind::LightChanged { to, .. } if *to == orbitedge::sim::Light::Penumbra))
         .count() as f64;
+    // PASEOS's irradiance is the constant at any distance: on 1 March the
+    // Sun is at ≈ 0.991 AU, so the normal run's array gets (1 AU / r)² more
+    // (r at mid-run: it changes by 10⁻⁵ over the 6 h).
+    let sun =
+        orbitedge::environment::sun::sun_position_km((epoch() + Duration::from_hours(3.0)).to_jde_utc_days());
+    let g_normal = g_normal * (sun.norm() / 149_597_870.7f64).powi(2);
     // The array gives ≈ 49 W; PASEOS loses up to two partial steps per shadow passage.
     let lost_wh = g_normal - g_paseos;
     assert!(lost_wh > 0.0, "{g_normal} vs {g_paseos}");

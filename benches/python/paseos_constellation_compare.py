@@ -146,7 +146,7 @@ def load_example():
     return module
 
 
-def orbitedge_side(ex, hours: float, seed: int, repeats: int) -> dict:
+def orbitedge_side(ex, hours: float, seed: int, repeats: int, paseos_irradiance: bool = False) -> dict:
     """The example's loop, timed ``repeats`` times (the median; every run gives the same result)."""
     import statistics
 
@@ -157,7 +157,7 @@ def orbitedge_side(ex, hours: float, seed: int, repeats: int) -> dict:
     steps = max(1, round(hours * 3600 / ex.STEP_S))
     walls = []
     for _ in range(repeats):
-        sim = ex.simulation(seed, 10.0, leo, geo)
+        sim = ex.simulation(seed, 10.0, leo, geo, paseos_irradiance)
         wall = time.perf_counter()
         log = ex.fly(sim, names, steps)
         walls.append(time.perf_counter() - wall)
@@ -226,6 +226,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial charges")
     parser.add_argument("--paseos-inputs", choices=["example", "matched"], default="example")
     parser.add_argument("--paseos-python", default=DEFAULT_PASEOS)
+    parser.add_argument("--orbitedge-irradiance", choices=["distance", "paseos"], default="distance",
+                        help="orbitedge's Sun: 1 361 W/m² x (1 AU / r)^2 (default), or PASEOS's fixed 1 360 W/m² "
+                             "(solar_constant_w_m2=1360, paseos_compatible=True)")
     parser.add_argument("--repeats", type=int, default=3, help="orbitedge runs to time (the median)")
     parser.add_argument("--json", help="write both results here")
     parser.add_argument("--paseos-side", nargs=2, metavar=("INPUTS", "OUTPUT"), help=argparse.SUPPRESS)
@@ -244,12 +247,13 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         inputs, output = pathlib.Path(tmp, "inputs.json"), pathlib.Path(tmp, "paseos.json")
         inputs.write_text(json.dumps(paseos_inputs(ex, args.hours, args.seed, args.paseos_inputs)))
-        ours = orbitedge_side(ex, args.hours, args.seed, args.repeats)
+        ours = orbitedge_side(ex, args.hours, args.seed, args.repeats, args.orbitedge_irradiance == "paseos")
         subprocess.run([args.paseos_python, __file__, "--paseos-side", str(inputs), str(output)], check=True)
         theirs = json.loads(output.read_text())
     steps = max(1, round(args.hours * 3600 / ex.STEP_S))
     print(f"PASEOS constellation study, {args.hours:g} h ({steps} steps of {ex.STEP_S:.0f} s), seed {args.seed}, "
-          f"PASEOS inputs: {args.paseos_inputs}; PASEOS {theirs['versions']['paseos']} "
+          f"PASEOS inputs: {args.paseos_inputs}, orbitedge irradiance: {args.orbitedge_irradiance}; "
+          f"PASEOS {theirs['versions']['paseos']} "
           f"(pykep {theirs['versions']['pykep']}), orbitedge {oe.__version__}, "
           f"load average {os.getloadavg()[0]:.2f}")
     print_side_by_side(theirs, ours)

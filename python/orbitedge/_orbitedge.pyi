@@ -283,6 +283,8 @@ class Simulation:
         sync_interval_s: float = 60.0,
         station_assignment: Literal["first_come", "highest_elevation"] | dict[str, Sequence[str]] | None = "first_come",
         name: str | None = None,
+        solar_constant_w_m2: float = 1361.0,
+        paseos_compatible: bool = False,
     ) -> Simulation: ...
     @staticmethod
     def restore(blob: bytes) -> Simulation: ...

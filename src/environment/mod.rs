@@ -2,6 +2,7 @@
 //! sees, and who can see whom (ground stations, other satellites).
 
 pub mod eclipse;
+pub mod irradiance;
 pub mod station;
 pub mod sun;
 pub mod visibility;

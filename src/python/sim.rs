@@ -296,8 +296,8 @@ impl PySimulation {
 impl PySimulation {
     #[new]
     #[pyo3(
-        signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical", sync_interval_s = 60.0, station_assignment = None, name = None),
-        text_signature = "(start, spacecraft, stations=[], seed=0, telemetry_interval_s=60.0, max_substep_s=60.0, shadow_model='conical', sync_interval_s=60.0, station_assignment='first_come', name=None)"
+        signature = (start, spacecraft, stations = Vec::new(), seed = PyInt::ZERO, telemetry_interval_s = 60.0, max_substep_s = 60.0, shadow_model = "conical", sync_interval_s = 60.0, station_assignment = None, name = None, solar_constant_w_m2 = crate::environment::irradiance::SOLAR_IRRADIANCE_1AU_W_M2, paseos_compatible = false),
+        text_signature = "(start, spacecraft, stations=[], seed=0, telemetry_interval_s=60.0, max_substep_s=60.0, shadow_model='conical', sync_interval_s=60.0, station_assignment='first_come', name=None, solar_constant_w_m2=1361.0, paseos_compatible=False)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -311,6 +311,8 @@ impl PySimulation {
         sync_interval_s: f64,
         station_assignment: Option<&Bound<'_, PyAny>>,
         name: Option<String>,
+        solar_constant_w_m2: f64,
+        paseos_compatible: bool,
     ) -> PyResult<Self> {
         guard("Simulation", || {
             let seed: u64 = seed.unsigned("seed")?;
@@ -327,6 +329,8 @@ impl PySimulation {
                     atmosphere_km: 0.0,
                 },
                 station_assignment,
+                solar_constant_w_m2,
+                paseos_compatible,
                 ..SimulationConfig::default()
             };
             let inner = Simulation::with_config(

@@ -78,6 +78,15 @@ pub struct Scenario {
     /// `{ priority = ["name", ...] }` (see [`StationAssignment`]).
     #[serde(default, skip_serializing_if = "StationAssignment::is_first_come")]
     pub station_assignment: StationAssignment,
+    /// Total solar irradiance at 1 AU, W/m² (absent: 1 361, Kopp & Lean 2011).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solar_constant_w_m2: Option<f64>,
+    /// Reproduce PASEOS's simplifications: the irradiance held at the solar
+    /// constant whatever the Sun's distance; with `step_s`, charging only
+    /// when sunlit at both ends of a step and thermal inputs at its start
+    /// (see [`SimulationConfig::paseos_compatible`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paseos_compatible: bool,
     /// What to write.
     #[serde(default)]
     pub outputs: Outputs,
@@ -349,6 +358,9 @@ impl Scenario {
         let config = SimulationConfig {
             telemetry_interval_s: self.telemetry_interval_s,
             station_assignment: self.station_assignment.clone(),
+            paseos_compatible: self.paseos_compatible,
+            solar_constant_w_m2: (self.solar_constant_w_m2)
+                .unwrap_or(crate::environment::irradiance::SOLAR_IRRADIANCE_1AU_W_M2),
             ..Default::default()
         };
         let simulation = Simulation::with_config(

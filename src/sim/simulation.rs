@@ -71,11 +71,17 @@ pub struct SimulationConfig {
     pub shadow: ShadowConfig,
     /// Event-search accuracy.
     pub search: SearchConfig,
-    /// Reproduce PASEOS: with fixed steps, charge only when sunlit at both ends of
-    /// a step and take thermal inputs at its start (pair with the thermal
+    /// Reproduce PASEOS: the solar irradiance is held at `solar_constant_w_m2`
+    /// whatever the Sun's distance (PASEOS's thermal model takes 1 360 W/m²),
+    /// and with fixed steps a step charges only when sunlit at both of its
+    /// ends and takes its thermal inputs at its start (pair with the thermal
     /// `paseos_euler` integrator). Default false.
     #[serde(default)]
     pub paseos_compatible: bool,
+    /// Total solar irradiance at 1 AU, W/m² (default 1 361: Kopp & Lean
+    /// 2011); it follows the Sun's distance unless `paseos_compatible`.
+    #[serde(default = "default_solar_constant_w_m2")]
+    pub solar_constant_w_m2: f64,
     /// Limits on a run's work and memory, checked before it starts.
     #[serde(default)]
     pub limits: RunLimits,
@@ -95,6 +101,20 @@ fn default_sync_interval_s() -> f64 {
     60.0
 }
 
+fn default_solar_constant_w_m2() -> f64 {
+    crate::environment::irradiance::SOLAR_IRRADIANCE_1AU_W_M2
+}
+
+impl SimulationConfig {
+    /// The Sun's irradiance these settings give.
+    pub fn irradiance(&self) -> crate::environment::irradiance::SolarIrradiance {
+        crate::environment::irradiance::SolarIrradiance {
+            solar_constant_w_m2: self.solar_constant_w_m2,
+            follows_distance: !self.paseos_compatible,
+        }
+    }
+}
+
 impl Default for SimulationConfig {
     fn default() -> Self {
         Self {
@@ -103,6 +123,7 @@ impl Default for SimulationConfig {
             shadow: ShadowConfig::default(),
             search: SearchConfig::default(),
             paseos_compatible: false,
+            solar_constant_w_m2: default_solar_constant_w_m2(),
             limits: RunLimits::default(),
             sync_interval_s: default_sync_interval_s(),
             station_assignment: StationAssignment::default(),
@@ -244,6 +265,7 @@ impl Simulation {
         ensure_positive("telemetry_interval_s", config.telemetry_interval_s)?;
         ensure_positive("max_substep_s", config.max_substep_s)?;
         ensure_positive("sync_interval_s", config.sync_interval_s)?;
+        config.irradiance().validated()?;
         ensure_positive("limits.max_telemetry_bytes", config.limits.max_telemetry_bytes)?;
         ensure_positive("limits.max_substeps", config.limits.max_substeps)?;
         let config = SimulationConfig {

@@ -240,6 +240,8 @@ pub(crate) struct Context<'a> {
     /// PASEOS-compatible power: a fixed step generates only when sunlit at both
     /// of its ends; thermal inputs are taken at the start of the step.
     pub(crate) paseos: bool,
+    /// The Sun's irradiance (its constant, and whether it follows the distance).
+    pub(crate) irradiance: crate::environment::irradiance::SolarIrradiance,
 }
 
 /// Events produced while advancing: (elapsed_s, kind).
@@ -381,7 +383,7 @@ impl SpacecraftState {
                 .iter()
                 .any(|p| self.data.storage.used_bytes[*p] >= 1.0);
         let flows = PowerFlows {
-            power_in_w: self.generation_w(sc, &state, &sun, fraction, t),
+            power_in_w: self.generation_w(sc, &state, &sun, fraction, t, &ctx.irradiance),
             power_out_w: self.load_w(sc, plan, transmitting, t).0,
         };
         let position_km = [state.position_km.x, state.position_km.y, state.position_km.z];

@@ -25,11 +25,10 @@
 use nalgebra::Vector3;
 use serde::{Deserialize, Serialize};
 
-use crate::constants::ASTRONOMICAL_UNIT_KM;
 use crate::error::{ensure_finite, ensure_non_negative, ensure_positive, Error, Result};
 
-/// Solar constant at 1 AU, W/m².
-pub const SOLAR_IRRADIANCE_1AU_W_M2: f64 = 1361.0;
+use crate::environment::irradiance::SolarIrradiance;
+pub use crate::environment::irradiance::SOLAR_IRRADIANCE_1AU_W_M2;
 
 /// How the array faces the Sun.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
@@ -128,12 +127,34 @@ impl SolarArray {
         velocity_km_s: &Vector3<f64>,
         elapsed_years: f64,
     ) -> f64 {
+        let default = SolarIrradiance::default();
+        self.power_under_w(
+            &default,
+            sunlit_fraction,
+            sun_km,
+            position_km,
+            velocity_km_s,
+            elapsed_years,
+        )
+    }
+
+    /// [`Self::power_w`] under another `irradiance` (another solar
+    /// constant, or PASEOS's fixed one).
+    pub fn power_under_w(
+        &self,
+        irradiance: &SolarIrradiance,
+        sunlit_fraction: f64,
+        sun_km: &Vector3<f64>,
+        position_km: &Vector3<f64>,
+        velocity_km_s: &Vector3<f64>,
+        elapsed_years: f64,
+    ) -> f64 {
         if sunlit_fraction <= 0.0 || self.area_m2 == 0.0 {
             return 0.0;
         }
         let to_sun = sun_km - position_km;
         let distance_km = to_sun.norm();
-        let irradiance = SOLAR_IRRADIANCE_1AU_W_M2 * (ASTRONOMICAL_UNIT_KM / distance_km).powi(2);
+        let irradiance = irradiance.at(distance_km);
         let cos_theta = match self.pointing {
             Pointing::SunPointing => 1.0,
             Pointing::BodyFixed { normal } => {
@@ -299,10 +320,36 @@ impl PowerSource {
         velocity_km_s: &Vector3<f64>,
         elapsed_years: f64,
     ) -> f64 {
+        let default = SolarIrradiance::default();
+        self.power_under_w(
+            &default,
+            sunlit_fraction,
+            sun_km,
+            position_km,
+            velocity_km_s,
+            elapsed_years,
+        )
+    }
+
+    /// [`Self::power_w`] under another `irradiance`.
+    pub fn power_under_w(
+        &self,
+        irradiance: &SolarIrradiance,
+        sunlit_fraction: f64,
+        sun_km: &Vector3<f64>,
+        position_km: &Vector3<f64>,
+        velocity_km_s: &Vector3<f64>,
+        elapsed_years: f64,
+    ) -> f64 {
         match self {
-            PowerSource::Solar(array) => {
-                array.power_w(sunlit_fraction, sun_km, position_km, velocity_km_s, elapsed_years)
-            }
+            PowerSource::Solar(array) => array.power_under_w(
+                irradiance,
+                sunlit_fraction,
+                sun_km,
+                position_km,
+                velocity_km_s,
+                elapsed_years,
+            ),
             PowerSource::Rtg(rtg) => rtg.power_w,
         }
     }
@@ -608,6 +655,7 @@ impl Battery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::constants::ASTRONOMICAL_UNIT_KM;
 
     #[test]
     fn compensated_sums_stay_the_nearest_double_of_the_exact_total() {

@@ -385,6 +385,7 @@ impl BlockEnvironment {
         Context {
             sun: &self.sun,
             paseos: config.paseos_compatible && step_s.is_some(),
+            irradiance: config.irradiance(),
             axis: &self.axis,
             shadow: &config.shadow,
             station_names: &self.station_names,

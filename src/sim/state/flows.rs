@@ -36,9 +36,11 @@ impl SpacecraftState {
         sun: &nalgebra::Vector3<f64>,
         fraction: f64,
         t: f64,
+        irradiance: &crate::environment::irradiance::SolarIrradiance,
     ) -> f64 {
         match &sc.power {
-            Some(power) => power.source.power_w(
+            Some(power) => power.source.power_under_w(
+                irradiance,
                 fraction,
                 sun,
                 &state.position_km,

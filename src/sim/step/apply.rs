@@ -3,10 +3,10 @@
 //! data, the dose, the onboard counters and the user's properties.
 
 use super::{Inputs, Rates};
-use crate::constants::{ASTRONOMICAL_UNIT_KM, EARTH_EQUATORIAL_RADIUS_KM};
+use crate::constants::EARTH_EQUATORIAL_RADIUS_KM;
 use crate::sim::hooks::Surroundings;
 use crate::sim::state::SpacecraftState;
-use crate::spacecraft::power::{EnergyLedger, SOLAR_IRRADIANCE_1AU_W_M2};
+use crate::spacecraft::power::EnergyLedger;
 use crate::spacecraft::thermal::ThermalInputs;
 use crate::spacecraft::Spacecraft;
 
@@ -59,7 +59,6 @@ impl SpacecraftState {
     fn apply_thermal(&mut self, sc: &Spacecraft, rates: &Rates, dt: f64) {
         let Some(thermal) = &sc.thermal else { return };
         let position = &rates.state.position_km;
-        let distance_km = (rates.sun - position).norm();
         let served_w = if dt > 0.0 && self.power.battery.is_some() {
             rates.load_w - self.ledger_unserved_rate(rates.net_w, dt)
         } else {
@@ -70,7 +69,7 @@ impl SpacecraftState {
         let device_served_w = rates.device_w.min(served_w);
         let inputs = ThermalInputs {
             sunlit_fraction: rates.thermal_fraction,
-            irradiance_w_m2: SOLAR_IRRADIANCE_1AU_W_M2 * (ASTRONOMICAL_UNIT_KM / distance_km).powi(2),
+            irradiance_w_m2: rates.irradiance_w_m2,
             earth_ratio_sq: (EARTH_EQUATORIAL_RADIUS_KM / position.norm()).powi(2),
             consumed_power_w: served_w - device_served_w,
             extra_heat_w: device_served_w * device_heat_fraction,

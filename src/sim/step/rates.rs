@@ -1,8 +1,6 @@
 //! The rates of a sub-step, evaluated once at its midpoint: light and
 //! position, generation, downlink, loads and the running activity's data flows.
 
-use nalgebra::Vector3;
-
 use super::Inputs;
 use crate::error::Result;
 use crate::orbit::StateVector;
@@ -12,12 +10,12 @@ use crate::sim::state::{Light, SpacecraftState};
 pub(crate) struct Rates {
     /// Orbital state at the midpoint.
     pub(crate) state: StateVector,
-    /// Sun position at the midpoint, km.
-    pub(crate) sun: Vector3<f64>,
     /// Visible fraction of the Sun (power, and the hooks' view).
     pub(crate) fraction: f64,
     /// Visible fraction for the thermal inputs.
     pub(crate) thermal_fraction: f64,
+    /// The Sun's irradiance at the spacecraft, W/m².
+    pub(crate) irradiance_w_m2: f64,
     /// The source's output (array or RTG), W.
     pub(crate) generation_w: f64,
     /// Every load, W.
@@ -62,7 +60,8 @@ impl SpacecraftState {
         } else {
             0.0
         };
-        let generation_w = self.generation_w(sc, &state, &sun, fraction, mid);
+        let generation_w = self.generation_w(sc, &state, &sun, fraction, mid, &ctx.irradiance);
+        let irradiance_w_m2 = ctx.irradiance.at((sun - state.position_km).norm());
         let available: f64 = plan
             .downlink_partitions
             .iter()
@@ -73,9 +72,9 @@ impl SpacecraftState {
         let (produce, consume) = self.data_flows(sc)?;
         Ok(Rates {
             state,
-            sun,
             fraction,
             thermal_fraction,
+            irradiance_w_m2,
             generation_w,
             load_w,
             device_w,
