@@ -150,3 +150,41 @@ fn the_three_policies_give_different_runs_under_load() {
     };
     assert!(deferred_to_sunlight(&runs[2]) > deferred_to_sunlight(&runs[0]));
 }
+
+/// A keep partition too small for the overflow: the tiles that find it
+/// full stay in the raw partition (stored, counted), never lost.
+#[test]
+fn overflow_beyond_a_full_keep_partition_stays_raw() {
+    let mut fleet = imaging(Policy::Fifo);
+    fleet.truncate(1);
+    let quota = 2e8; // ≈ 500 tiles
+    for p in &mut fleet[0].storage.partitions {
+        if p.name == "images" {
+            p.quota_bytes = Some(quota);
+        }
+    }
+    let mut sim = Simulation::new(epoch(), fleet, vec![], 5).unwrap();
+    sim.run(epoch() + Duration::from_hours(24.0), Stepping::EventDriven)
+        .unwrap();
+    let snapshot = sim.snapshots().next().unwrap();
+    let onboard = snapshot.onboard().unwrap();
+    let c = onboard.counters();
+    let tile = ImagerConfig::default().tile_bytes();
+    assert_eq!(onboard.tiles_unaccounted(), 0);
+    let images = snapshot.partition_used_bytes("images").unwrap();
+    let raw = snapshot.partition_used_bytes("raw").unwrap();
+    assert!(images <= quota + 1.0, "{images}");
+    // Kept tiles and the overflow that fitted are in `images`; the rest of
+    // the overflow (and the queue, and the running tile) is in `raw`.
+    let queued = onboard.tiles_queued() as f64 + f64::from(u8::from(onboard.job_running().is_some()));
+    let overflow_bytes = c.tiles_overflowed as f64 * tile;
+    assert!(
+        c.tiles_overflowed as f64 * tile > quota,
+        "the overflow exceeds the quota"
+    );
+    assert!(
+        (images + raw - (c.bytes_kept + overflow_bytes + queued * tile)).abs() < 1.0,
+        "images {images} + raw {raw} vs kept {} + overflow {overflow_bytes} + queued {queued} tiles",
+        c.bytes_kept
+    );
+}

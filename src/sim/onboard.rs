@@ -214,7 +214,8 @@ pub struct OnboardCounters {
     #[serde(default)]
     pub tiles_inference_failed: u64,
     /// Tiles that found the queue's memory full at capture: kept for
-    /// downlink unprocessed (in the keep partition), never queued.
+    /// downlink unprocessed (moved to the keep partition, or left in the raw
+    /// one when the keep partition is full), never queued.
     #[serde(default)]
     pub tiles_overflowed: u64,
     /// Jobs started (retries included).

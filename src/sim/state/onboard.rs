@@ -177,8 +177,11 @@ impl SpacecraftState {
                             buffered += job.bytes;
                             onboard.queue.push(computer.policy, *job);
                         } else {
-                            let taken = self.data.storage.take(partition, job.bytes);
-                            self.data.storage.store(keep, taken);
+                            // Kept for downlink; a full keep partition leaves it raw (stored, never lost).
+                            if self.data.storage.free_bytes(keep) >= job.bytes {
+                                let taken = self.data.storage.take(partition, job.bytes);
+                                self.data.storage.store(keep, taken);
+                            }
                             onboard.counters.tiles_overflowed += 1;
                             overflowed += 1;
                         }
