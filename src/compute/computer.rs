@@ -405,10 +405,16 @@ impl ComputerConfig {
             .unwrap_or_else(|| (0.5 * self.device.ram_bytes.value - self.model.peak_memory_bytes).max(0.0))
     }
 
+    /// The device's modeled time for one inference of the model, s (its
+    /// FLOPs over the device's throughput).
+    pub fn modeled_latency_s(&self) -> f64 {
+        self.device.modeled_latency_s(self.model.flops)
+    }
+
     /// Simulated duration of one inference when it does not come from a run, s.
     pub fn fixed_latency_s(&self) -> Option<f64> {
         match self.latency {
-            Latency::Modeled => Some(self.device.modeled_latency_s(self.model.flops)),
+            Latency::Modeled => Some(self.modeled_latency_s()),
             Latency::Given { latency_s } => Some(latency_s),
             Latency::Measured { .. } => None,
         }

@@ -7,6 +7,7 @@
 //! a constant 1 360 W/m² whatever the date; `SolarIrradiance::fixed` does the
 //! same, so its numbers can be reproduced.
 
+use nalgebra::Vector3;
 use serde::{Deserialize, Serialize};
 
 use crate::constants::ASTRONOMICAL_UNIT_KM;
@@ -75,6 +76,12 @@ impl SolarIrradiance {
         } else {
             self.solar_constant_w_m2
         }
+    }
+
+    /// Irradiance at a spacecraft at `position_km` with the Sun at `sun_km`
+    /// (both geocentric, same frame), W/m².
+    pub fn at_spacecraft(&self, sun_km: &Vector3<f64>, position_km: &Vector3<f64>) -> f64 {
+        self.at((sun_km - position_km).norm())
     }
 }
 

@@ -189,7 +189,7 @@ fn describe_latency(computer: &ComputerConfig, calibration: Option<&calibration:
     match computer.latency {
         Latency::Modeled => format!(
             "modeled: {:.3} s per tile ({:.2} GFLOP at the device's {} GFLOP/s); the model does not run for it",
-            device.modeled_latency_s(computer.model.flops),
+            computer.modeled_latency_s(),
             computer.model.flops / 1e9,
             device.throughput_gflops.value
         ),

@@ -92,16 +92,12 @@ pub struct InferenceRecord {
     pub host_gflops: f64,
     /// The cloud fraction is the tile's ground truth because the tile is
     /// outside the model's seeded sample (`computer.model_sample`).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truth: bool,
 }
 
 fn is_zero_f64(x: &f64) -> bool {
     *x == 0.0
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 /// Key bytes 16..32 of a sample draw: apart from every other use of the seed.

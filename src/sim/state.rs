@@ -383,7 +383,14 @@ impl SpacecraftState {
                 .iter()
                 .any(|p| self.data.storage.used_bytes[*p] >= 1.0);
         let flows = PowerFlows {
-            power_in_w: self.generation_w(sc, &state, &sun, fraction, t, &ctx.irradiance),
+            power_in_w: self.generation_w(
+                sc,
+                &state,
+                &sun,
+                fraction,
+                t,
+                ctx.irradiance.at_spacecraft(&sun, &state.position_km),
+            ),
             power_out_w: self.load_w(sc, plan, transmitting, t).0,
         };
         let position_km = [state.position_km.x, state.position_km.y, state.position_km.z];

@@ -127,9 +127,9 @@ impl SolarArray {
         velocity_km_s: &Vector3<f64>,
         elapsed_years: f64,
     ) -> f64 {
-        let default = SolarIrradiance::default();
-        self.power_under_w(
-            &default,
+        let irradiance_w_m2 = SolarIrradiance::default().at_spacecraft(sun_km, position_km);
+        self.power_at_w(
+            irradiance_w_m2,
             sunlit_fraction,
             sun_km,
             position_km,
@@ -138,11 +138,11 @@ impl SolarArray {
         )
     }
 
-    /// [`Self::power_w`] under another `irradiance` (another solar
-    /// constant, or PASEOS's fixed one).
-    pub fn power_under_w(
+    /// [`Self::power_w`] under an irradiance of `irradiance_w_m2` (the
+    /// engine's: another solar constant, or PASEOS's fixed one).
+    pub fn power_at_w(
         &self,
-        irradiance: &SolarIrradiance,
+        irradiance_w_m2: f64,
         sunlit_fraction: f64,
         sun_km: &Vector3<f64>,
         position_km: &Vector3<f64>,
@@ -154,7 +154,6 @@ impl SolarArray {
         }
         let to_sun = sun_km - position_km;
         let distance_km = to_sun.norm();
-        let irradiance = irradiance.at(distance_km);
         let cos_theta = match self.pointing {
             Pointing::SunPointing => 1.0,
             Pointing::BodyFixed { normal } => {
@@ -168,7 +167,7 @@ impl SolarArray {
         } else {
             (1.0 - self.degradation_per_year).powf(self.age_years + elapsed_years)
         };
-        irradiance * sunlit_fraction * self.efficiency * self.area_m2 * cos_theta * degradation
+        irradiance_w_m2 * sunlit_fraction * self.efficiency * self.area_m2 * cos_theta * degradation
     }
 }
 
@@ -320,9 +319,9 @@ impl PowerSource {
         velocity_km_s: &Vector3<f64>,
         elapsed_years: f64,
     ) -> f64 {
-        let default = SolarIrradiance::default();
-        self.power_under_w(
-            &default,
+        let irradiance_w_m2 = SolarIrradiance::default().at_spacecraft(sun_km, position_km);
+        self.power_at_w(
+            irradiance_w_m2,
             sunlit_fraction,
             sun_km,
             position_km,
@@ -331,10 +330,10 @@ impl PowerSource {
         )
     }
 
-    /// [`Self::power_w`] under another `irradiance`.
-    pub fn power_under_w(
+    /// [`Self::power_w`] under an irradiance of `irradiance_w_m2`.
+    pub fn power_at_w(
         &self,
-        irradiance: &SolarIrradiance,
+        irradiance_w_m2: f64,
         sunlit_fraction: f64,
         sun_km: &Vector3<f64>,
         position_km: &Vector3<f64>,
@@ -342,8 +341,8 @@ impl PowerSource {
         elapsed_years: f64,
     ) -> f64 {
         match self {
-            PowerSource::Solar(array) => array.power_under_w(
-                irradiance,
+            PowerSource::Solar(array) => array.power_at_w(
+                irradiance_w_m2,
                 sunlit_fraction,
                 sun_km,
                 position_km,

@@ -36,11 +36,11 @@ impl SpacecraftState {
         sun: &nalgebra::Vector3<f64>,
         fraction: f64,
         t: f64,
-        irradiance: &crate::environment::irradiance::SolarIrradiance,
+        irradiance_w_m2: f64,
     ) -> f64 {
         match &sc.power {
-            Some(power) => power.source.power_under_w(
-                irradiance,
+            Some(power) => power.source.power_at_w(
+                irradiance_w_m2,
                 fraction,
                 sun,
                 &state.position_km,

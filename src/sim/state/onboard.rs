@@ -405,7 +405,7 @@ fn run_inference(
     if computer.detector() == DetectorChoice::Model && outside_sample {
         // Outside the sample: the ground truth, at the device's modeled
         // latency (what a calibrated measurement gives on a quiet host).
-        let latency_s = fixed.unwrap_or_else(|| computer.device.modeled_latency_s(computer.model.flops));
+        let latency_s = fixed.unwrap_or_else(|| computer.modeled_latency_s());
         return Ok(InferenceRecord {
             truth: true,
             ..record(latency_s, job.cloud_cover)
@@ -429,7 +429,7 @@ fn run_inference(
     let detection = match detect(detector, job, scene_seed)? {
         Ok(detection) => detection,
         Err(non_finite) => {
-            let latency_s = fixed.unwrap_or_else(|| computer.device.modeled_latency_s(computer.model.flops));
+            let latency_s = fixed.unwrap_or_else(|| computer.modeled_latency_s());
             return Ok(InferenceRecord {
                 non_finite,
                 cloud_fraction: 0.0,
@@ -474,7 +474,7 @@ fn replay_detection(
     let latency_s = match (computer.fixed_latency_s(), recorded.non_finite) {
         (Some(latency_s), _) => latency_s,
         // Outside the model's sample when recorded: no host time, modeled.
-        (None, 0) if recorded.truth => computer.device.modeled_latency_s(computer.model.flops),
+        (None, 0) if recorded.truth => computer.modeled_latency_s(),
         (None, 0) if recorded.host_s > 0.0 => {
             let factor = computer
                 .host_to_target(Some(recorded.host_gflops))
@@ -490,7 +490,7 @@ fn replay_detection(
                 needs: "records with host times (recorded under measured latency)",
             })
         }
-        (None, _) => computer.device.modeled_latency_s(computer.model.flops),
+        (None, _) => computer.modeled_latency_s(),
     };
     Ok(InferenceRecord {
         latency_s,

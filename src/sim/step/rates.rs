@@ -60,8 +60,9 @@ impl SpacecraftState {
         } else {
             0.0
         };
-        let generation_w = self.generation_w(sc, &state, &sun, fraction, mid, &ctx.irradiance);
-        let irradiance_w_m2 = ctx.irradiance.at((sun - state.position_km).norm());
+        // Once per sub-step, for the array and the thermal node alike.
+        let irradiance_w_m2 = ctx.irradiance.at_spacecraft(&sun, &state.position_km);
+        let generation_w = self.generation_w(sc, &state, &sun, fraction, mid, irradiance_w_m2);
         let available: f64 = plan
             .downlink_partitions
             .iter()
